@@ -1,1 +1,3 @@
-export const VERSION = "0.1.0";
+export { VERSION } from './version.js';
+export { startBroker, type RunningBroker } from './broker/broker.js';
+export { defaultBrokerConfig, type BrokerConfig } from './broker/config/broker-config.js';

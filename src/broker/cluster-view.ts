@@ -1,0 +1,46 @@
+import type { BrokerConfig } from './config/broker-config.js';
+
+export interface BrokerNode {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export interface PartitionLeader {
+  readonly nodeId: number;
+  readonly leaderEpoch: number;
+}
+
+/** What clients are told about the cluster: its brokers and who leads each partition. */
+export interface ClusterView {
+  readonly clusterId: string;
+  readonly self: BrokerNode;
+  controllerId(): number;
+  brokers(): readonly BrokerNode[];
+  leaderOf(topic: string, partition: number): PartitionLeader | undefined;
+}
+
+/** A single agent that leads everything (the embedded, one-process deployment). */
+export class SingleAgentClusterView implements ClusterView {
+  readonly self: BrokerNode;
+
+  constructor(
+    readonly clusterId: string,
+    config: BrokerConfig,
+  ) {
+    this.self = { nodeId: config.nodeId, host: config.advertisedListener.host, port: config.advertisedListener.port, rack: config.rack };
+  }
+
+  controllerId(): number {
+    return this.self.nodeId;
+  }
+
+  brokers(): readonly BrokerNode[] {
+    return [this.self];
+  }
+
+  leaderOf(): PartitionLeader {
+    return { nodeId: this.self.nodeId, leaderEpoch: 0 };
+  }
+}

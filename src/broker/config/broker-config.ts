@@ -1,0 +1,120 @@
+import { hostname } from 'node:os';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Everything one agent needs to start (SPEC §11). */
+export interface BrokerConfig {
+  readonly dataDir: string;
+  readonly kafkaListener: HostPort;
+  readonly advertisedListener: HostPort;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly metadataUrl: string;
+  readonly storageUrl: string;
+  readonly agentId: string;
+  readonly nodeId: number;
+  readonly logLevel: string;
+  readonly rack: string | null;
+  readonly autoCreateTopics: boolean;
+  readonly defaultPartitions: number;
+  readonly socketRequestMaxBytes: number;
+  readonly messageMaxBytes: number;
+  readonly flushMaxBytes: number;
+  readonly flushIntervalMs: number;
+  /** Grace period before unreferenced objects are deleted. */
+  readonly objectGcGraceMs: number;
+  readonly logRetentionMs: bigint;
+  readonly logRetentionBytes: bigint;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly offsetsRetentionMinutes: number;
+  readonly fetchCacheBytes: number;
+  readonly recentWriteCacheBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseHostPort(text: string, what: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${what} must be host:port, got "${text}"`);
+  const port = Number(m[3]);
+  if (port < 0 || port > 65535) throw new ConfigError(`${what} port must be 0-65535, got ${port}`);
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): BrokerConfig {
+  const dataDir = overrides.dataDir ?? './data';
+  const kafkaListener = overrides.kafkaListener ?? { host: '0.0.0.0', port: 9092 };
+  const advertised =
+    overrides.advertisedListener ??
+    { host: kafkaListener.host === '0.0.0.0' || kafkaListener.host === '' || kafkaListener.host === '::' ? 'localhost' : kafkaListener.host, port: kafkaListener.port };
+  const storageUrl = overrides.storageUrl ?? `file://${dataDir}/objects`;
+  return {
+    dataDir,
+    kafkaListener,
+    advertisedListener: advertised,
+    httpPort: 8080,
+    grpcPort: 50051,
+    metadataUrl: `sqlite://${dataDir}/metadata.db`,
+    storageUrl,
+    agentId: hostname(),
+    nodeId: 0,
+    logLevel: 'info',
+    rack: null,
+    autoCreateTopics: true,
+    defaultPartitions: 1,
+    socketRequestMaxBytes: 100 * 1024 * 1024,
+    messageMaxBytes: 1048588,
+    flushMaxBytes: 8 * 1024 * 1024,
+    flushIntervalMs: storageUrl.startsWith('s3://') ? 100 : 10,
+    objectGcGraceMs: 10 * 60 * 1000,
+    logRetentionMs: 604800000n,
+    logRetentionBytes: -1n,
+    groupInitialRebalanceDelayMs: 3000,
+    offsetsRetentionMinutes: 10080,
+    fetchCacheBytes: 256 * 1024 * 1024,
+    recentWriteCacheBytes: 64 * 1024 * 1024,
+    ...overrides,
+  };
+}
+
+/** Broker-level configs as DescribeConfigs reports them (Kafka names). */
+export function brokerConfigEntries(config: BrokerConfig): Array<{ name: string; value: string; readOnly: boolean }> {
+  const listener = `PLAINTEXT://${config.kafkaListener.host}:${config.kafkaListener.port}`;
+  const advertised = `PLAINTEXT://${config.advertisedListener.host}:${config.advertisedListener.port}`;
+  return [
+    { name: 'broker.id', value: String(config.nodeId), readOnly: true },
+    { name: 'node.id', value: String(config.nodeId), readOnly: true },
+    { name: 'listeners', value: listener, readOnly: true },
+    { name: 'advertised.listeners', value: advertised, readOnly: true },
+    { name: 'broker.rack', value: config.rack ?? '', readOnly: true },
+    { name: 'auto.create.topics.enable', value: String(config.autoCreateTopics), readOnly: true },
+    { name: 'num.partitions', value: String(config.defaultPartitions), readOnly: true },
+    { name: 'default.replication.factor', value: '1', readOnly: true },
+    { name: 'message.max.bytes', value: String(config.messageMaxBytes), readOnly: true },
+    { name: 'socket.request.max.bytes', value: String(config.socketRequestMaxBytes), readOnly: true },
+    { name: 'log.retention.ms', value: String(config.logRetentionMs), readOnly: true },
+    { name: 'log.retention.bytes', value: String(config.logRetentionBytes), readOnly: true },
+    { name: 'log.cleanup.policy', value: 'delete', readOnly: true },
+    { name: 'compression.type', value: 'producer', readOnly: true },
+    { name: 'min.insync.replicas', value: '1', readOnly: true },
+    { name: 'log.message.timestamp.type', value: 'CreateTime', readOnly: true },
+    { name: 'group.initial.rebalance.delay.ms', value: String(config.groupInitialRebalanceDelayMs), readOnly: true },
+    { name: 'offsets.retention.minutes', value: String(config.offsetsRetentionMinutes), readOnly: true },
+    { name: 'delete.topic.enable', value: 'true', readOnly: true },
+    { name: 'streamhouse.agent.id', value: config.agentId, readOnly: true },
+    { name: 'streamhouse.metadata.url', value: redactUrl(config.metadataUrl), readOnly: true },
+    { name: 'streamhouse.storage.url', value: config.storageUrl, readOnly: true },
+    { name: 'streamhouse.flush.max.bytes', value: String(config.flushMaxBytes), readOnly: true },
+    { name: 'streamhouse.flush.interval.ms', value: String(config.flushIntervalMs), readOnly: true },
+  ];
+}
+
+/** Drops a password from a URL before it is shown anywhere. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

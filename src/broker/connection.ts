@@ -1,0 +1,159 @@
+import type { Socket } from 'node:net';
+import { API_VERSIONS_KEY, apiName, decodeRequestBody, encodeResponse, requestHeaderVersion } from '../protocol/api-codec.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { decodeRequestHeader } from '../protocol/headers.js';
+import { Reader } from '../protocol/primitives/reader.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { NO_RESPONSE, type BrokerServices, type ConnectionState } from './handler.js';
+import type { HandlerRegistry } from './handler-registry.js';
+
+/** Requests being processed at once per connection before we stop reading the socket. */
+const MAX_IN_FLIGHT = 256;
+
+interface Slot {
+  done: boolean;
+  response: Buffer | null;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * One client connection: frames in, handlers run (possibly concurrently), responses out in
+ * request order. Malformed input closes only this connection.
+ */
+export class Connection {
+  readonly state: ConnectionState;
+  private readonly decoder: FrameDecoder;
+  private readonly queue: Slot[] = [];
+  private closed = false;
+  private paused = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly services: BrokerServices,
+    private readonly registry: HandlerRegistry,
+  ) {
+    this.state = {
+      id: nextConnectionId++,
+      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      clientId: null,
+      clientSoftwareName: null,
+      clientSoftwareVersion: null,
+    };
+    this.decoder = new FrameDecoder(services.config.socketRequestMaxBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', (err) => services.logger.debug({ err, conn: this.state.id }, 'socket error'));
+    socket.on('close', () => {
+      this.closed = true;
+      services.metrics.connections.dec();
+    });
+    services.metrics.connections.inc();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(err, 'bad frame');
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const started = process.hrtime.bigint();
+    if (frame.length < 8) {
+      this.fail(new ProtocolError(`request of ${frame.length} bytes is shorter than a request header`), 'bad frame');
+      return;
+    }
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const handler = this.registry.get(apiKey);
+    if (!handler) {
+      this.fail(new ProtocolError(`unsupported API key ${apiKey}`), 'unknown api');
+      return;
+    }
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === API_VERSIONS_KEY) {
+        // a v0-format reply so that the client learns which versions we do speak
+        const body = { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: this.registry.advertised() };
+        this.enqueueReady(encodeResponse(API_VERSIONS_KEY, 0, correlationId, body));
+        return;
+      }
+      this.fail(new ProtocolError(`${apiName(apiKey)} v${apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`), 'unsupported version');
+      return;
+    }
+    let header;
+    let body;
+    try {
+      const reader = new Reader(frame);
+      header = decodeRequestHeader(reader, requestHeaderVersion(apiKey, apiVersion));
+      body = decodeRequestBody(apiKey as never, apiVersion, reader);
+    } catch (err) {
+      this.fail(err, `malformed ${apiName(apiKey)} v${apiVersion} request`);
+      return;
+    }
+    if (header.clientId !== null) this.state.clientId = header.clientId;
+    const slot: Slot = { done: false, response: null };
+    this.queue.push(slot);
+    if (this.queue.length >= MAX_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    const name = apiName(apiKey);
+    const ctx = { header, apiVersion, connection: this.state, services: this.services };
+    Promise.resolve()
+      .then(() => handler.handle(ctx, body as never))
+      .then(
+        (result) => {
+          if (result !== NO_RESPONSE) slot.response = encodeResponse(apiKey, apiVersion, correlationId, result);
+          this.services.metrics.requests.inc({ api: name });
+          this.services.metrics.requestDuration.observe({ api: name }, Number(process.hrtime.bigint() - started) / 1e9);
+          slot.done = true;
+          this.flushQueue();
+        },
+        (err: unknown) => {
+          this.services.metrics.requestErrors.inc({ api: name });
+          this.services.logger.error({ err, api: name, version: apiVersion, conn: this.state.id }, 'request handler failed; closing connection');
+          slot.done = true;
+          this.close();
+        },
+      );
+  }
+
+  private enqueueReady(response: Buffer): void {
+    this.queue.push({ done: true, response });
+    this.flushQueue();
+  }
+
+  private flushQueue(): void {
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const slot = this.queue.shift()!;
+      if (slot.response && !this.closed) this.socket.write(slot.response);
+    }
+    if (this.paused && this.queue.length < MAX_IN_FLIGHT / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private fail(err: unknown, what: string): void {
+    this.services.metrics.protocolErrors.inc();
+    const message = err instanceof Error ? err.message : String(err);
+    this.services.logger.warn({ conn: this.state.id, remote: this.state.remoteAddress, clientId: this.state.clientId, reason: message }, `${what}; closing connection`);
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+}

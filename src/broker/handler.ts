@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import type { ApiKey, RequestOf, ResponseOf } from '../protocol/api-codec.js';
+import type { RequestHeader } from '../protocol/headers.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { BrokerConfig } from './config/broker-config.js';
+import type { ClusterView } from './cluster-view.js';
+import type { TopicService } from './topic-service.js';
+import type { BrokerMetrics } from './broker-metrics.js';
+
+/** Response objects may leave out fields: the encoder fills Kafka's defaults. */
+export type Loose<T> = T extends Buffer
+  ? T
+  : T extends Array<infer E>
+    ? Array<Loose<E>>
+    : T extends object
+      ? { [K in keyof T]?: Loose<T[K]> }
+      : T;
+
+/** Returned by a handler that must not answer (Produce with acks=0). */
+export const NO_RESPONSE = Symbol('no-response');
+
+/** Services a request handler may use; the broker depends on interfaces only. */
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly metadata: MetadataStore;
+  readonly cluster: ClusterView;
+  readonly topics: TopicService;
+  readonly metrics: BrokerMetrics;
+  readonly logger: Logger;
+  /** Filled in by later layers (log, groups); handlers check what they need. */
+  readonly extensions: Map<string, unknown>;
+}
+
+/** Per-connection state that outlives one request. */
+export interface ConnectionState {
+  readonly id: number;
+  readonly remoteAddress: string;
+  clientId: string | null;
+  clientSoftwareName: string | null;
+  clientSoftwareVersion: string | null;
+}
+
+export interface RequestContext {
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly connection: ConnectionState;
+  readonly services: BrokerServices;
+}
+
+export interface ApiHandler<K extends ApiKey = ApiKey> {
+  readonly apiKey: K;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(ctx: RequestContext, request: RequestOf<K>): Promise<Loose<ResponseOf<K>> | typeof NO_RESPONSE> | Loose<ResponseOf<K>> | typeof NO_RESPONSE;
+}
+
+/** Helps TypeScript infer K from the apiKey literal. */
+export function defineHandler<K extends ApiKey>(handler: ApiHandler<K>): ApiHandler<K> {
+  return handler;
+}

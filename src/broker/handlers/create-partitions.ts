@@ -1,0 +1,34 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { defineHandler } from '../handler.js';
+import { TopicError } from '../topic-service.js';
+
+export const createPartitionsHandler = defineHandler({
+  apiKey: 37,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const counts = new Map<string, number>();
+    for (const t of request.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const results = [];
+    for (const t of request.topics) {
+      if ((counts.get(t.name) ?? 0) > 1) {
+        results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request.' });
+        continue;
+      }
+      try {
+        const topic = await services.topics.get(t.name);
+        if (topic && t.assignments !== null && t.assignments.length !== t.count - topic.partitionCount) {
+          throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - topic.partitionCount} but ${t.assignments.length} assignments provided.`);
+        }
+        await services.topics.addPartitions(t.name, t.count, request.validateOnly);
+        if (!request.validateOnly) services.logger.info({ topic: t.name, partitions: t.count }, 'added partitions');
+        results.push({ name: t.name, errorCode: 0, errorMessage: null });
+      } catch (e) {
+        if (!(e instanceof TopicError)) throw e;
+        results.push({ name: t.name, errorCode: e.errorCode, errorMessage: e.message });
+      }
+    }
+    return { throttleTimeMs: 0, results };
+  },
+});

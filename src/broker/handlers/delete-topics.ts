@@ -1,0 +1,40 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { defineHandler } from '../handler.js';
+import { TopicError } from '../topic-service.js';
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+export const deleteTopicsHandler = defineHandler({
+  apiKey: 20,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    // v6 names topics by name or id; earlier versions by name only
+    const targets = ctx.apiVersion >= 6 ? request.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const responses = [];
+    for (const target of targets) {
+      let name = target.name;
+      if (name === null || name === undefined) {
+        const byId = target.topicId !== ZERO_UUID ? await services.topics.getById(target.topicId) : undefined;
+        if (!byId) {
+          responses.push({ name: null, topicId: target.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' });
+          continue;
+        }
+        name = byId.name;
+      }
+      try {
+        const topic = await services.topics.get(name);
+        const orphaned = await services.topics.delete(name);
+        services.logger.info({ topic: name, orphanedObjects: orphaned.length }, 'deleted topic');
+        const listeners = services.extensions.get('topicDeleted') as ((topic: string, orphaned: string[]) => void) | undefined;
+        listeners?.(name, orphaned);
+        responses.push({ name, topicId: topic?.id ?? ZERO_UUID, errorCode: 0, errorMessage: null });
+      } catch (e) {
+        if (!(e instanceof TopicError)) throw e;
+        responses.push({ name, topicId: target.topicId, errorCode: e.errorCode, errorMessage: e.message });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+});

@@ -1,0 +1,27 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { defineHandler } from '../handler.js';
+
+/** Endpoint type 1 = brokers (KIP-919); we have no separate controller endpoints. */
+const BROKER_ENDPOINT = 1;
+
+export const describeClusterHandler = defineHandler({
+  apiKey: 60,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(ctx, request) {
+    const { cluster } = ctx.services;
+    if (ctx.apiVersion >= 1 && request.endpointType !== BROKER_ENDPOINT) {
+      return { errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: `Endpoint type ${request.endpointType} is not supported`, endpointType: request.endpointType, clusterId: cluster.clusterId, controllerId: -1, brokers: [] };
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      errorMessage: null,
+      endpointType: BROKER_ENDPOINT,
+      clusterId: cluster.clusterId,
+      controllerId: cluster.controllerId(),
+      brokers: cluster.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      clusterAuthorizedOperations: -2147483648,
+    };
+  },
+});

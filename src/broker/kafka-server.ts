@@ -1,0 +1,43 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { BrokerServices } from './handler.js';
+import type { HandlerRegistry } from './handler-registry.js';
+import { Connection } from './connection.js';
+import type { HostPort } from './config/broker-config.js';
+
+/** The Kafka TCP listener. */
+export class KafkaServer {
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+
+  constructor(
+    private readonly services: BrokerServices,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  async listen(listener: HostPort): Promise<HostPort> {
+    const server = createServer((socket: Socket) => {
+      const conn = new Connection(socket, this.services, this.registry);
+      this.connections.add(conn);
+      socket.on('close', () => this.connections.delete(conn));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listener.port, listener.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') return { host: addr.address, port: addr.port };
+    return listener;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const c of this.connections) c.close();
+    await closed;
+  }
+}

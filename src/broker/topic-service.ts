@@ -1,0 +1,181 @@
+import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
+import { isMetadataStoreError } from '../metadata/metadata-store.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { BrokerConfig } from './config/broker-config.js';
+import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './config/topic-config-definitions.js';
+import { collisionKey, topicNameProblem } from './topic-names.js';
+
+export const MAX_PARTITIONS = 100_000;
+
+/** A Kafka error for one topic, as CreateTopics/DeleteTopics/Metadata report it. */
+export class TopicError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TopicError';
+  }
+}
+
+export interface CreateTopicRequest {
+  readonly name: string;
+  readonly partitions: number;
+  readonly configs: Record<string, string>;
+  readonly validateOnly?: boolean;
+}
+
+/**
+ * Topic lifecycle with Kafka's validation rules on top of the metadata store, and a cache of
+ * topics by name that this agent's writes keep current.
+ */
+export class TopicService {
+  private cache = new Map<string, Topic>();
+  private cacheLoaded = false;
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly config: BrokerConfig,
+  ) {}
+
+  async list(): Promise<Topic[]> {
+    if (!this.cacheLoaded) await this.reload();
+    return [...this.cache.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async get(name: string): Promise<Topic | undefined> {
+    if (!this.cacheLoaded) await this.reload();
+    return this.cache.get(name);
+  }
+
+  async getById(id: string): Promise<Topic | undefined> {
+    for (const t of await this.list()) if (t.id === id) return t;
+    return undefined;
+  }
+
+  /** Drops the cache so the next read sees changes made by other agents. */
+  async reload(): Promise<void> {
+    const topics = await this.store.topics.list();
+    this.cache = new Map(topics.map((t) => [t.name, t]));
+    this.cacheLoaded = true;
+  }
+
+  /** Validates and (unless validateOnly) creates; returns the topic as it is or would be. */
+  async create(req: CreateTopicRequest): Promise<Topic> {
+    const nameProblem = topicNameProblem(req.name);
+    if (nameProblem) throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    const existing = await this.get(req.name);
+    if (existing) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`);
+    const key = collisionKey(req.name);
+    for (const t of this.cache.values()) {
+      if (collisionKey(t.name) === key) {
+        throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${req.name}' collides with existing topic: ${t.name}`);
+      }
+    }
+    if (!Number.isInteger(req.partitions) || req.partitions < 1 || req.partitions > MAX_PARTITIONS) {
+      throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be between 1 and ${MAX_PARTITIONS}, got ${req.partitions}.`);
+    }
+    for (const [k, v] of Object.entries(req.configs)) {
+      const problem = validateTopicConfig(k, v);
+      if (problem) throw new TopicError(ErrorCode.INVALID_CONFIG, problem);
+    }
+    if (req.validateOnly) {
+      return { id: '00000000-0000-0000-0000-000000000000', name: req.name, partitionCount: req.partitions, configs: req.configs, createdAt: Date.now() };
+    }
+    try {
+      const topic = await this.store.topics.create({ name: req.name, partitionCount: req.partitions, configs: req.configs });
+      this.cache.set(topic.name, topic);
+      return topic;
+    } catch (e) {
+      if (isMetadataStoreError(e, 'TOPIC_ALREADY_EXISTS')) {
+        await this.reload();
+        throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`);
+      }
+      throw e;
+    }
+  }
+
+  /** Creates a topic with broker defaults when auto-creation allows it. */
+  async autoCreate(name: string): Promise<Topic> {
+    try {
+      return await this.create({ name, partitions: this.config.defaultPartitions, configs: {} });
+    } catch (e) {
+      if (e instanceof TopicError && e.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) {
+        const t = await this.get(name);
+        if (t) return t;
+      }
+      throw e;
+    }
+  }
+
+  /** Deletes a topic; returns object keys no longer referenced (for the garbage collector). */
+  async delete(name: string): Promise<string[]> {
+    const topic = await this.get(name);
+    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    try {
+      return await this.store.topics.delete(name);
+    } catch (e) {
+      if (isMetadataStoreError(e, 'UNKNOWN_TOPIC_OR_PARTITION')) {
+        throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+      }
+      throw e;
+    } finally {
+      this.cache.delete(name);
+    }
+  }
+
+  async addPartitions(name: string, newTotal: number, validateOnly: boolean): Promise<Topic> {
+    const topic = await this.get(name);
+    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    if (newTotal <= topic.partitionCount) {
+      throw new TopicError(
+        ErrorCode.INVALID_PARTITIONS,
+        newTotal === topic.partitionCount
+          ? `Topic already has ${topic.partitionCount} partitions.`
+          : `Topic currently has ${topic.partitionCount} partitions, which is higher than the requested ${newTotal}.`,
+      );
+    }
+    if (newTotal > MAX_PARTITIONS) throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${MAX_PARTITIONS}.`);
+    if (validateOnly) return { ...topic, partitionCount: newTotal };
+    const updated = await this.store.topics.addPartitions(name, newTotal);
+    this.cache.set(name, updated);
+    return updated;
+  }
+
+  /** Applies config changes (null removes an override) after validating all of them. */
+  async setConfigs(name: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<Record<string, string>> {
+    const topic = await this.get(name);
+    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${name} does not exist.`);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) {
+        if (!TOPIC_CONFIG_BY_NAME.has(k)) throw new TopicError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${k}`);
+        continue;
+      }
+      const problem = validateTopicConfig(k, v);
+      if (problem) throw new TopicError(ErrorCode.INVALID_CONFIG, problem);
+    }
+    if (validateOnly) {
+      const next = { ...topic.configs };
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete next[k];
+        else next[k] = v;
+      }
+      return next;
+    }
+    const configs = await this.store.topics.setConfigs(name, changes);
+    this.cache.set(name, { ...topic, configs });
+    return configs;
+  }
+
+  /** The value a topic config takes: the topic's override, else the broker's, else Kafka's default. */
+  effectiveConfig(topic: Topic, name: string): string | null {
+    const own = topic.configs[name];
+    if (own !== undefined) return own;
+    const def = TOPIC_CONFIG_BY_NAME.get(name);
+    if (!def) return null;
+    if (def.name === 'retention.ms') return String(this.config.logRetentionMs);
+    if (def.name === 'retention.bytes') return String(this.config.logRetentionBytes);
+    if (def.name === 'max.message.bytes') return String(this.config.messageMaxBytes);
+    return def.defaultValue;
+  }
+}

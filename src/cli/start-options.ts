@@ -1,0 +1,99 @@
+import { ConfigError, defaultBrokerConfig, parseHostPort, type BrokerConfig } from '../broker/config/broker-config.js';
+
+/** One CLI flag, its environment variable and how it lands in BrokerConfig. */
+export interface StartOption {
+  readonly flag: string;
+  readonly env: string;
+  readonly description: string;
+}
+
+export const START_OPTIONS: readonly StartOption[] = [
+  { flag: 'data-dir', env: 'STREAMHOUSE_DATA_DIR', description: 'directory for embedded metadata and objects (default ./data)' },
+  { flag: 'kafka-listener', env: 'STREAMHOUSE_KAFKA_LISTENER', description: 'host:port the Kafka protocol listens on (default 0.0.0.0:9092)' },
+  { flag: 'advertised-listener', env: 'STREAMHOUSE_ADVERTISED_LISTENER', description: 'host:port clients are told to connect to (default localhost:<kafka port>)' },
+  { flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of /health, /ready, /metrics and the REST API (default 8080)' },
+  { flag: 'grpc-port', env: 'STREAMHOUSE_GRPC_PORT', description: 'port of the native gRPC API (default 50051)' },
+  { flag: 'metadata', env: 'STREAMHOUSE_METADATA_URL', description: 'metadata store URL: sqlite://path or postgres://... (default sqlite://<data-dir>/metadata.db; DATABASE_URL also works)' },
+  { flag: 'storage', env: 'STREAMHOUSE_STORAGE_URL', description: 'object store URL: file://dir or s3://bucket/prefix (default file://<data-dir>/objects)' },
+  { flag: 'agent-id', env: 'STREAMHOUSE_AGENT_ID', description: 'this agent\'s id (default: host name)' },
+  { flag: 'node-id', env: 'STREAMHOUSE_NODE_ID', description: 'Kafka broker id (default 0)' },
+  { flag: 'log-level', env: 'STREAMHOUSE_LOG_LEVEL', description: 'trace, debug, info, warn, error (default info)' },
+  { flag: 'flush-interval-ms', env: 'STREAMHOUSE_FLUSH_INTERVAL_MS', description: 'flush.interval.ms (default 10 with a local directory, 100 with S3)' },
+  { flag: 'flush-max-bytes', env: 'STREAMHOUSE_FLUSH_MAX_BYTES', description: 'flush.max.bytes (default 8388608)' },
+  { flag: 'auto-create-topics', env: 'STREAMHOUSE_AUTO_CREATE_TOPICS', description: 'auto.create.topics.enable: true or false (default true)' },
+  { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics (default 1)' },
+];
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function int(value: string, what: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new ConfigError(`${what} must be an integer, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${what} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+/**
+ * Merges flags over environment variables over defaults. Throws ConfigError with one
+ * readable line for anything invalid.
+ */
+export function resolveStartConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  const get = (flag: string): string | undefined => {
+    const opt = START_OPTIONS.find((o) => o.flag === flag)!;
+    const v = flags[camel(flag)] ?? env[opt.env];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const overrides: { -readonly [K in keyof BrokerConfig]?: BrokerConfig[K] } = {};
+  const dataDir = get('data-dir') ?? './data';
+  overrides.dataDir = dataDir;
+  const listener = get('kafka-listener');
+  if (listener) overrides.kafkaListener = parseHostPort(listener, '--kafka-listener');
+  const advertised = get('advertised-listener');
+  if (advertised) {
+    const hp = parseHostPort(advertised, '--advertised-listener');
+    if (hp.host === '' || hp.host === '0.0.0.0') throw new ConfigError('--advertised-listener needs a host clients can reach, not 0.0.0.0');
+    overrides.advertisedListener = hp;
+  }
+  const httpPort = get('http-port');
+  if (httpPort) overrides.httpPort = int(httpPort, '--http-port', 0, 65535);
+  const grpcPort = get('grpc-port');
+  if (grpcPort) overrides.grpcPort = int(grpcPort, '--grpc-port', 0, 65535);
+  const metadata = get('metadata') ?? (env.DATABASE_URL || undefined);
+  if (metadata) {
+    if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(metadata)) throw new ConfigError(`--metadata must be sqlite://path or postgres://..., got "${metadata.replace(/:[^:@/]*@/, ':***@')}"`);
+    overrides.metadataUrl = metadata;
+  }
+  const storage = get('storage');
+  if (storage) {
+    if (!/^(file:\/\/|s3:\/\/)/.test(storage)) throw new ConfigError(`--storage must be file://dir or s3://bucket/prefix, got "${storage}"`);
+    overrides.storageUrl = storage;
+  }
+  const agentId = get('agent-id');
+  if (agentId) {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(agentId)) throw new ConfigError(`--agent-id may use letters, digits, '.', '_' and '-' (1-128 characters), got "${agentId}"`);
+    overrides.agentId = agentId;
+  }
+  const nodeId = get('node-id');
+  if (nodeId) overrides.nodeId = int(nodeId, '--node-id', 0, 2147483647);
+  const logLevel = get('log-level');
+  if (logLevel) {
+    if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    overrides.logLevel = logLevel;
+  }
+  const flushInterval = get('flush-interval-ms');
+  if (flushInterval) overrides.flushIntervalMs = int(flushInterval, '--flush-interval-ms', 0, 60000);
+  const flushMax = get('flush-max-bytes');
+  if (flushMax) overrides.flushMaxBytes = int(flushMax, '--flush-max-bytes', 1024, 1024 * 1024 * 1024);
+  const autoCreate = get('auto-create-topics');
+  if (autoCreate) {
+    if (autoCreate !== 'true' && autoCreate !== 'false') throw new ConfigError(`--auto-create-topics must be true or false, got "${autoCreate}"`);
+    overrides.autoCreateTopics = autoCreate === 'true';
+  }
+  const partitions = get('default-partitions');
+  if (partitions) overrides.defaultPartitions = int(partitions, '--default-partitions', 1, 100000);
+  return defaultBrokerConfig(overrides);
+}
