@@ -1,0 +1,869 @@
+// The behaviour every MetadataStore implementation must show, as one vitest suite.
+// Each backend's test file calls runMetadataStoreContract with a factory for fresh
+// databases; nothing here knows which backend it is talking to.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  FencedError,
+  MetadataStoreError,
+  type FlushChunk,
+  type FlushCommit,
+  type FlushPartitionUpdate,
+  type MetadataErrorCode,
+  type MetadataStore,
+  type ProducerPartitionState,
+} from '../metadata-store.js';
+
+/** One fresh, empty database for one test. */
+export interface ContractDatabase {
+  /** Opens a new, independent store (connection) over this same database; callable repeatedly. */
+  open(): Promise<MetadataStore>;
+  /** Drops the database. Every store opened from it is already closed when this runs. */
+  destroy(): Promise<void>;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const INT64_MAX = 2n ** 63n - 1n;
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected the promise to reject');
+    },
+    (err: unknown) => err,
+  );
+}
+
+async function expectCode(promise: Promise<unknown>, code: MetadataErrorCode): Promise<MetadataStoreError> {
+  const err = await rejection(promise);
+  expect(err).toBeInstanceOf(MetadataStoreError);
+  expect((err as MetadataStoreError).code).toBe(code);
+  return err as MetadataStoreError;
+}
+
+function chunk(
+  topic: string,
+  partition: number,
+  baseOffset: bigint,
+  lastOffset: bigint,
+  maxTimestamp: bigint,
+  byteOffset: number,
+  byteLength: number,
+): FlushChunk {
+  return {
+    topic,
+    partition,
+    baseOffset,
+    lastOffset,
+    maxTimestamp,
+    recordCount: Number(lastOffset - baseOffset + 1n),
+    byteOffset,
+    byteLength,
+  };
+}
+
+function update(topic: string, partition: number, expected: bigint, next: bigint): FlushPartitionUpdate {
+  return { topic, partition, expectedHighWatermark: expected, newHighWatermark: next };
+}
+
+/** A flush of one chunk of `count` records for one partition, filling an object of 100 bytes. */
+function singleChunkFlush(
+  objectKey: string,
+  topic: string,
+  partition: number,
+  from: bigint,
+  count: bigint,
+  maxTimestamp: bigint,
+): FlushCommit {
+  return {
+    objectKey,
+    objectSize: 100,
+    chunks: [chunk(topic, partition, from, from + count - 1n, maxTimestamp, 0, 100)],
+    partitions: [update(topic, partition, from, from + count)],
+    producerStates: [],
+  };
+}
+
+export function runMetadataStoreContract(name: string, createDatabase: () => Promise<ContractDatabase>): void {
+  describe(`MetadataStore contract: ${name}`, () => {
+    let database: ContractDatabase;
+    let opened: MetadataStore[];
+    let store: MetadataStore;
+
+    const openStore = async (): Promise<MetadataStore> => {
+      const s = await database.open();
+      opened.push(s);
+      return s;
+    };
+    const reopen = async (): Promise<MetadataStore> => {
+      await store.close();
+      store = await openStore();
+      return store;
+    };
+
+    beforeEach(async () => {
+      opened = [];
+      database = await createDatabase();
+      store = await openStore();
+    });
+
+    afterEach(async () => {
+      for (const s of opened) await s.close();
+      await database.destroy();
+    });
+
+    describe('cluster', () => {
+      it('has a 22-character base64url id that never changes, even across reopen', async () => {
+        const id = await store.cluster.getClusterId();
+        expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+        expect(await store.cluster.getClusterId()).toBe(id);
+        const again = await reopen();
+        expect(await again.cluster.getClusterId()).toBe(id);
+      });
+
+      it('gives every new database its own id', async () => {
+        const other = await createDatabase();
+        const otherStore = await other.open();
+        try {
+          expect(await otherStore.cluster.getClusterId()).not.toBe(await store.cluster.getClusterId());
+        } finally {
+          await otherStore.close();
+          await other.destroy();
+        }
+      });
+    });
+
+    describe('topics', () => {
+      it('creates a topic with a v4 UUID, its configs and zeroed partitions', async () => {
+        const before = Date.now();
+        const topic = await store.topics.create({ name: 'orders', partitionCount: 3, configs: { 'retention.ms': '1000' } });
+        const after = Date.now();
+        expect(topic.id).toMatch(UUID_V4);
+        expect(topic).toEqual({
+          id: topic.id,
+          name: 'orders',
+          partitionCount: 3,
+          configs: { 'retention.ms': '1000' },
+          createdAt: topic.createdAt,
+        });
+        // Wide margin: a server-side clock may differ slightly from the test's.
+        expect(topic.createdAt).toBeGreaterThanOrEqual(before - 60_000);
+        expect(topic.createdAt).toBeLessThanOrEqual(after + 60_000);
+        expect(await store.topics.get('orders')).toEqual(topic);
+        expect(await store.partitions.list('orders')).toEqual([0, 1, 2].map((partition) => ({
+          topic: 'orders',
+          partition,
+          highWatermark: 0n,
+          logStartOffset: 0n,
+        })));
+      });
+
+      it('gives each topic its own id', async () => {
+        const a = await store.topics.create({ name: 'a', partitionCount: 1, configs: {} });
+        const b = await store.topics.create({ name: 'b', partitionCount: 1, configs: {} });
+        expect(a.id).not.toBe(b.id);
+      });
+
+      it('refuses a second topic with the same name and keeps the first', async () => {
+        const first = await store.topics.create({ name: 'orders', partitionCount: 2, configs: { a: '1' } });
+        const err = await expectCode(
+          store.topics.create({ name: 'orders', partitionCount: 5, configs: {} }),
+          'TOPIC_ALREADY_EXISTS',
+        );
+        expect(err.message).toContain('orders');
+        expect(await store.topics.get('orders')).toEqual(first);
+        expect(await store.partitions.list('orders')).toHaveLength(2);
+      });
+
+      it('refuses partition counts that are not positive integers', async () => {
+        await expectCode(store.topics.create({ name: 'zero', partitionCount: 0, configs: {} }), 'INVALID_PARTITIONS');
+        await expectCode(store.topics.create({ name: 'half', partitionCount: 1.5, configs: {} }), 'INVALID_PARTITIONS');
+        await expectCode(store.topics.create({ name: 'neg', partitionCount: -1, configs: {} }), 'INVALID_PARTITIONS');
+        expect(await store.topics.list()).toEqual([]);
+      });
+
+      it('refuses an empty name', async () => {
+        await expectCode(store.topics.create({ name: '', partitionCount: 1, configs: {} }), 'INVALID_ARGUMENT');
+      });
+
+      it('gets by name and by id, and answers undefined for unknown ones', async () => {
+        const topic = await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });
+        expect(await store.topics.getById(topic.id)).toEqual(topic);
+        expect(await store.topics.get('missing')).toBeUndefined();
+        expect(await store.topics.getById('00000000-0000-4000-8000-000000000000')).toBeUndefined();
+      });
+
+      it('lists topics ordered by name with their configs', async () => {
+        const b = await store.topics.create({ name: 'beta', partitionCount: 2, configs: { x: '1', y: '2' } });
+        const a = await store.topics.create({ name: 'alpha', partitionCount: 1, configs: {} });
+        const c = await store.topics.create({ name: 'gamma', partitionCount: 4, configs: { z: '3' } });
+        expect(await store.topics.list()).toEqual([a, b, c]);
+      });
+
+      it('sets, overwrites and deletes configs', async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 1, configs: { a: '1', b: '2' } });
+        expect(await store.topics.setConfigs('orders', { a: '10', c: '3', b: null, missing: null })).toEqual({
+          a: '10',
+          c: '3',
+        });
+        expect((await store.topics.get('orders'))?.configs).toEqual({ a: '10', c: '3' });
+        expect(await store.topics.setConfigs('orders', {})).toEqual({ a: '10', c: '3' });
+        await expectCode(store.topics.setConfigs('missing', { a: '1' }), 'UNKNOWN_TOPIC_OR_PARTITION');
+      });
+
+      it('adds partitions starting empty and leaves existing ones alone', async () => {
+        const created = await store.topics.create({ name: 'orders', partitionCount: 2, configs: { a: '1' } });
+        await store.partitions.commitFlush(singleChunkFlush('o1', 'orders', 1, 0n, 5n, 10n));
+        const grown = await store.topics.addPartitions('orders', 4);
+        expect(grown).toEqual({ ...created, partitionCount: 4 });
+        expect(await store.topics.get('orders')).toEqual(grown);
+        expect(await store.partitions.list('orders')).toEqual([
+          { topic: 'orders', partition: 0, highWatermark: 0n, logStartOffset: 0n },
+          { topic: 'orders', partition: 1, highWatermark: 5n, logStartOffset: 0n },
+          { topic: 'orders', partition: 2, highWatermark: 0n, logStartOffset: 0n },
+          { topic: 'orders', partition: 3, highWatermark: 0n, logStartOffset: 0n },
+        ]);
+      });
+
+      it('refuses to add partitions unless the count grows', async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 3, configs: {} });
+        await expectCode(store.topics.addPartitions('orders', 3), 'INVALID_PARTITIONS');
+        await expectCode(store.topics.addPartitions('orders', 2), 'INVALID_PARTITIONS');
+        await expectCode(store.topics.addPartitions('missing', 5), 'UNKNOWN_TOPIC_OR_PARTITION');
+        expect((await store.topics.get('orders'))?.partitionCount).toBe(3);
+        expect(await store.partitions.list('orders')).toHaveLength(3);
+      });
+
+      it('deletes a topic with its partitions, chunks and producer states, returning orphaned objects', async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 2, configs: { a: '1' } });
+        await store.topics.create({ name: 'audit', partitionCount: 1, configs: {} });
+        // 'only-orders' holds chunks of orders alone; 'shared' also holds a chunk of audit.
+        await store.partitions.commitFlush({
+          objectKey: 'only-orders',
+          objectSize: 200,
+          chunks: [chunk('orders', 0, 0n, 2n, 10n, 0, 100), chunk('orders', 1, 0n, 0n, 10n, 100, 100)],
+          partitions: [update('orders', 0, 0n, 3n), update('orders', 1, 0n, 1n)],
+          producerStates: [
+            { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [] },
+          ],
+        });
+        await store.partitions.commitFlush({
+          objectKey: 'shared',
+          objectSize: 200,
+          chunks: [chunk('orders', 0, 3n, 3n, 20n, 0, 100), chunk('audit', 0, 0n, 0n, 20n, 100, 100)],
+          partitions: [update('orders', 0, 3n, 4n), update('audit', 0, 0n, 1n)],
+          producerStates: [],
+        });
+        const id = (await store.topics.get('orders'))?.id ?? '';
+
+        expect(await store.topics.delete('orders')).toEqual(['only-orders']);
+
+        expect(await store.topics.get('orders')).toBeUndefined();
+        expect(await store.topics.getById(id)).toBeUndefined();
+        expect(await store.partitions.list('orders')).toEqual([]);
+        expect(await store.chunks.findChunks('orders', 0, 0n, 10)).toEqual([]);
+        expect(await store.producers.getStates('orders', 0)).toEqual([]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['shared']));
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual(['only-orders']);
+        expect((await store.topics.list()).map((t) => t.name)).toEqual(['audit']);
+        expect(await store.partitions.get('audit', 0)).toEqual({
+          topic: 'audit',
+          partition: 0,
+          highWatermark: 1n,
+          logStartOffset: 0n,
+        });
+      });
+
+      it('refuses to delete an unknown topic', async () => {
+        await expectCode(store.topics.delete('missing'), 'UNKNOWN_TOPIC_OR_PARTITION');
+      });
+
+      it('re-creates a deleted topic name as a new, empty topic', async () => {
+        const old = await store.topics.create({ name: 'orders', partitionCount: 1, configs: { a: '1' } });
+        await store.partitions.commitFlush(singleChunkFlush('o1', 'orders', 0, 0n, 5n, 10n));
+        expect(await store.topics.delete('orders')).toEqual(['o1']);
+        const fresh = await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });
+        expect(fresh.id).not.toBe(old.id);
+        expect(fresh.configs).toEqual({});
+        expect(await store.partitions.get('orders', 0)).toEqual({
+          topic: 'orders',
+          partition: 0,
+          highWatermark: 0n,
+          logStartOffset: 0n,
+        });
+        expect(await store.chunks.findChunks('orders', 0, 0n, 10)).toEqual([]);
+      });
+    });
+
+    describe('partitions and the flush commit', () => {
+      beforeEach(async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 2, configs: {} });
+        await store.topics.create({ name: 'audit', partitionCount: 1, configs: {} });
+      });
+
+      it('answers undefined or empty for unknown partitions', async () => {
+        expect(await store.partitions.get('orders', 2)).toBeUndefined();
+        expect(await store.partitions.get('missing', 0)).toBeUndefined();
+        expect(await store.partitions.list('missing')).toEqual([]);
+      });
+
+      it('commits chunks of several partitions and topics in one object', async () => {
+        await store.partitions.commitFlush({
+          objectKey: 'obj-1',
+          objectSize: 300,
+          chunks: [
+            chunk('orders', 0, 0n, 4n, 1_700_000_000_005n, 0, 120),
+            chunk('orders', 1, 0n, 1n, 1_700_000_000_001n, 120, 80),
+            chunk('audit', 0, 0n, 9n, 1_700_000_000_009n, 200, 100),
+          ],
+          partitions: [update('orders', 0, 0n, 5n), update('orders', 1, 0n, 2n), update('audit', 0, 0n, 10n)],
+          producerStates: [],
+        });
+        expect(await store.partitions.list('orders')).toEqual([
+          { topic: 'orders', partition: 0, highWatermark: 5n, logStartOffset: 0n },
+          { topic: 'orders', partition: 1, highWatermark: 2n, logStartOffset: 0n },
+        ]);
+        expect(await store.partitions.get('audit', 0)).toEqual({
+          topic: 'audit',
+          partition: 0,
+          highWatermark: 10n,
+          logStartOffset: 0n,
+        });
+        expect(await store.chunks.findChunks('orders', 1, 0n, 10)).toEqual([
+          {
+            objectKey: 'obj-1',
+            byteOffset: 120,
+            byteLength: 80,
+            baseOffset: 0n,
+            lastOffset: 1n,
+            maxTimestamp: 1_700_000_000_001n,
+            recordCount: 2,
+          },
+        ]);
+        expect(await store.chunks.findChunks('audit', 0, 0n, 10)).toEqual([
+          {
+            objectKey: 'obj-1',
+            byteOffset: 200,
+            byteLength: 100,
+            baseOffset: 0n,
+            lastOffset: 9n,
+            maxTimestamp: 1_700_000_000_009n,
+            recordCount: 10,
+          },
+        ]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['obj-1']));
+      });
+
+      it('accepts several chunks of one partition when they are contiguous', async () => {
+        await store.partitions.commitFlush({
+          objectKey: 'obj',
+          objectSize: 100,
+          // Given out of order on purpose: the store orders them itself.
+          chunks: [chunk('orders', 0, 3n, 5n, 30n, 50, 50), chunk('orders', 0, 0n, 2n, 20n, 0, 50)],
+          partitions: [update('orders', 0, 0n, 6n)],
+          producerStates: [],
+        });
+        expect((await store.chunks.findChunks('orders', 0, 0n, 10)).map((c) => [c.baseOffset, c.lastOffset])).toEqual([
+          [0n, 2n],
+          [3n, 5n],
+        ]);
+      });
+
+      it('fences a commit whose expected HWM is stale and writes nothing of it', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('first', 'orders', 1, 0n, 3n, 10n));
+        const stale: FlushCommit = {
+          objectKey: 'stale',
+          objectSize: 200,
+          chunks: [chunk('orders', 0, 0n, 0n, 10n, 0, 100), chunk('orders', 1, 0n, 1n, 10n, 100, 100)],
+          partitions: [update('orders', 0, 0n, 1n), update('orders', 1, 0n, 2n)],
+          producerStates: [{ topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [] }],
+        };
+        const err = await expectCode(store.partitions.commitFlush(stale), 'FENCED');
+        expect(err).toBeInstanceOf(FencedError);
+        expect((err as FencedError).partitions).toEqual([
+          { topic: 'orders', partition: 1, expectedHighWatermark: 0n, actualHighWatermark: 3n },
+        ]);
+        expect(err.message).toContain('orders-1');
+        // The healthy partition in the same commit was not touched either.
+        expect(await store.partitions.get('orders', 0)).toEqual({
+          topic: 'orders',
+          partition: 0,
+          highWatermark: 0n,
+          logStartOffset: 0n,
+        });
+        expect(await store.chunks.findChunks('orders', 0, 0n, 10)).toEqual([]);
+        expect((await store.chunks.findChunks('orders', 1, 0n, 10)).map((c) => c.objectKey)).toEqual(['first']);
+        expect(await store.producers.getStates('orders', 0)).toEqual([]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['first']));
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
+      });
+
+      it('names every fenced partition, including ones that no longer exist', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('first', 'orders', 0, 0n, 2n, 10n));
+        await store.topics.create({ name: 'gone', partitionCount: 1, configs: {} });
+        await store.topics.delete('gone');
+        const err = await expectCode(
+          store.partitions.commitFlush({
+            objectKey: 'stale',
+            objectSize: 0,
+            chunks: [],
+            partitions: [update('orders', 0, 1n, 1n), update('audit', 0, 0n, 0n), update('gone', 0, 0n, 0n), update('orders', 7, 0n, 0n)],
+            producerStates: [],
+          }),
+          'FENCED',
+        );
+        expect((err as FencedError).partitions).toEqual([
+          { topic: 'orders', partition: 0, expectedHighWatermark: 1n, actualHighWatermark: 2n },
+          { topic: 'gone', partition: 0, expectedHighWatermark: 0n, actualHighWatermark: undefined },
+          { topic: 'orders', partition: 7, expectedHighWatermark: 0n, actualHighWatermark: undefined },
+        ]);
+        expect(await store.partitions.get('orders', 0)).toEqual({
+          topic: 'orders',
+          partition: 0,
+          highWatermark: 2n,
+          logStartOffset: 0n,
+        });
+      });
+
+      it('lets exactly one of two racing commits with the same expected HWM win (one connection)', async () => {
+        const results = await Promise.allSettled([
+          store.partitions.commitFlush(singleChunkFlush('racer-a', 'orders', 0, 0n, 3n, 10n)),
+          store.partitions.commitFlush(singleChunkFlush('racer-b', 'orders', 0, 0n, 5n, 10n)),
+        ]);
+        await expectOneWinner(results, ['racer-a', 'racer-b'], [3n, 5n]);
+      });
+
+      it('lets exactly one of two racing commits with the same expected HWM win (two connections)', async () => {
+        const second = await openStore();
+        const results = await Promise.allSettled([
+          store.partitions.commitFlush(singleChunkFlush('racer-a', 'orders', 0, 0n, 3n, 10n)),
+          second.partitions.commitFlush(singleChunkFlush('racer-b', 'orders', 0, 0n, 5n, 10n)),
+        ]);
+        await expectOneWinner(results, ['racer-a', 'racer-b'], [3n, 5n]);
+        expect(await second.partitions.get('orders', 0)).toEqual(await store.partitions.get('orders', 0));
+      });
+
+      async function expectOneWinner(
+        results: PromiseSettledResult<void>[],
+        keys: readonly string[],
+        hwms: readonly bigint[],
+      ): Promise<void> {
+        expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+        const winner = results.findIndex((r) => r.status === 'fulfilled');
+        const loser = results[1 - winner];
+        expect(loser?.status === 'rejected' ? loser.reason : undefined).toBeInstanceOf(FencedError);
+        expect((await store.partitions.get('orders', 0))?.highWatermark).toBe(hwms[winner]);
+        expect((await store.chunks.findChunks('orders', 0, 0n, 10)).map((c) => c.objectKey)).toEqual([keys[winner]]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set([keys[winner]]));
+      }
+
+      it('appends after earlier commits and fences a writer replaying an old HWM', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('o1', 'orders', 0, 0n, 3n, 10n));
+        await store.partitions.commitFlush(singleChunkFlush('o2', 'orders', 0, 3n, 2n, 20n));
+        await expectCode(store.partitions.commitFlush(singleChunkFlush('o3', 'orders', 0, 3n, 2n, 20n)), 'FENCED');
+        expect((await store.partitions.get('orders', 0))?.highWatermark).toBe(5n);
+        expect((await store.chunks.findChunks('orders', 0, 0n, 10)).map((c) => c.objectKey)).toEqual(['o1', 'o2']);
+      });
+
+      it('accepts and ignores a lease epoch on partition updates', async () => {
+        const commit = singleChunkFlush('o1', 'orders', 0, 0n, 1n, 10n);
+        await store.partitions.commitFlush({
+          ...commit,
+          partitions: commit.partitions.map((p) => ({ ...p, leaseEpoch: 7 })),
+        });
+        expect((await store.partitions.get('orders', 0))?.highWatermark).toBe(1n);
+      });
+
+      it('refuses a second commit with an object key already recorded, writing nothing', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('dup', 'orders', 0, 0n, 1n, 10n));
+        await expectCode(store.partitions.commitFlush(singleChunkFlush('dup', 'orders', 1, 0n, 1n, 10n)), 'OBJECT_ALREADY_EXISTS');
+        expect((await store.partitions.get('orders', 1))?.highWatermark).toBe(0n);
+        expect(await store.chunks.findChunks('orders', 1, 0n, 10)).toEqual([]);
+      });
+
+      it('refuses malformed commits without writing anything', async () => {
+        const base = singleChunkFlush('bad', 'orders', 0, 0n, 3n, 10n);
+        const malformed: FlushCommit[] = [
+          { ...base, objectKey: '' },
+          { ...base, objectSize: -1 },
+          // chunk without a partition update
+          { ...base, partitions: [] },
+          // the same partition twice
+          { ...base, partitions: [update('orders', 0, 0n, 3n), update('orders', 0, 0n, 3n)] },
+          // HWM moving backwards
+          { ...base, chunks: [], partitions: [update('orders', 0, 3n, 2n)] },
+          // gap between the expected HWM and the first chunk
+          { ...base, partitions: [update('orders', 0, 0n, 4n)], chunks: [chunk('orders', 0, 1n, 3n, 10n, 0, 100)] },
+          // chunks ending before the new HWM
+          { ...base, partitions: [update('orders', 0, 0n, 5n)] },
+          // overlapping chunks
+          {
+            ...base,
+            chunks: [chunk('orders', 0, 0n, 2n, 10n, 0, 50), chunk('orders', 0, 2n, 2n, 10n, 50, 50)],
+            partitions: [update('orders', 0, 0n, 3n)],
+          },
+          // last offset before base offset
+          { ...base, chunks: [chunk('orders', 0, 0n, -1n, 10n, 0, 100)], partitions: [update('orders', 0, 0n, 0n)] },
+          // chunk outside the object
+          { ...base, chunks: [chunk('orders', 0, 0n, 2n, 10n, 50, 51)] },
+          // producer state for a partition not in the commit
+          { ...base, producerStates: [{ topic: 'orders', partition: 1, producerId: 1000n, producerEpoch: 0, batches: [] }] },
+          // the same producer twice for one partition
+          {
+            ...base,
+            producerStates: [
+              { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [] },
+              { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 1, batches: [] },
+            ],
+          },
+        ];
+        for (const commit of malformed) {
+          await expectCode(store.partitions.commitFlush(commit), 'INVALID_ARGUMENT');
+        }
+        expect((await store.partitions.get('orders', 0))?.highWatermark).toBe(0n);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set());
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
+      });
+
+      it('commits 1,000 partitions in one transaction', async () => {
+        await store.topics.create({ name: 'wide', partitionCount: 1000, configs: {} });
+        const partitions = Array.from({ length: 1000 }, (_, p) => p);
+        await store.partitions.commitFlush({
+          objectKey: 'wide-1',
+          objectSize: 10_000,
+          chunks: partitions.map((p) => chunk('wide', p, 0n, BigInt(p), 5n, p * 10, 10)),
+          partitions: partitions.map((p) => update('wide', p, 0n, BigInt(p) + 1n)),
+          producerStates: partitions.map((p) => ({
+            topic: 'wide',
+            partition: p,
+            producerId: 1000n + BigInt(p),
+            producerEpoch: 0,
+            batches: [{ firstSequence: 0, lastSequence: p, baseOffset: 0n, lastOffset: BigInt(p) }],
+          })),
+        });
+        const states = await store.partitions.list('wide');
+        expect(states.map((s) => s.highWatermark)).toEqual(partitions.map((p) => BigInt(p) + 1n));
+        expect(await store.chunks.findChunks('wide', 999, 0n, 10)).toEqual([
+          {
+            objectKey: 'wide-1',
+            byteOffset: 9990,
+            byteLength: 10,
+            baseOffset: 0n,
+            lastOffset: 999n,
+            maxTimestamp: 5n,
+            recordCount: 1000,
+          },
+        ]);
+        expect((await store.producers.getStates('wide', 500))[0]?.producerId).toBe(1500n);
+      });
+    });
+
+    describe('log start', () => {
+      beforeEach(async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });
+        // Chunks [0..4] [5..9] [10..14], HWM 15.
+        for (const [i, from] of [0n, 5n, 10n].entries()) {
+          await store.partitions.commitFlush(singleChunkFlush(`o${i}`, 'orders', 0, from, 5n, 100n + from));
+        }
+      });
+
+      it('moves forward, drops chunks wholly below it and keeps the chunk it falls inside', async () => {
+        expect(await store.partitions.advanceLogStart('orders', 0, 7n)).toBe(7n);
+        expect(await store.partitions.get('orders', 0)).toEqual({
+          topic: 'orders',
+          partition: 0,
+          highWatermark: 15n,
+          logStartOffset: 7n,
+        });
+        expect((await store.chunks.findChunks('orders', 0, 0n, 10)).map((c) => c.baseOffset)).toEqual([5n, 10n]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['o1', 'o2']));
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual(['o0']);
+      });
+
+      it('never moves backwards', async () => {
+        await store.partitions.advanceLogStart('orders', 0, 10n);
+        expect(await store.partitions.advanceLogStart('orders', 0, 3n)).toBe(10n);
+        expect(await store.partitions.advanceLogStart('orders', 0, 10n)).toBe(10n);
+        expect((await store.partitions.get('orders', 0))?.logStartOffset).toBe(10n);
+        expect((await store.chunks.findChunks('orders', 0, 0n, 10)).map((c) => c.baseOffset)).toEqual([10n]);
+      });
+
+      it('may reach the HWM but never pass it', async () => {
+        const err = await expectCode(store.partitions.advanceLogStart('orders', 0, 16n), 'OFFSET_OUT_OF_RANGE');
+        expect(err.message).toContain('orders-0');
+        expect((await store.partitions.get('orders', 0))?.logStartOffset).toBe(0n);
+        expect(await store.partitions.advanceLogStart('orders', 0, 15n)).toBe(15n);
+        expect(await store.chunks.findChunks('orders', 0, 0n, 10)).toEqual([]);
+        expect(await store.chunks.findChunkByTimestamp('orders', 0, 0n)).toBeUndefined();
+        // Appending continues at the HWM.
+        await store.partitions.commitFlush(singleChunkFlush('o3', 'orders', 0, 15n, 1n, 200n));
+        expect((await store.chunks.findChunks('orders', 0, 0n, 10)).map((c) => c.objectKey)).toEqual(['o3']);
+      });
+
+      it('refuses unknown partitions', async () => {
+        await expectCode(store.partitions.advanceLogStart('orders', 1, 0n), 'UNKNOWN_TOPIC_OR_PARTITION');
+        await expectCode(store.partitions.advanceLogStart('missing', 0, 0n), 'UNKNOWN_TOPIC_OR_PARTITION');
+      });
+    });
+
+    describe('chunk index', () => {
+      beforeEach(async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 2, configs: {} });
+        // Chunks [0..9] ts 500, [10..19] ts 300, [20..29] ts 900, [30..39] ts 700; HWM 40.
+        const timestamps = [500n, 300n, 900n, 700n];
+        for (const [i, ts] of timestamps.entries()) {
+          const from = BigInt(i * 10);
+          await store.partitions.commitFlush({
+            objectKey: `o${i}`,
+            objectSize: 1000,
+            chunks: [chunk('orders', 0, from, from + 9n, ts, 100 * i, 100)],
+            partitions: [update('orders', 0, from, from + 10n)],
+            producerStates: [],
+          });
+        }
+      });
+
+      const bases = (chunks: readonly { baseOffset: bigint }[]): bigint[] => chunks.map((c) => c.baseOffset);
+
+      it('finds chunks from an offset inside a chunk, in order, up to maxChunks', async () => {
+        expect(await store.chunks.findChunks('orders', 0, 15n, 2)).toEqual([
+          {
+            objectKey: 'o1',
+            byteOffset: 100,
+            byteLength: 100,
+            baseOffset: 10n,
+            lastOffset: 19n,
+            maxTimestamp: 300n,
+            recordCount: 10,
+          },
+          {
+            objectKey: 'o2',
+            byteOffset: 200,
+            byteLength: 100,
+            baseOffset: 20n,
+            lastOffset: 29n,
+            maxTimestamp: 900n,
+            recordCount: 10,
+          },
+        ]);
+        expect(bases(await store.chunks.findChunks('orders', 0, 0n, 100))).toEqual([0n, 10n, 20n, 30n]);
+        expect(bases(await store.chunks.findChunks('orders', 0, 9n, 100))).toEqual([0n, 10n, 20n, 30n]);
+        expect(bases(await store.chunks.findChunks('orders', 0, 10n, 100))).toEqual([10n, 20n, 30n]);
+        expect(bases(await store.chunks.findChunks('orders', 0, 39n, 100))).toEqual([30n]);
+      });
+
+      it('finds nothing at or past the HWM, nor for unknown partitions', async () => {
+        expect(await store.chunks.findChunks('orders', 0, 40n, 10)).toEqual([]);
+        expect(await store.chunks.findChunks('orders', 0, 1000n, 10)).toEqual([]);
+        expect(await store.chunks.findChunks('orders', 1, 0n, 10)).toEqual([]);
+        expect(await store.chunks.findChunks('missing', 0, 0n, 10)).toEqual([]);
+      });
+
+      it('refuses a maxChunks below one', async () => {
+        await expectCode(store.chunks.findChunks('orders', 0, 0n, 0), 'INVALID_ARGUMENT');
+      });
+
+      it('finds the first chunk whose max timestamp reaches the target', async () => {
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 0n))?.baseOffset).toBe(0n);
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 500n))?.baseOffset).toBe(0n);
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 501n))?.baseOffset).toBe(20n);
+        expect(await store.chunks.findChunkByTimestamp('orders', 0, 800n)).toEqual({
+          objectKey: 'o2',
+          byteOffset: 200,
+          byteLength: 100,
+          baseOffset: 20n,
+          lastOffset: 29n,
+          maxTimestamp: 900n,
+          recordCount: 10,
+        });
+        expect(await store.chunks.findChunkByTimestamp('orders', 0, 901n)).toBeUndefined();
+        expect(await store.chunks.findChunkByTimestamp('orders', 1, 0n)).toBeUndefined();
+        expect(await store.chunks.findChunkByTimestamp('missing', 0, 0n)).toBeUndefined();
+      });
+
+      it('ignores chunks wholly below the log start in timestamp lookups', async () => {
+        await store.partitions.advanceLogStart('orders', 0, 25n);
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 0n))?.baseOffset).toBe(20n);
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 800n))?.baseOffset).toBe(20n);
+        await store.partitions.advanceLogStart('orders', 0, 30n);
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 800n))).toBeUndefined();
+        expect((await store.chunks.findChunkByTimestamp('orders', 0, 0n))?.baseOffset).toBe(30n);
+      });
+
+      it('keeps int64 timestamps exact', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('big', 'orders', 1, 0n, 1n, INT64_MAX));
+        expect((await store.chunks.findChunks('orders', 1, 0n, 1))[0]?.maxTimestamp).toBe(INT64_MAX);
+        expect((await store.chunks.findChunkByTimestamp('orders', 1, INT64_MAX))?.objectKey).toBe('big');
+        expect(await store.chunks.findChunkByTimestamp('orders', 1, INT64_MAX - 1n)).toBeDefined();
+      });
+    });
+
+    describe('producers', () => {
+      it('allocates monotonic ids from 1000 that survive reopen', async () => {
+        expect(await store.producers.allocateProducerId()).toBe(1000n);
+        expect(await store.producers.allocateProducerId()).toBe(1001n);
+        const again = await reopen();
+        expect(await again.producers.allocateProducerId()).toBe(1002n);
+      });
+
+      it('never hands the same id to two connections', async () => {
+        const second = await openStore();
+        const ids = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : second).producers.allocateProducerId()),
+        );
+        expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(Array.from({ length: 20 }, (_, i) => 1000n + BigInt(i)));
+      });
+
+      it('stores producer states with each commit, upserting and keeping the last 5 batches', async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 2, configs: {} });
+        const batch = (n: number) => ({
+          firstSequence: n * 10,
+          lastSequence: n * 10 + 9,
+          baseOffset: BigInt(n * 10),
+          lastOffset: BigInt(n * 10 + 9),
+        });
+        const big: ProducerPartitionState = {
+          topic: 'orders',
+          partition: 0,
+          producerId: INT64_MAX,
+          producerEpoch: 32767,
+          batches: [batch(0)],
+        };
+        await store.partitions.commitFlush({
+          ...singleChunkFlush('o1', 'orders', 0, 0n, 10n, 10n),
+          producerStates: [{ topic: 'orders', partition: 0, producerId: 1001n, producerEpoch: 0, batches: [batch(0)] }, big],
+        });
+        await store.partitions.commitFlush({
+          ...singleChunkFlush('o2', 'orders', 0, 10n, 10n, 10n),
+          producerStates: [
+            {
+              topic: 'orders',
+              partition: 0,
+              producerId: 1001n,
+              producerEpoch: 3,
+              batches: [batch(0), batch(1), batch(2), batch(3), batch(4), batch(5), batch(6)],
+            },
+          ],
+        });
+        expect(await store.producers.getStates('orders', 0)).toEqual([
+          {
+            topic: 'orders',
+            partition: 0,
+            producerId: 1001n,
+            producerEpoch: 3,
+            batches: [batch(2), batch(3), batch(4), batch(5), batch(6)],
+          },
+          big,
+        ]);
+        expect(await store.producers.getStates('orders', 1)).toEqual([]);
+        expect(await store.producers.getStates('missing', 0)).toEqual([]);
+      });
+    });
+
+    describe('objects', () => {
+      beforeEach(async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });
+      });
+
+      it('lists referenced keys and unreferenced objects older than a cutoff', async () => {
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set());
+        const before = Date.now();
+        await store.partitions.commitFlush(singleChunkFlush('b', 'orders', 0, 0n, 1n, 10n));
+        await store.partitions.commitFlush(singleChunkFlush('a', 'orders', 0, 1n, 1n, 10n));
+        await store.partitions.commitFlush(singleChunkFlush('c', 'orders', 0, 2n, 1n, 10n));
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['a', 'b', 'c']));
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
+        await store.partitions.advanceLogStart('orders', 0, 2n);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['c']));
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual(['a', 'b']);
+        // Objects created after the cutoff are still inside their grace period.
+        expect(await store.objects.listUnreferenced(before - 60_000)).toEqual([]);
+      });
+
+      it('forgets unreferenced objects only', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('a', 'orders', 0, 0n, 1n, 10n));
+        await store.partitions.commitFlush(singleChunkFlush('b', 'orders', 0, 1n, 1n, 10n));
+        const err = await expectCode(store.objects.forget('a'), 'OBJECT_STILL_REFERENCED');
+        expect(err.message).toContain('"a"');
+        await store.partitions.advanceLogStart('orders', 0, 1n);
+        await store.objects.forget('a');
+        await store.objects.forget('never-recorded');
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(['b']));
+      });
+    });
+
+    describe('durability and lifecycle', () => {
+      it('keeps everything across close and reopen', async () => {
+        const clusterId = await store.cluster.getClusterId();
+        const topic = await store.topics.create({ name: 'orders', partitionCount: 2, configs: { 'cleanup.policy': 'delete' } });
+        await store.topics.setConfigs('orders', { 'retention.ms': '60000' });
+        const producerId = await store.producers.allocateProducerId();
+        const state: ProducerPartitionState = {
+          topic: 'orders',
+          partition: 1,
+          producerId,
+          producerEpoch: 2,
+          batches: [{ firstSequence: 0, lastSequence: 4, baseOffset: 5n, lastOffset: 9n }],
+        };
+        await store.partitions.commitFlush(singleChunkFlush('o1', 'orders', 1, 0n, 5n, 1_000n));
+        await store.partitions.commitFlush({ ...singleChunkFlush('o2', 'orders', 1, 5n, 5n, 2_000n), producerStates: [state] });
+        await store.partitions.advanceLogStart('orders', 1, 5n);
+        const topicBefore = await store.topics.get('orders');
+        const chunksBefore = await store.chunks.findChunks('orders', 1, 0n, 10);
+
+        const again = await reopen();
+        expect(await again.cluster.getClusterId()).toBe(clusterId);
+        expect(await again.topics.get('orders')).toEqual(topicBefore);
+        expect(await again.topics.getById(topic.id)).toEqual(topicBefore);
+        expect(topicBefore?.configs).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '60000' });
+        expect(await again.partitions.list('orders')).toEqual([
+          { topic: 'orders', partition: 0, highWatermark: 0n, logStartOffset: 0n },
+          { topic: 'orders', partition: 1, highWatermark: 10n, logStartOffset: 5n },
+        ]);
+        expect(await again.chunks.findChunks('orders', 1, 0n, 10)).toEqual(chunksBefore);
+        expect(chunksBefore.map((c) => c.objectKey)).toEqual(['o2']);
+        expect(await again.producers.getStates('orders', 1)).toEqual([state]);
+        expect(await again.producers.allocateProducerId()).toBe(producerId + 1n);
+        expect(await again.objects.listUnreferenced(Date.now() + 60_000)).toEqual(['o1']);
+        // The guard still holds against the persisted HWM.
+        await expectCode(again.partitions.commitFlush(singleChunkFlush('o3', 'orders', 1, 5n, 1n, 1n)), 'FENCED');
+      });
+
+      it('makes a commit visible to another connection at once', async () => {
+        const second = await openStore();
+        await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });
+        await store.partitions.commitFlush(singleChunkFlush('o1', 'orders', 0, 0n, 4n, 10n));
+        expect((await second.partitions.get('orders', 0))?.highWatermark).toBe(4n);
+        expect((await second.chunks.findChunks('orders', 0, 0n, 10)).map((c) => c.objectKey)).toEqual(['o1']);
+      });
+
+      it('closes idempotently and rejects every call afterwards', async () => {
+        await store.close();
+        await store.close();
+        const calls: Promise<unknown>[] = [
+          store.cluster.getClusterId(),
+          store.topics.create({ name: 'x', partitionCount: 1, configs: {} }),
+          store.topics.get('x'),
+          store.topics.getById('x'),
+          store.topics.list(),
+          store.topics.delete('x'),
+          store.topics.addPartitions('x', 2),
+          store.topics.setConfigs('x', {}),
+          store.partitions.get('x', 0),
+          store.partitions.list('x'),
+          store.partitions.advanceLogStart('x', 0, 0n),
+          store.partitions.commitFlush(singleChunkFlush('k', 'x', 0, 0n, 1n, 1n)),
+          store.chunks.findChunks('x', 0, 0n, 1),
+          store.chunks.findChunkByTimestamp('x', 0, 0n),
+          store.producers.allocateProducerId(),
+          store.producers.getStates('x', 0),
+          store.objects.listReferencedKeys(),
+          store.objects.listUnreferenced(0),
+          store.objects.forget('k'),
+        ];
+        for (const call of calls) await expectCode(call, 'STORE_CLOSED');
+      });
+    });
+  });
+}

@@ -1,0 +1,247 @@
+// The metadata store contract (SPEC §7). Every implementation (SQLite now, PostgreSQL
+// next) exposes the same small, focused interfaces and is verified by the shared suite in
+// ./contract/metadata-store-contract.ts. All methods are async even where the backing
+// driver is synchronous, so callers never depend on which backend they talk to.
+//
+// Offsets, timestamps and producer ids are bigint: Kafka defines them as int64.
+
+export interface Topic {
+  /** Random v4 UUID, assigned at creation; a re-created topic with the same name gets a new one. */
+  readonly id: string;
+  readonly name: string;
+  readonly partitionCount: number;
+  readonly configs: Record<string, string>;
+  /** Milliseconds since the Unix epoch. */
+  readonly createdAt: number;
+}
+
+export interface CreateTopicInput {
+  readonly name: string;
+  readonly partitionCount: number;
+  readonly configs: Record<string, string>;
+}
+
+export interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  /** Offset after the last committed record. */
+  readonly highWatermark: bigint;
+  /** First offset still readable; always <= highWatermark. */
+  readonly logStartOffset: bigint;
+}
+
+/** Position and summary of one chunk (consecutive batches of one partition) in an object. */
+export interface ChunkEntry {
+  readonly baseOffset: bigint;
+  /** Offset of the last record in the chunk (inclusive). */
+  readonly lastOffset: bigint;
+  readonly maxTimestamp: bigint;
+  readonly recordCount: number;
+  /** Byte position of the chunk inside its object. */
+  readonly byteOffset: number;
+  readonly byteLength: number;
+}
+
+/** A chunk as returned by the index: where to read it. */
+export interface IndexedChunk extends ChunkEntry {
+  readonly objectKey: string;
+}
+
+/** A chunk as written by a flush; its object is the commit's objectKey. */
+export interface FlushChunk extends ChunkEntry {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface FlushPartitionUpdate {
+  readonly topic: string;
+  readonly partition: number;
+  /** The commit applies only if the partition's HWM is still exactly this value. */
+  readonly expectedHighWatermark: bigint;
+  readonly newHighWatermark: bigint;
+  /**
+   * Reserved for the lease guard (SPEC §4.3): the commit will also require the partition's
+   * lease to still carry this epoch. Accepted and IGNORED until leases exist; the HWM guard
+   * alone fences stale writers today.
+   */
+  readonly leaseEpoch?: number;
+}
+
+export interface ProducerBatchRecord {
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  readonly baseOffset: bigint;
+  readonly lastOffset: bigint;
+}
+
+/** What a partition owner remembers about one idempotent producer (SPEC §4.6). */
+export interface ProducerPartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** Oldest first; only the last MAX_PRODUCER_BATCHES are kept. */
+  readonly batches: readonly ProducerBatchRecord[];
+}
+
+/** Kafka's idempotence window: the last 5 batches per producer and partition. */
+export const MAX_PRODUCER_BATCHES = 5;
+
+/**
+ * Everything one flush makes durable, applied in ONE transaction (SPEC §4.3).
+ *
+ * Invariants checked before anything is written (INVALID_ARGUMENT otherwise):
+ * - each partition appears at most once in `partitions`;
+ * - every chunk and producer state belongs to a partition listed in `partitions`;
+ * - a partition's chunks cover exactly [expectedHighWatermark, newHighWatermark) with no
+ *   gap or overlap (a partition without chunks keeps its HWM);
+ * - every chunk lies inside the object (byteOffset + byteLength <= objectSize).
+ */
+export interface FlushCommit {
+  readonly objectKey: string;
+  readonly objectSize: number;
+  readonly chunks: readonly FlushChunk[];
+  readonly partitions: readonly FlushPartitionUpdate[];
+  readonly producerStates: readonly ProducerPartitionState[];
+}
+
+export interface ClusterMetadataStore {
+  /** 22-character base64url id created with the database; never changes. */
+  getClusterId(): Promise<string>;
+}
+
+export interface TopicMetadataStore {
+  /** Creates the topic and its partitions (HWM 0, log start 0). Throws TOPIC_ALREADY_EXISTS. */
+  create(input: CreateTopicInput): Promise<Topic>;
+  get(name: string): Promise<Topic | undefined>;
+  getById(id: string): Promise<Topic | undefined>;
+  /** All topics ordered by name. */
+  list(): Promise<Topic[]>;
+  /**
+   * Removes the topic, its partitions, chunk index rows and producer states. Returns the
+   * object keys that no chunk references any more, for the garbage collector (their object
+   * rows stay until `objects.forget`). Throws UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  delete(name: string): Promise<string[]>;
+  /** Grows the topic to `newTotalCount` partitions. Throws INVALID_PARTITIONS unless larger. */
+  addPartitions(name: string, newTotalCount: number): Promise<Topic>;
+  /** Sets keys; a null value deletes the key. Returns the resulting configs. */
+  setConfigs(name: string, configs: Record<string, string | null>): Promise<Record<string, string>>;
+}
+
+export interface PartitionMetadataStore {
+  get(topic: string, partition: number): Promise<PartitionState | undefined>;
+  /** Partitions of the topic ordered by index; empty when the topic does not exist. */
+  list(topic: string): Promise<PartitionState[]>;
+  /**
+   * Moves the log start forward (a smaller offset is a no-op) and drops index rows of
+   * chunks wholly below it. Offsets above the HWM throw OFFSET_OUT_OF_RANGE. Returns the
+   * resulting log start offset.
+   */
+  advanceLogStart(topic: string, partition: number, offset: bigint): Promise<bigint>;
+  /**
+   * The flush commit. Either everything in `commit` becomes durable or nothing does; when
+   * any partition's HWM differs from its expectedHighWatermark (or the partition no longer
+   * exists) it throws FencedError naming every such partition.
+   */
+  commitFlush(commit: FlushCommit): Promise<void>;
+}
+
+export interface ChunkIndexStore {
+  /**
+   * Up to `maxChunks` chunks ordered by baseOffset with lastOffset >= fromOffset and
+   * baseOffset < HWM. Empty for an unknown partition.
+   */
+  findChunks(topic: string, partition: number, fromOffset: bigint, maxChunks: number): Promise<IndexedChunk[]>;
+  /**
+   * The chunk with the lowest baseOffset whose maxTimestamp >= timestamp, among chunks not
+   * wholly below the log start. Used by ListOffsets timestamp lookups.
+   */
+  findChunkByTimestamp(topic: string, partition: number, timestamp: bigint): Promise<IndexedChunk | undefined>;
+}
+
+export interface ProducerMetadataStore {
+  /** Next producer id: monotonic across restarts, starting at FIRST_PRODUCER_ID. */
+  allocateProducerId(): Promise<bigint>;
+  /** States of every producer that wrote to the partition, ordered by producerId. */
+  getStates(topic: string, partition: number): Promise<ProducerPartitionState[]>;
+}
+
+export const FIRST_PRODUCER_ID = 1000n;
+
+export interface ObjectMetadataStore {
+  /** Keys of every object that at least one chunk index row points into. */
+  listReferencedKeys(): Promise<Set<string>>;
+  /**
+   * Recorded objects that no chunk references and that were created before `createdBefore`
+   * (ms since epoch): candidates for deletion after the grace period. Ordered by key.
+   */
+  listUnreferenced(createdBefore: number): Promise<string[]>;
+  /**
+   * Drops the object's record once the collector has deleted it. No-op for an unknown key;
+   * throws OBJECT_STILL_REFERENCED while chunks point into it.
+   */
+  forget(key: string): Promise<void>;
+}
+
+export interface MetadataStore {
+  readonly cluster: ClusterMetadataStore;
+  readonly topics: TopicMetadataStore;
+  readonly partitions: PartitionMetadataStore;
+  readonly chunks: ChunkIndexStore;
+  readonly producers: ProducerMetadataStore;
+  readonly objects: ObjectMetadataStore;
+  /** Idempotent. Every later call on the store rejects with STORE_CLOSED. */
+  close(): Promise<void>;
+}
+
+export type MetadataErrorCode =
+  | 'TOPIC_ALREADY_EXISTS'
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'INVALID_PARTITIONS'
+  | 'INVALID_ARGUMENT'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'FENCED'
+  | 'OBJECT_ALREADY_EXISTS'
+  | 'OBJECT_STILL_REFERENCED'
+  | 'SCHEMA_TOO_NEW'
+  | 'STORE_CLOSED'
+  | 'UNSUPPORTED_URL';
+
+export class MetadataStoreError extends Error {
+  readonly code: MetadataErrorCode;
+
+  constructor(code: MetadataErrorCode, message: string) {
+    super(message);
+    this.name = 'MetadataStoreError';
+    this.code = code;
+  }
+}
+
+export interface FencedPartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly expectedHighWatermark: bigint;
+  /** undefined when the partition (or its topic) no longer exists. */
+  readonly actualHighWatermark: bigint | undefined;
+}
+
+/** A flush commit lost its guard: another writer moved on. Nothing was written. */
+export class FencedError extends MetadataStoreError {
+  readonly partitions: readonly FencedPartition[];
+
+  constructor(partitions: readonly FencedPartition[]) {
+    const names = partitions.map(
+      (p) =>
+        `${p.topic}-${p.partition} (expected HWM ${p.expectedHighWatermark}, ` +
+        `found ${p.actualHighWatermark === undefined ? 'no partition' : p.actualHighWatermark})`,
+    );
+    super('FENCED', `Flush commit fenced: ${names.join(', ')}`);
+    this.name = 'FencedError';
+    this.partitions = partitions;
+  }
+}
+
+export function isMetadataStoreError(err: unknown, code?: MetadataErrorCode): err is MetadataStoreError {
+  return err instanceof MetadataStoreError && (code === undefined || err.code === code);
+}

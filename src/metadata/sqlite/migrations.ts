@@ -1,0 +1,138 @@
+// Versioned schema migrations for the SQLite metadata store. Each migration runs once, in
+// its own transaction together with its schema_migrations row, so a crash mid-upgrade
+// leaves the database at the previous version. Never edit a released migration: append.
+
+import { randomBytes } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
+import { FIRST_PRODUCER_ID, MetadataStoreError } from '../metadata-store.js';
+
+export interface SqliteMigration {
+  readonly version: number;
+  readonly name: string;
+  up(db: BetterSqlite3.Database, now: number): void;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up(db, now) {
+      db.exec(`
+        CREATE TABLE cluster (
+          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+          cluster_id TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE topics (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          partition_count INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE topic_configs (
+          topic_id TEXT NOT NULL,
+          key TEXT NOT NULL,
+          value TEXT NOT NULL,
+          PRIMARY KEY (topic_id, key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE partitions (
+          topic_id TEXT NOT NULL,
+          partition INTEGER NOT NULL,
+          high_watermark INTEGER NOT NULL,
+          log_start_offset INTEGER NOT NULL,
+          PRIMARY KEY (topic_id, partition)
+        ) WITHOUT ROWID;
+
+        -- Chunks of one partition never overlap, so (topic_id, partition, base_offset)
+        -- both identifies a chunk and orders the log.
+        CREATE TABLE chunks (
+          topic_id TEXT NOT NULL,
+          partition INTEGER NOT NULL,
+          base_offset INTEGER NOT NULL,
+          last_offset INTEGER NOT NULL,
+          max_timestamp INTEGER NOT NULL,
+          record_count INTEGER NOT NULL,
+          object_key TEXT NOT NULL,
+          byte_offset INTEGER NOT NULL,
+          byte_length INTEGER NOT NULL,
+          PRIMARY KEY (topic_id, partition, base_offset)
+        ) WITHOUT ROWID;
+        CREATE INDEX chunks_by_object ON chunks (object_key);
+
+        CREATE TABLE objects (
+          key TEXT PRIMARY KEY,
+          size INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE producer_id_sequence (
+          singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+          next_id INTEGER NOT NULL
+        );
+
+        -- batches: JSON array of [firstSequence, lastSequence, "baseOffset", "lastOffset"],
+        -- offsets as strings because JSON numbers lose int64 precision.
+        CREATE TABLE producer_states (
+          topic_id TEXT NOT NULL,
+          partition INTEGER NOT NULL,
+          producer_id INTEGER NOT NULL,
+          producer_epoch INTEGER NOT NULL,
+          batches TEXT NOT NULL,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (topic_id, partition, producer_id)
+        ) WITHOUT ROWID;
+      `);
+      db.prepare('INSERT INTO cluster (singleton, cluster_id, created_at) VALUES (1, ?, ?)').run(
+        randomBytes(16).toString('base64url'),
+        now,
+      );
+      db.prepare('INSERT INTO producer_id_sequence (singleton, next_id) VALUES (1, ?)').run(FIRST_PRODUCER_ID);
+    },
+  },
+];
+
+export function latestSqliteSchemaVersion(): number {
+  return SQLITE_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/** Brings the database to the latest version; returns that version. */
+export function applySqliteMigrations(
+  db: BetterSqlite3.Database,
+  now: () => number,
+  migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
+): number {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )
+  `);
+  const currentRow = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as { version: number | null };
+  const current = currentRow.version ?? 0;
+  const latest = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    // A newer StreamHouse upgraded this database; running old code on it could corrupt it.
+    throw new MetadataStoreError(
+      'SCHEMA_TOO_NEW',
+      `Metadata database is at schema version ${current}, this build knows up to ${latest}; upgrade StreamHouse`,
+    );
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const pending = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  for (const migration of pending) {
+    // IMMEDIATE takes the write lock up front, so two processes opening a fresh file
+    // cannot both run the same migration.
+    db.transaction(() => {
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+      if (again !== undefined) return;
+      const at = now();
+      migration.up(db, at);
+      record.run(migration.version, migration.name, at);
+    }).immediate();
+  }
+  return Math.max(current, latest);
+}

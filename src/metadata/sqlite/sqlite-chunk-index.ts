@@ -1,0 +1,82 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { MetadataStoreError, type ChunkIndexStore, type IndexedChunk } from '../metadata-store.js';
+import type { SqliteContext } from './sqlite-context.js';
+
+interface ChunkRow {
+  object_key: string;
+  byte_offset: bigint;
+  byte_length: bigint;
+  base_offset: bigint;
+  last_offset: bigint;
+  max_timestamp: bigint;
+  record_count: bigint;
+}
+
+const CHUNK_COLUMNS =
+  'c.object_key, c.byte_offset, c.byte_length, c.base_offset, c.last_offset, c.max_timestamp, c.record_count';
+
+export class SqliteChunkIndex implements ChunkIndexStore {
+  private readonly selectFrom: BetterSqlite3.Statement<[{ topic: string; partition: number; from: bigint; limit: number }], ChunkRow>;
+  private readonly selectByTimestamp: BetterSqlite3.Statement<[{ topic: string; partition: number; timestamp: bigint }], ChunkRow>;
+
+  constructor(private readonly ctx: SqliteContext) {
+    const db = ctx.db;
+    // Chunks of a partition never overlap, so the chunk holding `from` is the one with the
+    // greatest base_offset <= from: one index seek, then a range scan. A plain
+    // "last_offset >= from" filter would scan the partition's whole history.
+    this.selectFrom = db
+      .prepare<[{ topic: string; partition: number; from: bigint; limit: number }], ChunkRow>(
+        `SELECT ${CHUNK_COLUMNS}
+         FROM partitions p JOIN chunks c ON c.topic_id = p.topic_id AND c.partition = p.partition
+         WHERE p.topic_id = (SELECT id FROM topics WHERE name = $topic) AND p.partition = $partition
+           AND c.base_offset >= COALESCE(
+             (SELECT MAX(s.base_offset) FROM chunks s
+              WHERE s.topic_id = p.topic_id AND s.partition = p.partition AND s.base_offset <= $from),
+             $from)
+           AND c.last_offset >= $from
+           AND c.base_offset < p.high_watermark
+         ORDER BY c.base_offset
+         LIMIT $limit`,
+      )
+      .safeIntegers();
+    // Max timestamps are not monotonic along the log, so this scans forward from the log start.
+    this.selectByTimestamp = db
+      .prepare<[{ topic: string; partition: number; timestamp: bigint }], ChunkRow>(
+        `SELECT ${CHUNK_COLUMNS}
+         FROM partitions p JOIN chunks c ON c.topic_id = p.topic_id AND c.partition = p.partition
+         WHERE p.topic_id = (SELECT id FROM topics WHERE name = $topic) AND p.partition = $partition
+           AND c.max_timestamp >= $timestamp
+           AND c.last_offset >= p.log_start_offset
+           AND c.base_offset < p.high_watermark
+         ORDER BY c.base_offset
+         LIMIT 1`,
+      )
+      .safeIntegers();
+  }
+
+  async findChunks(topic: string, partition: number, fromOffset: bigint, maxChunks: number): Promise<IndexedChunk[]> {
+    this.ctx.assertOpen();
+    if (!Number.isSafeInteger(maxChunks) || maxChunks < 1) {
+      throw new MetadataStoreError('INVALID_ARGUMENT', `maxChunks must be a positive integer, got ${maxChunks}`);
+    }
+    return this.selectFrom.all({ topic, partition, from: fromOffset, limit: maxChunks }).map(toIndexedChunk);
+  }
+
+  async findChunkByTimestamp(topic: string, partition: number, timestamp: bigint): Promise<IndexedChunk | undefined> {
+    this.ctx.assertOpen();
+    const row = this.selectByTimestamp.get({ topic, partition, timestamp });
+    return row === undefined ? undefined : toIndexedChunk(row);
+  }
+}
+
+function toIndexedChunk(row: ChunkRow): IndexedChunk {
+  return {
+    objectKey: row.object_key,
+    byteOffset: Number(row.byte_offset),
+    byteLength: Number(row.byte_length),
+    baseOffset: row.base_offset,
+    lastOffset: row.last_offset,
+    maxTimestamp: row.max_timestamp,
+    recordCount: Number(row.record_count),
+  };
+}

@@ -1,0 +1,48 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { MetadataStoreError, type ObjectMetadataStore } from '../metadata-store.js';
+import type { SqliteContext } from './sqlite-context.js';
+
+export class SqliteObjectStore implements ObjectMetadataStore {
+  private readonly db: BetterSqlite3.Database;
+  private readonly selectReferenced: BetterSqlite3.Statement<[], string>;
+  private readonly selectUnreferenced: BetterSqlite3.Statement<[number], string>;
+  private readonly isReferenced: BetterSqlite3.Statement<[string], number>;
+  private readonly deleteObject: BetterSqlite3.Statement<[string]>;
+
+  constructor(private readonly ctx: SqliteContext) {
+    const db = ctx.db;
+    this.db = db;
+    this.selectReferenced = db.prepare<[], string>('SELECT DISTINCT object_key FROM chunks').pluck();
+    this.selectUnreferenced = db
+      .prepare<[number], string>(
+        `SELECT o.key FROM objects o
+         WHERE o.created_at < ? AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.object_key = o.key)
+         ORDER BY o.key`,
+      )
+      .pluck();
+    this.isReferenced = db.prepare<[string], number>('SELECT 1 FROM chunks WHERE object_key = ? LIMIT 1').pluck();
+    this.deleteObject = db.prepare('DELETE FROM objects WHERE key = ?');
+  }
+
+  async listReferencedKeys(): Promise<Set<string>> {
+    this.ctx.assertOpen();
+    return new Set(this.selectReferenced.all());
+  }
+
+  async listUnreferenced(createdBefore: number): Promise<string[]> {
+    this.ctx.assertOpen();
+    return this.selectUnreferenced.all(createdBefore);
+  }
+
+  async forget(key: string): Promise<void> {
+    this.ctx.assertOpen();
+    this.db
+      .transaction(() => {
+        if (this.isReferenced.get(key) !== undefined) {
+          throw new MetadataStoreError('OBJECT_STILL_REFERENCED', `Object "${key}" is still referenced by chunks`);
+        }
+        this.deleteObject.run(key);
+      })
+      .immediate();
+  }
+}
