@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const REPO = resolve(import.meta.dirname, '../..');
+export const STREAMHOUSE_BIN = join(REPO, 'dist/cli/streamhouse.js');
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface BrokerProcessOptions {
+  /** Reuse a data directory (for restart tests); a fresh temp dir otherwise. */
+  dataDir?: string;
+  env?: Record<string, string>;
+  args?: string[];
+  /** Keep the same ports across restarts. */
+  kafkaPort?: number;
+  httpPort?: number;
+}
+
+export interface BrokerProcess {
+  readonly bootstrap: string;
+  readonly kafkaPort: number;
+  readonly httpPort: number;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  /** Everything the broker printed so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** Sends a signal and waits for the process to be gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops (if running) and starts again on the same ports and data directory. */
+  restart(): Promise<BrokerProcess>;
+  /** Stops and removes the data directory if this harness created it. */
+  cleanup(): Promise<void>;
+}
+
+async function waitReady(httpPort: number, child: ChildProcess, output: () => string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} during start:\n${output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/ready`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`broker not ready after ${timeoutMs} ms:\n${output()}`);
+}
+
+/** Starts `streamhouse start` exactly as a user would, on free ports and a temp data dir. */
+export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promise<BrokerProcess> {
+  const ownsDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'streamhouse-test-'));
+  const kafkaPort = opts.kafkaPort ?? (await freePort());
+  const httpPort = opts.httpPort ?? (await freePort());
+  const grpcPort = await freePort();
+  const args = [
+    STREAMHOUSE_BIN,
+    'start',
+    '--data-dir', dataDir,
+    '--kafka-listener', `127.0.0.1:${kafkaPort}`,
+    '--http-port', String(httpPort),
+    '--grpc-port', String(grpcPort),
+    '--log-level', 'info',
+    ...(opts.args ?? []),
+  ];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitReady(httpPort, child, () => out);
+  const self: BrokerProcess = {
+    bootstrap: `127.0.0.1:${kafkaPort}`,
+    kafkaPort,
+    httpPort,
+    dataDir,
+    process: child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+    async restart() {
+      await self.stop();
+      return startBrokerProcess({ ...opts, dataDir, kafkaPort, httpPort });
+    },
+    async cleanup() {
+      await self.stop();
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The full test suite: system packages the compat tests need, a build, unit tests, then
+# real clients against real broker processes. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v kcat >/dev/null 2>&1 || need+=(kcat)
+/usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need+=(python3-confluent-kafka)
+/usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || need+=(python3-kafka)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing system packages: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+[ -d node_modules ] || npm ci
+npm run build
+npx tsc -p tsconfig.json --noEmit
+npx vitest run --config vitest.config.ts
+npx vitest run --config vitest.compat.config.ts
