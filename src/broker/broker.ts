@@ -8,16 +8,9 @@ import { BrokerMetrics } from './broker-metrics.js';
 import { SingleAgentClusterView } from './cluster-view.js';
 import type { BrokerConfig, HostPort } from './config/broker-config.js';
 import type { BrokerServices } from './handler.js';
-import { HandlerRegistry } from './handler-registry.js';
 import { KafkaServer } from './kafka-server.js';
 import { TopicService } from './topic-service.js';
-import { apiVersionsHandler } from './handlers/api-versions.js';
-import { metadataHandler } from './handlers/metadata.js';
-import { createTopicsHandler } from './handlers/create-topics.js';
-import { deleteTopicsHandler } from './handlers/delete-topics.js';
-import { createPartitionsHandler } from './handlers/create-partitions.js';
-import { describeConfigsHandler } from './handlers/describe-configs.js';
-import { describeClusterHandler } from './handlers/describe-cluster.js';
+import { buildHandlerRegistry } from './build-handler-registry.js';
 
 export interface RunningBroker {
   readonly kafka: HostPort;
@@ -47,15 +40,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     logger,
     extensions: new Map<string, unknown>([['objectStore', objects]]),
   };
-  const registry = new HandlerRegistry();
-  registry
-    .register(apiVersionsHandler(registry))
-    .register(metadataHandler)
-    .register(createTopicsHandler)
-    .register(deleteTopicsHandler)
-    .register(createPartitionsHandler)
-    .register(describeConfigsHandler)
-    .register(describeClusterHandler);
+  const registry = buildHandlerRegistry();
 
   const kafkaServer = new KafkaServer(services, registry);
   const http = new HttpServer(metrics.registry, {

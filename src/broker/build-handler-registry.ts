@@ -1,0 +1,25 @@
+import { HandlerRegistry } from './handler-registry.js';
+import { apiVersionsHandler } from './handlers/api-versions.js';
+import { metadataHandler } from './handlers/metadata.js';
+import { createTopicsHandler } from './handlers/create-topics.js';
+import { deleteTopicsHandler } from './handlers/delete-topics.js';
+import { createPartitionsHandler } from './handlers/create-partitions.js';
+import { describeConfigsHandler } from './handlers/describe-configs.js';
+import { describeClusterHandler } from './handlers/describe-cluster.js';
+
+/**
+ * Every API the broker answers. Kept apart from startBroker so that tools (the protocol
+ * support doc generator) see exactly what a running broker advertises.
+ */
+export function buildHandlerRegistry(): HandlerRegistry {
+  const registry = new HandlerRegistry();
+  registry
+    .register(apiVersionsHandler(registry))
+    .register(metadataHandler)
+    .register(createTopicsHandler)
+    .register(deleteTopicsHandler)
+    .register(createPartitionsHandler)
+    .register(describeConfigsHandler)
+    .register(describeClusterHandler);
+  return registry;
+}
