@@ -35,8 +35,8 @@ export interface SegmentChunkInput {
   lastOffset: bigint;
   maxTimestamp: bigint;
   recordCount: number;
-  /** Already-encoded Kafka record batches, concatenated. */
-  data: Buffer;
+  /** Already-encoded Kafka record batches: one buffer, or the batches in order (copied once). */
+  data: Buffer | readonly Buffer[];
 }
 
 /** One footer entry: where a chunk sits in the object and what it holds. */

@@ -17,7 +17,7 @@ function bytes(length: number, seed: number): Buffer {
   return buf;
 }
 
-const SAMPLE: SegmentChunkInput[] = [
+const SAMPLE: Array<SegmentChunkInput & { data: Buffer }> = [
   { topic: 'orders', partition: 0, baseOffset: 0n, lastOffset: 9n, maxTimestamp: 1_700_000_000_123n, recordCount: 10, data: bytes(700, 1) },
   { topic: 'orders', partition: 7, baseOffset: 500n, lastOffset: 504n, maxTimestamp: -1n, recordCount: 3, data: bytes(61, 2) },
   { topic: 'événements.ü', partition: 2, baseOffset: 2n ** 40n, lastOffset: 2n ** 40n + 1n, maxTimestamp: 5n, recordCount: 2, data: bytes(1, 3) },
@@ -138,7 +138,7 @@ describe('segment round trip', () => {
       expect(c.maxTimestamp).toBe(BigInt(1_700_000_000_000 + i));
       expect(c.recordCount).toBe((i % 5) + 1);
       expect(c.byteOffset).toBe(expectedOffset);
-      expect(c.data.equals(inputs[i]!.data)).toBe(true);
+      expect(c.data.equals(inputs[i]!.data as Buffer)).toBe(true);
       expectedOffset += c.byteLength;
     }
     // Footer: 4-byte count plus 50 fixed bytes and the 7-byte topic name per entry.

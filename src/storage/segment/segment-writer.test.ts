@@ -132,3 +132,14 @@ describe('buildSegment', () => {
     expect(chunks[0]!.partition).toBe(2 ** 31 - 1);
   });
 });
+
+describe('chunks given as a list of batches', () => {
+  it('lays out the parts in order, exactly as one concatenated buffer would', () => {
+    const parts = [Buffer.from('first-batch'), Buffer.from('second'), Buffer.from('3')];
+    const base = { topic: 't', partition: 2, baseOffset: 10n, lastOffset: 12n, maxTimestamp: 5n, recordCount: 3 };
+    const fromParts = buildSegment([{ ...base, data: parts }]);
+    const fromOne = buildSegment([{ ...base, data: Buffer.concat(parts) }]);
+    expect(fromParts.body.equals(fromOne.body)).toBe(true);
+    expect(fromParts.chunks).toEqual(fromOne.chunks);
+  });
+});

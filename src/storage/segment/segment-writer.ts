@@ -53,10 +53,22 @@ function checkChunk(chunk: SegmentChunkInput, index: number): number {
       `${where}: recordCount ${chunk.recordCount} must be an int32 between 0 and the offset span ${span}`,
     );
   }
-  if (!Buffer.isBuffer(chunk.data) || chunk.data.length === 0 || chunk.data.length > MAX_CHUNK_BYTES) {
+  const parts = chunkParts(chunk);
+  const length = parts.reduce((n, b) => n + (Buffer.isBuffer(b) ? b.length : NaN), 0);
+  if (!(length > 0) || length > MAX_CHUNK_BYTES) {
     throw new SegmentInputError(`${where}: data must be a non-empty Buffer of at most ${MAX_CHUNK_BYTES} bytes`);
   }
   return topicBytes;
+}
+
+function chunkParts(chunk: SegmentChunkInput): readonly Buffer[] {
+  return Buffer.isBuffer(chunk.data) ? [chunk.data] : (chunk.data as readonly Buffer[]);
+}
+
+function chunkLength(chunk: SegmentChunkInput): number {
+  let n = 0;
+  for (const b of chunkParts(chunk)) n += b.length;
+  return n;
 }
 
 /**
@@ -67,7 +79,7 @@ export function buildSegment(chunks: readonly SegmentChunkInput[]): BuiltSegment
   const topicBytes = chunks.map(checkChunk);
 
   let dataLength = 0;
-  for (const chunk of chunks) dataLength += chunk.data.length;
+  for (const chunk of chunks) dataLength += chunkLength(chunk);
   let footerLength = SEGMENT_FOOTER_PREFIX_SIZE;
   for (const bytes of topicBytes) footerLength += SEGMENT_ENTRY_FIXED_SIZE + bytes;
   const footerOffset = SEGMENT_HEADER_SIZE + dataLength;
@@ -83,7 +95,11 @@ export function buildSegment(chunks: readonly SegmentChunkInput[]): BuiltSegment
   let pos = footerOffset;
   pos = body.writeUInt32BE(chunks.length, pos);
   chunks.forEach((chunk, i) => {
-    chunk.data.copy(body, dataPos);
+    const start = dataPos;
+    for (const part of chunkParts(chunk)) {
+      part.copy(body, dataPos);
+      dataPos += part.length;
+    }
     const entry: SegmentChunkEntry = {
       topic: chunk.topic,
       partition: chunk.partition,
@@ -91,12 +107,11 @@ export function buildSegment(chunks: readonly SegmentChunkInput[]): BuiltSegment
       lastOffset: chunk.lastOffset,
       maxTimestamp: chunk.maxTimestamp,
       recordCount: chunk.recordCount,
-      byteOffset: dataPos,
-      byteLength: chunk.data.length,
-      crc32c: crc32c(chunk.data),
+      byteOffset: start,
+      byteLength: dataPos - start,
+      crc32c: crc32c(body.subarray(start, dataPos)),
     };
     entries.push(entry);
-    dataPos += chunk.data.length;
 
     pos = body.writeUInt16BE(topicBytes[i]!, pos);
     pos += body.write(chunk.topic, pos, 'utf8');
