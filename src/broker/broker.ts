@@ -11,6 +11,9 @@ import type { BrokerServices } from './handler.js';
 import { KafkaServer } from './kafka-server.js';
 import { TopicService } from './topic-service.js';
 import { buildHandlerRegistry } from './build-handler-registry.js';
+import { AgentLog } from '../agent/agent-log.js';
+import { ObjectGarbageCollector } from '../agent/object-gc.js';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 export interface RunningBroker {
   readonly kafka: HostPort;
@@ -31,14 +34,75 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   }
   const clusterId = await metadata.cluster.getClusterId();
   const metrics = new BrokerMetrics();
+  const topics = new TopicService(metadata, config);
+  await topics.reload();
+  const flushDuration = new Histogram({ name: 'streamhouse_flush_duration_seconds', help: 'Time from a flush closing to its metadata commit', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [metrics.registry] });
+  const flushBytes = new Counter({ name: 'streamhouse_object_bytes_written_total', help: 'Chunk bytes committed in segment objects', registers: [metrics.registry] });
+  const commitDuration = new Histogram({ name: 'streamhouse_commit_duration_seconds', help: 'Metadata transaction time per flush', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics.registry] });
+  const flushFailures = new Counter({ name: 'streamhouse_flush_failures_total', help: 'Failed object uploads or metadata commits (each retry counts)', labelNames: ['stage'], registers: [metrics.registry] });
+  const log = new AgentLog({
+    agentId: config.agentId,
+    metadata,
+    objects,
+    logger,
+    flushMaxBytes: config.flushMaxBytes,
+    flushIntervalMs: config.flushIntervalMs,
+    recentWriteCacheBytes: config.recentWriteCacheBytes,
+    fetchCacheBytes: config.fetchCacheBytes,
+    topicConfig: (topic, name) => {
+      const t = topics.cached(topic);
+      return t ? topics.effectiveConfig(t, name) : null;
+    },
+    observe: {
+      flushed: (s) => {
+        flushDuration.observe(s.totalSeconds);
+        commitDuration.observe(s.commitSeconds);
+        flushBytes.inc(s.bytes);
+      },
+      failed: (stage) => flushFailures.inc({ stage }),
+    },
+  });
+  new Gauge({
+    name: 'streamhouse_cache_bytes',
+    help: 'Bytes held by the recent-write cache and the chunk cache',
+    labelNames: ['cache'],
+    registers: [metrics.registry],
+    collect() {
+      const b = log.cacheBytes();
+      this.set({ cache: 'recent_writes' }, b.recent);
+      this.set({ cache: 'chunks' }, b.chunks);
+    },
+  });
+  new Gauge({
+    name: 'streamhouse_cache_hit_ratio',
+    help: 'Chunk cache hits / lookups since start',
+    registers: [metrics.registry],
+    collect() {
+      const total = log.chunkCache.hits + log.chunkCache.misses;
+      this.set(total === 0 ? 0 : log.chunkCache.hits / total);
+    },
+  });
+  const gc = new ObjectGarbageCollector({
+    objects,
+    metadata,
+    logger,
+    graceMs: config.objectGcGraceMs,
+    intervalMs: Math.max(1000, Math.min(60_000, config.objectGcGraceMs)),
+    inFlight: () => log.pipeline.inFlightKeys,
+  });
   const services: BrokerServices = {
     config,
     metadata,
     cluster: new SingleAgentClusterView(clusterId, config),
-    topics: new TopicService(metadata, config),
+    topics,
     metrics,
     logger,
-    extensions: new Map<string, unknown>([['objectStore', objects]]),
+    extensions: new Map<string, unknown>([
+      ['objectStore', objects],
+      ['log', log],
+      ['gc', gc],
+      ['topicDeleted', (topic: string) => log.forgetTopic(topic)],
+    ]),
   };
   const registry = buildHandlerRegistry();
 
@@ -59,6 +123,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     await metadata.close();
     throw e;
   }
+  gc.start();
   logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: httpPort, clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
 
   let stopping: Promise<void> | undefined;
@@ -68,6 +133,10 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     services,
     stop() {
       stopping ??= (async () => {
+        // stop taking clients, let queued writes commit and their answers go out, then close
+        await kafkaServer.stopAccepting();
+        await log.close();
+        await gc.stop();
         await kafkaServer.close();
         await http.close();
         await objects.close();

@@ -33,10 +33,15 @@ export class KafkaServer {
     return listener;
   }
 
-  async close(): Promise<void> {
+  /** Stops accepting new connections; existing ones keep being served. */
+  stopAccepting(): Promise<void> {
     const server = this.server;
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return Promise.resolve();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async close(): Promise<void> {
+    const closed = this.stopAccepting();
     for (const c of this.connections) c.close();
     await closed;
   }

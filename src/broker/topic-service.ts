@@ -48,6 +48,11 @@ export class TopicService {
     return this.cache.get(name);
   }
 
+  /** The cached topic, without touching the store (hot paths). */
+  cached(name: string): Topic | undefined {
+    return this.cache.get(name);
+  }
+
   async getById(id: string): Promise<Topic | undefined> {
     for (const t of await this.list()) if (t.id === id) return t;
     return undefined;

@@ -21,6 +21,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   { flag: 'flush-interval-ms', env: 'STREAMHOUSE_FLUSH_INTERVAL_MS', description: 'flush.interval.ms (default 10 with a local directory, 100 with S3)' },
   { flag: 'flush-max-bytes', env: 'STREAMHOUSE_FLUSH_MAX_BYTES', description: 'flush.max.bytes (default 8388608)' },
   { flag: 'auto-create-topics', env: 'STREAMHOUSE_AUTO_CREATE_TOPICS', description: 'auto.create.topics.enable: true or false (default true)' },
+  { flag: 'object-gc-grace-ms', env: 'STREAMHOUSE_OBJECT_GC_GRACE_MS', description: 'age after which unreferenced objects are deleted (default 600000)' },
   { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics (default 1)' },
 ];
 
@@ -93,6 +94,8 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
     if (autoCreate !== 'true' && autoCreate !== 'false') throw new ConfigError(`--auto-create-topics must be true or false, got "${autoCreate}"`);
     overrides.autoCreateTopics = autoCreate === 'true';
   }
+  const grace = get('object-gc-grace-ms');
+  if (grace) overrides.objectGcGraceMs = int(grace, '--object-gc-grace-ms', 0, 2147483647);
   const partitions = get('default-partitions');
   if (partitions) overrides.defaultPartitions = int(partitions, '--default-partitions', 1, 100000);
   return defaultBrokerConfig(overrides);

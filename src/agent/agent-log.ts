@@ -1,0 +1,332 @@
+import type { Logger } from 'pino';
+import type { MetadataStore, IndexedChunk } from '../metadata/metadata-store.js';
+import { isMetadataStoreError } from '../metadata/metadata-store.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET, readBatchHeader } from '../protocol/records/record-batch.js';
+import { decodeRecords } from '../protocol/records/record-codec.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { ChunkCache, RecentWriteCache, type CachedChunk } from './chunk-caches.js';
+import { FlushPipeline, type FlushObserver } from './flush-pipeline.js';
+import {
+  LogError,
+  type AppendRequest,
+  type AppendResult,
+  type LogService,
+  type PartitionOffsets,
+  type ReadRequest,
+  type ReadResult,
+  type TimestampLookup,
+} from './log-service.js';
+import { PartitionLog } from './partition-log.js';
+import type { PendingProducerBatch } from './producer-state.js';
+
+export interface AgentLogOptions {
+  readonly agentId: string;
+  readonly metadata: MetadataStore;
+  readonly objects: ObjectStore;
+  readonly logger: Logger;
+  readonly flushMaxBytes: number;
+  readonly flushIntervalMs: number;
+  readonly recentWriteCacheBytes: number;
+  readonly fetchCacheBytes: number;
+  /** Topic config lookup (e.g. message.timestamp.type) with broker defaults applied. */
+  readonly topicConfig: (topic: string, name: string) => string | null;
+  readonly observe?: FlushObserver;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** The agent's log for the partitions it leads: write path, read path and offset lookups. */
+export class AgentLog implements LogService {
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly loading = new Map<string, Promise<PartitionLog | undefined>>();
+  private readonly chunkLoads = new Map<string, Promise<Buffer>>();
+  readonly recent: RecentWriteCache;
+  readonly chunkCache: ChunkCache;
+  readonly pipeline: FlushPipeline;
+
+  constructor(private readonly opts: AgentLogOptions) {
+    this.recent = new RecentWriteCache(opts.recentWriteCacheBytes);
+    this.chunkCache = new ChunkCache(opts.fetchCacheBytes);
+    this.pipeline = new FlushPipeline({
+      agentId: opts.agentId,
+      flushMaxBytes: opts.flushMaxBytes,
+      flushIntervalMs: opts.flushIntervalMs,
+      objects: opts.objects,
+      metadata: opts.metadata,
+      recent: this.recent,
+      logger: opts.logger,
+      onStale: (log) => this.markStale(log),
+      ...(opts.observe ? { observe: opts.observe } : {}),
+    });
+  }
+
+  /** The partition's state, loaded from the metadata store on first use. */
+  async partitionLog(topic: string, partition: number): Promise<PartitionLog | undefined> {
+    const key = partitionKey(topic, partition);
+    const existing = this.logs.get(key);
+    if (existing) return existing;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const state = await this.opts.metadata.partitions.get(topic, partition);
+        if (!state) return undefined;
+        const producers = await this.opts.metadata.producers.getStates(topic, partition);
+        const log = new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, producers);
+        this.logs.set(key, log);
+        return log;
+      })().finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async requireLog(topic: string, partition: number): Promise<PartitionLog> {
+    const log = await this.partitionLog(topic, partition);
+    if (!log) throw new LogError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    return log;
+  }
+
+  private markStale(log: PartitionLog): void {
+    if (log.stale) return;
+    log.stale = true;
+    if (this.logs.get(log.key) === log) this.logs.delete(log.key);
+    this.recent.dropPartition(log.key);
+    log.wakeAll();
+  }
+
+  forgetTopic(topic: string): void {
+    for (const log of [...this.logs.values()]) if (log.topic === topic) this.markStale(log);
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const log = await this.requireLog(request.topic.name, request.partition);
+    const first = readBatchHeader(request.batches[0]!);
+    const last = request.batches.length === 1 ? first : readBatchHeader(request.batches[request.batches.length - 1]!);
+    let producer: { entry: ReturnType<PartitionLog['producer']>; pending: PendingProducerBatch } | undefined;
+    let settle: { resolve: (o: bigint) => void; reject: (e: unknown) => void } | undefined;
+    if (first.producerId >= 0n) {
+      const entry = log.producer(first.producerId, first.producerEpoch);
+      const lastSequence = last.baseSequence + last.lastOffsetDelta;
+      const verdict = entry.check({ producerId: first.producerId, producerEpoch: first.producerEpoch, firstSequence: first.baseSequence, lastSequence });
+      if (verdict.kind === 'error') throw new LogError(verdict.errorCode, verdict.message);
+      if (verdict.kind === 'duplicate') return { baseOffset: verdict.baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset };
+      if (verdict.kind === 'duplicate-pending') {
+        const baseOffset = await verdict.pending.outcome;
+        return { baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset };
+      }
+      let resolve!: (o: bigint) => void;
+      let reject!: (e: unknown) => void;
+      const outcome = new Promise<bigint>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // a retry waiting on this outcome handles the rejection; nobody else must crash on it
+      outcome.catch(() => {});
+      const pending: PendingProducerBatch = { producerEpoch: first.producerEpoch, firstSequence: first.baseSequence, lastSequence, cancelled: false, outcome };
+      entry.addPending(pending);
+      producer = { entry, pending };
+      settle = { resolve, reject };
+    }
+    let bytes = 0;
+    for (const b of request.batches) bytes += b.length;
+    const logAppendTime = this.opts.topicConfig(request.topic.name, 'message.timestamp.type') === 'LogAppendTime';
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pipeline.enqueue({
+        log,
+        batches: request.batches,
+        bytes,
+        deadlineMs: request.deadlineMs,
+        logAppendTime,
+        ...(producer ? { producer } : {}),
+        resolve: (r) => {
+          settle?.resolve(r.baseOffset);
+          resolve({ ...r, logStartOffset: log.logStartOffset });
+        },
+        reject: (e) => {
+          settle?.reject(e);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
+    const log = await this.requireLog(topic, partition);
+    return { highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+  }
+
+  async read(request: ReadRequest): Promise<ReadResult> {
+    const log = await this.requireLog(request.topic, request.partition);
+    const hwm = log.highWatermark;
+    const start = log.logStartOffset;
+    if (request.offset < start || request.offset > hwm) {
+      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `Offset ${request.offset} is outside the log ${start}..${hwm} of ${request.topic}-${request.partition}`);
+    }
+    if (request.offset === hwm) return { records: EMPTY, highWatermark: hwm, logStartOffset: start };
+    const parts: Buffer[] = [];
+    let total = 0;
+    let next = request.offset;
+    outer: while (next < hwm) {
+      const chunk = await this.chunkAt(log, next);
+      if (!chunk) break;
+      const data = chunk.data;
+      let pos = 0;
+      while (pos + LOG_OVERHEAD <= data.length) {
+        const size = data.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+        const base = data.readBigInt64BE(pos);
+        const lastOffset = base + BigInt(data.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET));
+        if (lastOffset >= next && base < hwm) {
+          // always at least one whole batch, then stay within maxBytes
+          if (total > 0 && total + size > request.maxBytes) break outer;
+          parts.push(data.subarray(pos, pos + size));
+          total += size;
+        }
+        pos += size;
+      }
+      next = chunk.lastOffset + 1n;
+      if (total >= request.maxBytes) break;
+    }
+    const records = parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+    return { records, highWatermark: hwm, logStartOffset: start };
+  }
+
+  /** The chunk holding `offset`: recent writes first, then the chunk cache, then the object store. */
+  private async chunkAt(log: PartitionLog, offset: bigint): Promise<CachedChunk | undefined> {
+    const recent = this.recent.find(log.key, offset);
+    if (recent) return recent;
+    const [indexed] = await this.opts.metadata.chunks.findChunks(log.topic, log.partition, offset, 1);
+    if (!indexed) return undefined;
+    return { baseOffset: indexed.baseOffset, lastOffset: indexed.lastOffset, data: await this.loadChunk(indexed) };
+  }
+
+  private async loadChunk(chunk: IndexedChunk): Promise<Buffer> {
+    const cached = this.chunkCache.get(chunk.objectKey, chunk.byteOffset);
+    if (cached) return cached;
+    const loadKey = `${chunk.objectKey}@${chunk.byteOffset}`;
+    let load = this.chunkLoads.get(loadKey);
+    if (!load) {
+      load = this.opts.objects
+        .get(chunk.objectKey, { start: chunk.byteOffset, end: chunk.byteOffset + chunk.byteLength })
+        .then((data) => {
+          this.chunkCache.set(chunk.objectKey, chunk.byteOffset, data);
+          return data;
+        })
+        .finally(() => this.chunkLoads.delete(loadKey));
+      this.chunkLoads.set(loadKey, load);
+    }
+    try {
+      return await load;
+    } catch (err) {
+      throw new LogError(ErrorCode.KAFKA_STORAGE_ERROR, `Could not read ${chunk.objectKey}: ${(err as Error).message}`);
+    }
+  }
+
+  async waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (timeoutMs <= 0 || signal?.aborted) return;
+    const logs: Array<{ log: PartitionLog; offset: bigint }> = [];
+    for (const p of positions) {
+      const log = await this.partitionLog(p.topic, p.partition);
+      if (!log) continue;
+      if (log.highWatermark > p.offset) return;
+      logs.push({ log, offset: p.offset });
+    }
+    await new Promise<void>((resolve) => {
+      const unsubscribe: Array<() => void> = [];
+      const done = () => {
+        clearTimeout(timer);
+        for (const u of unsubscribe) u();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done);
+      for (const { log } of logs) unsubscribe.push(log.onAdvance(done));
+    });
+  }
+
+  async offsetForTimestamp(topic: string, partition: number, timestamp: bigint): Promise<TimestampLookup | undefined> {
+    const log = await this.requireLog(topic, partition);
+    let chunk = await this.opts.metadata.chunks.findChunkByTimestamp(topic, partition, timestamp);
+    while (chunk) {
+      if (chunk.maxTimestamp >= timestamp) {
+        const found = this.scanForTimestamp(await this.loadChunk(chunk), timestamp, log.logStartOffset);
+        if (found) return found;
+      }
+      [chunk] = await this.opts.metadata.chunks.findChunks(topic, partition, chunk.lastOffset + 1n, 1);
+    }
+    return undefined;
+  }
+
+  /** First record (in offset order) at or after `timestamp` and not below the log start. */
+  private scanForTimestamp(data: Buffer, timestamp: bigint, logStart: bigint): TimestampLookup | undefined {
+    for (const batch of iterateBatches(data)) {
+      if (batch.readBigInt64BE(MAX_TIMESTAMP_OFFSET) < timestamp) continue;
+      for (const r of decodeRecords(batch).records) {
+        if (r.offset >= logStart && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+      }
+    }
+    return undefined;
+  }
+
+  async maxTimestampOffset(topic: string, partition: number): Promise<TimestampLookup | undefined> {
+    const log = await this.requireLog(topic, partition);
+    let best: IndexedChunk | undefined;
+    let from = log.logStartOffset;
+    for (;;) {
+      const page = await this.opts.metadata.chunks.findChunks(topic, partition, from, 1000);
+      for (const c of page) if (!best || c.maxTimestamp > best.maxTimestamp) best = c;
+      if (page.length < 1000) break;
+      from = page[page.length - 1]!.lastOffset + 1n;
+    }
+    if (!best) return undefined;
+    let result: TimestampLookup | undefined;
+    for (const batch of iterateBatches(await this.loadChunk(best))) {
+      for (const r of decodeRecords(batch).records) {
+        if (r.offset >= log.logStartOffset && (!result || r.timestamp > result.timestamp)) result = { offset: r.offset, timestamp: r.timestamp };
+      }
+    }
+    return result;
+  }
+
+  async deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
+    const log = await this.requireLog(topic, partition);
+    const target = offset === -1n ? log.highWatermark : offset;
+    if (target < 0n || target > log.highWatermark) {
+      throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `Cannot delete records up to ${offset}: the high watermark of ${topic}-${partition} is ${log.highWatermark}`);
+    }
+    try {
+      const newStart = await this.opts.metadata.partitions.advanceLogStart(topic, partition, target);
+      if (newStart > log.logStartOffset) log.logStartOffset = newStart;
+      return log.logStartOffset;
+    } catch (err) {
+      if (isMetadataStoreError(err, 'OFFSET_OUT_OF_RANGE')) throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, (err as Error).message);
+      if (isMetadataStoreError(err, 'UNKNOWN_TOPIC_OR_PARTITION')) throw new LogError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, (err as Error).message);
+      throw err;
+    }
+  }
+
+  /** Bytes held by the caches (for metrics and the memory bound). */
+  cacheBytes(): { recent: number; chunks: number } {
+    return { recent: this.recent.size, chunks: this.chunkCache.size };
+  }
+
+  async close(): Promise<void> {
+    await this.pipeline.close();
+  }
+}
+
+/** Batches of a chunk, as views. */
+export function* iterateBatches(data: Buffer): Generator<Buffer> {
+  let pos = 0;
+  while (pos + LOG_OVERHEAD <= data.length) {
+    const size = data.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+    if (pos + size > data.length) return;
+    yield data.subarray(pos, pos + size);
+    pos += size;
+  }
+}

@@ -1,0 +1,78 @@
+import type { Topic } from '../metadata/metadata-store.js';
+
+/** A Kafka error for one partition, raised by the log and answered per partition. */
+export class LogError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LogError';
+  }
+}
+
+export interface AppendRequest {
+  readonly topic: Topic;
+  readonly partition: number;
+  /** Validated magic-v2 batches (views into the request frame; the log patches offsets in place). */
+  readonly batches: readonly Buffer[];
+  /** Epoch ms after which the producer has given up; the append fails with REQUEST_TIMED_OUT. */
+  readonly deadlineMs: number;
+}
+
+export interface AppendResult {
+  /** Offset of the first record of the first batch (the original offset for a duplicate). */
+  readonly baseOffset: bigint;
+  /** Broker time used for LogAppendTime topics, else -1. */
+  readonly logAppendTimeMs: bigint;
+  readonly logStartOffset: bigint;
+}
+
+export interface ReadRequest {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** Upper bound on returned bytes, except that one whole batch is always returned. */
+  readonly maxBytes: number;
+}
+
+export interface ReadResult {
+  /** Whole record batches starting with the one containing `offset`; empty at the HWM. */
+  readonly records: Buffer;
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+}
+
+export interface PartitionOffsets {
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+}
+
+export interface TimestampLookup {
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+}
+
+/**
+ * The agent's log, as request handlers see it (SPEC §4-§5). Errors are LogError with a Kafka
+ * error code, per partition.
+ */
+export interface LogService {
+  append(request: AppendRequest): Promise<AppendResult>;
+  read(request: ReadRequest): Promise<ReadResult>;
+  offsets(topic: string, partition: number): Promise<PartitionOffsets>;
+  /**
+   * Resolves when any listed partition's HWM moves past the given offset, when the
+   * timeout passes, or when the signal aborts — whichever comes first.
+   */
+  waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** First offset whose record timestamp is >= timestamp, or undefined when there is none. */
+  offsetForTimestamp(topic: string, partition: number, timestamp: bigint): Promise<TimestampLookup | undefined>;
+  /** Offset and timestamp of the record with the largest timestamp (ListOffsets -3). */
+  maxTimestampOffset(topic: string, partition: number): Promise<TimestampLookup | undefined>;
+  /** Advances the log start offset (-1 means the HWM); returns the new low watermark. */
+  deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint>;
+  /** Forgets cached state of a deleted topic. */
+  forgetTopic(topic: string): void;
+  close(): Promise<void>;
+}
