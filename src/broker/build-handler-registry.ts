@@ -6,6 +6,11 @@ import { deleteTopicsHandler } from './handlers/delete-topics.js';
 import { createPartitionsHandler } from './handlers/create-partitions.js';
 import { describeConfigsHandler } from './handlers/describe-configs.js';
 import { describeClusterHandler } from './handlers/describe-cluster.js';
+import { produceHandler } from './handlers/produce.js';
+import { fetchHandler } from './handlers/fetch.js';
+import { listOffsetsHandler } from './handlers/list-offsets.js';
+import { deleteRecordsHandler } from './handlers/delete-records.js';
+import { initProducerIdHandler } from './handlers/init-producer-id.js';
 
 /**
  * Every API the broker answers. Kept apart from startBroker so that tools (the protocol
@@ -20,6 +25,11 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(deleteTopicsHandler)
     .register(createPartitionsHandler)
     .register(describeConfigsHandler)
-    .register(describeClusterHandler);
+    .register(describeClusterHandler)
+    .register(produceHandler)
+    .register(fetchHandler)
+    .register(listOffsetsHandler)
+    .register(deleteRecordsHandler)
+    .register(initProducerIdHandler);
   return registry;
 }
