@@ -1,0 +1,207 @@
+import type { LogService } from '../../agent/log-service.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { FetchRequest, FetchResponsePartitionData } from '../../protocol/messages/generated/fetch.js';
+import { splitBatches } from '../../protocol/records/record-batch.js';
+import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
+import { leaderEpochError } from './leader-epoch.js';
+import { getLog } from './log-access.js';
+import { partitionErrorOf } from './partition-error.js';
+
+type PartitionData = Loose<FetchResponsePartitionData>;
+
+const EMPTY = Buffer.alloc(0);
+
+/** One requested partition, in request order. */
+interface Wanted {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fetchOffset: bigint;
+  readonly partitionMaxBytes: number;
+  /** Set when the partition cannot be read at all (unknown, fenced epoch). */
+  readonly refused?: number;
+}
+
+interface Outcome {
+  readonly errorCode: number;
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+  readonly records: Buffer;
+}
+
+interface Pass {
+  readonly outcomes: Outcome[];
+  readonly bytes: number;
+  readonly anyError: boolean;
+}
+
+/**
+ * Fetch v0-12 without fetch sessions: every request is a full fetch answered with session
+ * id 0, which clients treat as "the broker keeps no session" and keep sending full fetches.
+ */
+export const fetchHandler = defineHandler({
+  apiKey: 1,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const log = getLog(services);
+    // Kafka treats epoch 0 (new session) and -1 (no session) as full fetches, whatever the id;
+    // any other epoch is incremental and names a session this broker never created.
+    if (ctx.apiVersion >= 7 && request.sessionEpoch !== 0 && request.sessionEpoch !== -1) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const wanted = await resolvePartitions(services, request);
+    const pass = await longPoll(services, log, request, wanted);
+    let k = 0;
+    const responses = request.topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((p) => partitionData(p.partition, pass.outcomes[k++]!, ctx.apiVersion)),
+    }));
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+  },
+});
+
+function partitionData(partitionIndex: number, o: Outcome, apiVersion: number): PartitionData {
+  return {
+    partitionIndex,
+    errorCode: o.errorCode,
+    highWatermark: o.highWatermark,
+    // no transactions yet, so everything below the HWM is stable
+    lastStableOffset: o.highWatermark,
+    logStartOffset: o.logStartOffset,
+    abortedTransactions: apiVersion >= 4 ? [] : null,
+    preferredReadReplica: -1,
+    records: o.records,
+  };
+}
+
+async function resolvePartitions(services: BrokerServices, request: FetchRequest): Promise<Wanted[]> {
+  const wanted: Wanted[] = [];
+  for (const t of request.topics) {
+    const topic = await services.topics.get(t.topic);
+    for (const p of t.partitions) {
+      const base = { topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+      if (!topic || p.partition < 0 || p.partition >= topic.partitionCount) {
+        wanted.push({ ...base, refused: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        continue;
+      }
+      const epochError = leaderEpochError(services, t.topic, p.partition, p.currentLeaderEpoch);
+      wanted.push(epochError === undefined ? base : { ...base, refused: epochError });
+    }
+  }
+  return wanted;
+}
+
+/**
+ * Reads, and while fewer than minBytes came back (and nothing failed), waits for any of the
+ * partitions to grow and reads again, until maxWaitMs has passed.
+ */
+async function longPoll(services: BrokerServices, log: LogService, request: FetchRequest, wanted: Wanted[]): Promise<Pass> {
+  const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+  for (;;) {
+    const pass = await readAll(services, log, request.maxBytes, wanted);
+    const left = deadline - Date.now();
+    if (pass.anyError || pass.bytes >= request.minBytes || wanted.length === 0 || left <= 0) return pass;
+    // Wake when a partition's HWM moves past what this pass saw: for a partition that
+    // returned everything up to its HWM that is new data, and a partition cut short by
+    // maxBytes must not count as "data arrived" again (Kafka waits for appends, too).
+    const positions = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, offset: pass.outcomes[i]!.highWatermark }));
+    await log.waitForData(positions, left);
+  }
+}
+
+/**
+ * One read of every partition under the request's maxBytes. Partitions are read in waves:
+ * each wave reserves min(partitionMaxBytes, what is left) per partition in request order and
+ * reads them concurrently, so one fetch of many partitions does not queue its object-store
+ * reads one behind the other. The first partition that returns data may exceed the limits
+ * by one whole batch (KIP-74); later ones keep only the whole batches that still fit.
+ */
+async function readAll(services: BrokerServices, log: LogService, maxBytes: number, wanted: Wanted[]): Promise<Pass> {
+  const outcomes = new Array<Outcome>(wanted.length);
+  let remaining = maxBytes;
+  let bytes = 0;
+  let anyError = false;
+  let sawData = false;
+  const offsetsOnly: number[] = [];
+  wanted.forEach((w, j) => {
+    if (w.refused === undefined) return;
+    outcomes[j] = { errorCode: w.refused, highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+    anyError = true;
+  });
+  let i = 0;
+  while (i < wanted.length) {
+    if (wanted[i]!.refused !== undefined) {
+      i++;
+      continue;
+    }
+    if (sawData && remaining <= 0) {
+      offsetsOnly.push(i++);
+      continue;
+    }
+    const wave: Array<{ index: number; budget: number }> = [];
+    let reserve = remaining;
+    for (let j = i; j < wanted.length; j++) {
+      if (wanted[j]!.refused !== undefined) continue;
+      const budget = Math.max(0, Math.min(wanted[j]!.partitionMaxBytes, reserve));
+      if (budget === 0 && wave.length > 0) break;
+      wave.push({ index: j, budget });
+      reserve -= budget;
+    }
+    const reads = await Promise.all(wave.map(({ index, budget }) => readOne(services, log, wanted[index]!, budget)));
+    for (let k = 0; k < wave.length; k++) {
+      let o = reads[k]!;
+      const limit = Math.min(wanted[wave[k]!.index]!.partitionMaxBytes, remaining);
+      if (sawData && o.records.length > limit) o = { ...o, records: wholeBatchesWithin(o.records, limit) };
+      if (o.errorCode !== 0) anyError = true;
+      if (o.records.length > 0) sawData = true;
+      bytes += o.records.length;
+      remaining -= o.records.length;
+      outcomes[wave[k]!.index] = o;
+    }
+    const last = wave[wave.length - 1]!.index;
+    i = last + 1;
+  }
+  await Promise.all(
+    offsetsOnly.map(async (index) => {
+      const w = wanted[index]!;
+      try {
+        const o = await log.offsets(w.topic, w.partition);
+        outcomes[index] = { errorCode: 0, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, records: EMPTY };
+      } catch (err) {
+        outcomes[index] = { errorCode: partitionErrorOf(err, services.logger, 'Fetch', w.topic, w.partition).errorCode, highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+        anyError = true;
+      }
+    }),
+  );
+  return { outcomes, bytes, anyError };
+}
+
+async function readOne(services: BrokerServices, log: LogService, w: Wanted, maxBytes: number): Promise<Outcome> {
+  try {
+    const r = await log.read({ topic: w.topic, partition: w.partition, offset: w.fetchOffset, maxBytes });
+    return { errorCode: 0, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records };
+  } catch (err) {
+    const { errorCode } = partitionErrorOf(err, services.logger, 'Fetch', w.topic, w.partition);
+    if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      // the client resets its position from these, so report them when we can
+      try {
+        const o = await log.offsets(w.topic, w.partition);
+        return { errorCode, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, records: EMPTY };
+      } catch {
+        // fall through to the bare error
+      }
+    }
+    return { errorCode, highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+  }
+}
+
+/** The leading whole batches of `records` whose total size is at most `limit`. */
+function wholeBatchesWithin(records: Buffer, limit: number): Buffer {
+  let end = 0;
+  for (const b of splitBatches(records).batches) {
+    if (end + b.length > limit) break;
+    end += b.length;
+  }
+  return end === 0 ? EMPTY : records.subarray(0, end);
+}

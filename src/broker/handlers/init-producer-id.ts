@@ -1,0 +1,34 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { defineHandler } from '../handler.js';
+
+/**
+ * InitProducerId v0-4 for idempotent producers. Like Kafka's coordinator for a null
+ * transactional id, every call gets a fresh producer id with epoch 0; the previous id and
+ * epoch a v3+ client sends after an error are not needed to hand out a usable identity.
+ * Transactions do not exist yet: a transactional id is refused with the error Kafka gives a
+ * client that may not use its transactional id, which clients treat as fatal instead of
+ * retrying forever.
+ */
+export const initProducerIdHandler = defineHandler({
+  apiKey: 22,
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const refuse = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 });
+    if (request.transactionalId !== null) {
+      // Kafka: an empty transactional id is a malformed request, not a transactional one
+      if (request.transactionalId === '') return refuse(ErrorCode.INVALID_REQUEST);
+      services.logger.info({ transactionalId: request.transactionalId, clientId: ctx.connection.clientId }, 'refused InitProducerId: transactions are not supported');
+      return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    try {
+      const producerId = await services.metadata.producers.allocateProducerId();
+      return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0 };
+    } catch (err) {
+      // retriable for every client: they look the coordinator up again and retry
+      services.logger.error({ err }, 'producer id allocation failed');
+      return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+  },
+});

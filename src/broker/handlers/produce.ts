@@ -1,0 +1,159 @@
+import type { AppendResult, LogService } from '../../agent/log-service.js';
+import type { Topic } from '../../metadata/metadata-store.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { ProduceRequest, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/generated/produce.js';
+import { NO_RESPONSE, defineHandler, type BrokerServices, type ConnectionState, type Loose } from '../handler.js';
+import { TopicError } from '../topic-service.js';
+import { topicNameProblem } from '../topic-names.js';
+import { getLog } from './log-access.js';
+import { partitionErrorOf, type PartitionError } from './partition-error.js';
+import { validateProducedRecords } from './produce-validation.js';
+
+type PartitionResponse = Loose<ProduceResponsePartitionProduceResponse>;
+
+const UNKNOWN_PARTITION = 'This server does not host this topic-partition.';
+
+/**
+ * Produce v0-11 (v10 and v11 only add tagged fields and new error codes). Every partition is
+ * answered on its own; one bad partition never fails the request.
+ */
+export const produceHandler = defineHandler({
+  apiKey: 0,
+  minVersion: 0,
+  maxVersion: 11,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const log = getLog(services);
+    if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
+      const error = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${request.acks}: must be 0, 1 or -1` };
+      return respond(request, () => failed(error));
+    }
+    const started = await inConnectionOrder(ctx.connection, () => startAppends(services, log, request, ctx.apiVersion));
+    if (request.acks === 0) {
+      // Nobody reads the answer; a refused partition is only worth a debug line.
+      for (const p of started.values()) {
+        void Promise.resolve(p).then((r) => {
+          if (r.errorCode !== 0) services.logger.debug({ errorCode: r.errorCode, reason: r.errorMessage }, 'acks=0 produce refused');
+        });
+      }
+      return NO_RESPONSE;
+    }
+    const settled = new Map<string, PartitionResponse>();
+    await Promise.all(
+      [...started.entries()].map(async ([key, p]) => {
+        settled.set(key, p instanceof Promise ? await p : p);
+      }),
+    );
+    return respond(request, (topic, i) => settled.get(slotKey(topic, i))!);
+  },
+});
+
+function slotKey(topicIndex: number, partitionIndex: number): string {
+  return `${topicIndex}/${partitionIndex}`;
+}
+
+function respond(request: ProduceRequest, answer: (topicIndex: number, partitionIndex: number) => PartitionResponse) {
+  return {
+    throttleTimeMs: 0,
+    responses: request.topicData.map((t, ti) => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map((p, pi) => ({ ...answer(ti, pi), index: p.index })),
+    })),
+  };
+}
+
+function failed(error: PartitionError): PartitionResponse {
+  return { errorCode: error.errorCode, errorMessage: error.errorMessage, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [] };
+}
+
+function succeeded(result: AppendResult): PartitionResponse {
+  return { errorCode: 0, errorMessage: null, baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTimeMs, logStartOffset: result.logStartOffset, recordErrors: [] };
+}
+
+/**
+ * Validates every partition and starts the appends, without waiting for them. Returns, per
+ * request slot, either the final answer (a refused partition) or the pending append.
+ */
+async function startAppends(
+  services: BrokerServices,
+  log: LogService,
+  request: ProduceRequest,
+  apiVersion: number,
+): Promise<Map<string, PartitionResponse | Promise<PartitionResponse>>> {
+  const out = new Map<string, PartitionResponse | Promise<PartitionResponse>>();
+  const deadlineMs = Date.now() + request.timeoutMs;
+  for (let ti = 0; ti < request.topicData.length; ti++) {
+    const t = request.topicData[ti]!;
+    const resolved = await resolveTopic(services, t.name);
+    let maxMessageBytes = services.config.messageMaxBytes;
+    if (!('error' in resolved)) {
+      const configured = Number(services.topics.effectiveConfig(resolved.topic, 'max.message.bytes'));
+      if (Number.isFinite(configured)) maxMessageBytes = configured;
+    }
+    for (let pi = 0; pi < t.partitionData.length; pi++) {
+      const p = t.partitionData[pi]!;
+      const key = slotKey(ti, pi);
+      if ('error' in resolved) {
+        out.set(key, failed(resolved.error));
+        continue;
+      }
+      const topic = resolved.topic;
+      if (p.index < 0 || p.index >= topic.partitionCount) {
+        out.set(key, failed({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: UNKNOWN_PARTITION }));
+        continue;
+      }
+      const checked = validateProducedRecords(p.records, apiVersion, `${topic.name}-${p.index}`, maxMessageBytes);
+      if ('error' in checked) {
+        out.set(key, failed(checked.error));
+        continue;
+      }
+      out.set(
+        key,
+        log.append({ topic, partition: p.index, batches: checked.batches, deadlineMs }).then(succeeded, (err: unknown) =>
+          failed(partitionErrorOf(err, services.logger, 'Append', topic.name, p.index)),
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+async function resolveTopic(services: BrokerServices, name: string): Promise<{ topic: Topic } | { error: PartitionError }> {
+  const problem = topicNameProblem(name);
+  if (problem) return { error: { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: problem } };
+  const existing = await services.topics.get(name);
+  if (existing) return { topic: existing };
+  if (!services.config.autoCreateTopics) return { error: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: UNKNOWN_PARTITION } };
+  try {
+    const topic = await services.topics.autoCreate(name);
+    services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic on produce');
+    return { topic };
+  } catch (e) {
+    if (e instanceof TopicError) return { error: { errorCode: e.errorCode, errorMessage: e.message } };
+    throw e;
+  }
+}
+
+const appendTurns = new WeakMap<ConnectionState, Promise<void>>();
+
+/**
+ * Requests of one connection run concurrently, but a producer pipelining several Produce
+ * requests (idempotent producers keep up to 5 in flight) needs its batches appended in the
+ * order it sent them. So validation and the *start* of the appends take turns per
+ * connection; waiting for the appends to complete does not.
+ */
+async function inConnectionOrder<T>(connection: ConnectionState, work: () => Promise<T>): Promise<T> {
+  const previous = appendTurns.get(connection);
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  appendTurns.set(connection, mine);
+  try {
+    if (previous) await previous;
+    return await work();
+  } finally {
+    release();
+    if (appendTurns.get(connection) === mine) appendTurns.delete(connection);
+  }
+}
