@@ -19,6 +19,7 @@ import {
 } from './log-service.js';
 import { PartitionLog } from './partition-log.js';
 import type { PendingProducerBatch } from './producer-state.js';
+import { forcedCompression, recompressBatch } from './recompress.js';
 
 export interface AgentLogOptions {
   readonly agentId: string;
@@ -105,6 +106,15 @@ export class AgentLog implements LogService {
 
   async append(request: AppendRequest): Promise<AppendResult> {
     const log = await this.requireLog(request.topic.name, request.partition);
+    const codec = forcedCompression(this.opts.topicConfig(request.topic.name, 'compression.type'));
+    let batches = request.batches;
+    if (codec !== undefined) {
+      try {
+        batches = request.batches.map((b) => recompressBatch(b, codec));
+      } catch (err) {
+        throw new LogError(ErrorCode.CORRUPT_MESSAGE, `Cannot recompress batch: ${(err as Error).message}`);
+      }
+    }
     const first = readBatchHeader(request.batches[0]!);
     const last = request.batches.length === 1 ? first : readBatchHeader(request.batches[request.batches.length - 1]!);
     let producer: { entry: ReturnType<PartitionLog['producer']>; pending: PendingProducerBatch } | undefined;
@@ -133,12 +143,12 @@ export class AgentLog implements LogService {
       settle = { resolve, reject };
     }
     let bytes = 0;
-    for (const b of request.batches) bytes += b.length;
+    for (const b of batches) bytes += b.length;
     const logAppendTime = this.opts.topicConfig(request.topic.name, 'message.timestamp.type') === 'LogAppendTime';
     return new Promise<AppendResult>((resolve, reject) => {
       this.pipeline.enqueue({
         log,
-        batches: request.batches,
+        batches,
         bytes,
         deadlineMs: request.deadlineMs,
         logAppendTime,

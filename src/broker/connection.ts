@@ -28,6 +28,7 @@ export class Connection {
   private readonly queue: Slot[] = [];
   private closed = false;
   private paused = false;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly socket: Socket,
@@ -40,6 +41,7 @@ export class Connection {
       clientId: null,
       clientSoftwareName: null,
       clientSoftwareVersion: null,
+      closed: this.closing.signal,
     };
     this.decoder = new FrameDecoder(services.config.socketRequestMaxBytes);
     socket.setNoDelay(true);
@@ -47,6 +49,7 @@ export class Connection {
     socket.on('error', (err) => services.logger.debug({ err, conn: this.state.id }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
+      this.closing.abort();
       services.metrics.connections.dec();
     });
     services.metrics.connections.inc();

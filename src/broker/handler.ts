@@ -38,6 +38,8 @@ export interface ConnectionState {
   clientId: string | null;
   clientSoftwareName: string | null;
   clientSoftwareVersion: string | null;
+  /** Aborted when the connection closes, so long-polls stop waiting for nobody. */
+  readonly closed?: AbortSignal;
 }
 
 export interface RequestContext {

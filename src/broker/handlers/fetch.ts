@@ -51,7 +51,7 @@ export const fetchHandler = defineHandler({
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const wanted = await resolvePartitions(services, request);
-    const pass = await longPoll(services, log, request, wanted);
+    const pass = await longPoll(services, log, request, wanted, ctx.connection.closed);
     let k = 0;
     const responses = request.topics.map((t) => ({
       topic: t.topic,
@@ -96,17 +96,17 @@ async function resolvePartitions(services: BrokerServices, request: FetchRequest
  * Reads, and while fewer than minBytes came back (and nothing failed), waits for any of the
  * partitions to grow and reads again, until maxWaitMs has passed.
  */
-async function longPoll(services: BrokerServices, log: LogService, request: FetchRequest, wanted: Wanted[]): Promise<Pass> {
+async function longPoll(services: BrokerServices, log: LogService, request: FetchRequest, wanted: Wanted[], closed?: AbortSignal): Promise<Pass> {
   const deadline = Date.now() + Math.max(0, request.maxWaitMs);
   for (;;) {
     const pass = await readAll(services, log, request.maxBytes, wanted);
     const left = deadline - Date.now();
-    if (pass.anyError || pass.bytes >= request.minBytes || wanted.length === 0 || left <= 0) return pass;
+    if (pass.anyError || pass.bytes >= request.minBytes || wanted.length === 0 || left <= 0 || closed?.aborted) return pass;
     // Wake when a partition's HWM moves past what this pass saw: for a partition that
     // returned everything up to its HWM that is new data, and a partition cut short by
     // maxBytes must not count as "data arrived" again (Kafka waits for appends, too).
     const positions = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, offset: pass.outcomes[i]!.highWatermark }));
-    await log.waitForData(positions, left);
+    await log.waitForData(positions, left, closed);
   }
 }
 
