@@ -184,8 +184,40 @@ export interface ObjectMetadataStore {
   forget(key: string): Promise<void>;
 }
 
+/** A consumer group's committed position in one partition (SPEC §9). */
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** -1 when the client did not send one. */
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+  /** Milliseconds since the epoch, when the commit was accepted. */
+  readonly commitTimestamp: number;
+}
+
+export interface GroupOffsetStore {
+  /** Upserts the offsets of one group in ONE transaction. */
+  commit(group: string, offsets: readonly CommittedOffset[]): Promise<void>;
+  /** Committed offsets of the group, all of them or only the listed partitions; ordered by topic, partition. */
+  fetch(group: string, partitions?: ReadonlyArray<{ topic: string; partition: number }>): Promise<CommittedOffset[]>;
+  /** Groups that have at least one committed offset, ordered by name. */
+  listGroups(): Promise<string[]>;
+  /** Removes every committed offset of the group; returns how many were removed. */
+  deleteGroup(group: string): Promise<number>;
+  /** Removes the group's offsets for the listed partitions (OffsetDelete). */
+  deleteOffsets(group: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void>;
+  /**
+   * offsets.retention.minutes: removes offsets of the given groups whose commitTimestamp is
+   * older than `olderThan` (ms). The coordinator passes only groups that are empty.
+   */
+  expire(groups: readonly string[], olderThan: number): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly cluster: ClusterMetadataStore;
+  /** Consumer group committed offsets (membership lives in the coordinator's memory). */
+  readonly groupOffsets: GroupOffsetStore;
   readonly topics: TopicMetadataStore;
   readonly partitions: PartitionMetadataStore;
   readonly chunks: ChunkIndexStore;

@@ -112,6 +112,47 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       await database.destroy();
     });
 
+    describe('group offsets', () => {
+      const at = (topic: string, partition: number, offset: bigint, commitTimestamp = 1000, metadata: string | null = null) => ({
+        topic,
+        partition,
+        offset,
+        leaderEpoch: 3,
+        metadata,
+        commitTimestamp,
+      });
+
+      it('commits, overwrites and fetches offsets per group, durably', async () => {
+        await store.groupOffsets.commit('g1', [at('b', 1, 10n, 1000, 'meta'), at('a', 0, 5n)]);
+        await store.groupOffsets.commit('g1', [at('a', 0, 7n, 2000)]);
+        await store.groupOffsets.commit('g2', [at('a', 0, 99n)]);
+        const again = await reopen();
+        expect(await again.groupOffsets.fetch('g1')).toEqual([at('a', 0, 7n, 2000), at('b', 1, 10n, 1000, 'meta')]);
+        expect(await again.groupOffsets.fetch('g1', [{ topic: 'b', partition: 1 }, { topic: 'zz', partition: 0 }])).toEqual([at('b', 1, 10n, 1000, 'meta')]);
+        expect(await again.groupOffsets.fetch('nobody')).toEqual([]);
+        expect(await again.groupOffsets.listGroups()).toEqual(['g1', 'g2']);
+      });
+
+      it('deletes a group, single partitions, and offsets of a deleted topic', async () => {
+        await store.topics.create({ name: 'gone', partitionCount: 1, configs: {} });
+        await store.groupOffsets.commit('g', [at('gone', 0, 1n), at('kept', 0, 2n), at('kept', 1, 3n)]);
+        await store.topics.delete('gone');
+        expect((await store.groupOffsets.fetch('g')).map((o) => o.topic)).toEqual(['kept', 'kept']);
+        await store.groupOffsets.deleteOffsets('g', [{ topic: 'kept', partition: 1 }]);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('kept', 0, 2n)]);
+        expect(await store.groupOffsets.deleteGroup('g')).toBe(1);
+        expect(await store.groupOffsets.listGroups()).toEqual([]);
+      });
+
+      it('expires only old offsets of the listed groups', async () => {
+        await store.groupOffsets.commit('old', [at('t', 0, 1n, 100), at('t', 1, 2n, 5000)]);
+        await store.groupOffsets.commit('other', [at('t', 0, 1n, 100)]);
+        expect(await store.groupOffsets.expire(['old'], 1000)).toBe(1);
+        expect(await store.groupOffsets.fetch('old')).toEqual([at('t', 1, 2n, 5000)]);
+        expect(await store.groupOffsets.fetch('other')).toHaveLength(1);
+      });
+    });
+
     describe('cluster', () => {
       it('has a 22-character base64url id that never changes, even across reopen', async () => {
         const id = await store.cluster.getClusterId();
@@ -861,6 +902,10 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.objects.listReferencedKeys(),
           store.objects.listUnreferenced(0),
           store.objects.forget('k'),
+          store.groupOffsets.commit('g', []),
+          store.groupOffsets.fetch('g'),
+          store.groupOffsets.listGroups(),
+          store.groupOffsets.deleteGroup('g'),
         ];
         for (const call of calls) await expectCode(call, 'STORE_CLOSED');
       });

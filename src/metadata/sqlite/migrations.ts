@@ -92,6 +92,25 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       db.prepare('INSERT INTO producer_id_sequence (singleton, next_id) VALUES (1, ?)').run(FIRST_PRODUCER_ID);
     },
   },
+  {
+    version: 2,
+    name: 'consumer group offsets',
+    up(db) {
+      db.exec(`
+        CREATE TABLE group_offsets (
+          group_id TEXT NOT NULL,
+          topic TEXT NOT NULL,
+          partition INTEGER NOT NULL,
+          committed_offset INTEGER NOT NULL,
+          leader_epoch INTEGER NOT NULL,
+          metadata TEXT,
+          commit_timestamp INTEGER NOT NULL,
+          PRIMARY KEY (group_id, topic, partition)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_offsets_by_topic ON group_offsets (topic);
+      `);
+    },
+  },
 ];
 
 export function latestSqliteSchemaVersion(): number {

@@ -13,6 +13,7 @@ import { SqliteClusterStore } from './sqlite-cluster-store.js';
 import { SqliteContext } from './sqlite-context.js';
 import { SqliteObjectStore } from './sqlite-object-store.js';
 import { SqlitePartitionStore } from './sqlite-partition-store.js';
+import { SqliteGroupOffsetStore } from './sqlite-group-offset-store.js';
 import { SqliteProducerStore } from './sqlite-producer-store.js';
 import { SqliteTopicStore } from './sqlite-topic-store.js';
 
@@ -33,6 +34,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly partitions: SqlitePartitionStore;
   readonly chunks: SqliteChunkIndex;
   readonly producers: SqliteProducerStore;
+  readonly groupOffsets: SqliteGroupOffsetStore;
   readonly objects: SqliteObjectStore;
   /** Schema version after migrations ran at open. */
   readonly schemaVersion: number;
@@ -47,6 +49,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.chunks = new SqliteChunkIndex(this.ctx);
     this.producers = new SqliteProducerStore(this.ctx);
     this.objects = new SqliteObjectStore(this.ctx);
+    this.groupOffsets = new SqliteGroupOffsetStore(this.ctx);
   }
 
   static open(options: SqliteMetadataStoreOptions): SqliteMetadataStore {

@@ -41,6 +41,7 @@ export class SqliteTopicStore implements TopicMetadataStore {
   private readonly selectObjectKeysOfTopic: BetterSqlite3.Statement<[string], string>;
   private readonly objectStillReferenced: BetterSqlite3.Statement<[string], number>;
   private readonly deleteTopicRows: BetterSqlite3.Statement<[string]>[];
+  private readonly deleteGroupOffsetsOfTopic: BetterSqlite3.Statement<[string]>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -62,6 +63,7 @@ export class SqliteTopicStore implements TopicMetadataStore {
     this.updatePartitionCount = db.prepare('UPDATE topics SET partition_count = ? WHERE id = ?');
     this.selectObjectKeysOfTopic = db.prepare<[string], string>('SELECT DISTINCT object_key FROM chunks WHERE topic_id = ?').pluck();
     this.objectStillReferenced = db.prepare<[string], number>('SELECT 1 FROM chunks WHERE object_key = ? LIMIT 1').pluck();
+    this.deleteGroupOffsetsOfTopic = db.prepare('DELETE FROM group_offsets WHERE topic = ?');
     this.deleteTopicRows = [
       db.prepare('DELETE FROM chunks WHERE topic_id = ?'),
       db.prepare('DELETE FROM producer_states WHERE topic_id = ?'),
@@ -129,6 +131,8 @@ export class SqliteTopicStore implements TopicMetadataStore {
         if (row === undefined) throw unknownTopic(name);
         const keys = this.selectObjectKeysOfTopic.all(row.id);
         for (const statement of this.deleteTopicRows) statement.run(row.id);
+        // Kafka drops a deleted topic's committed group offsets too
+        this.deleteGroupOffsetsOfTopic.run(name);
         return keys.filter((key) => this.objectStillReferenced.get(key) === undefined).sort();
       })
       .immediate();

@@ -1,0 +1,100 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { CommittedOffset, GroupOffsetStore } from '../metadata-store.js';
+import type { SqliteContext } from './sqlite-context.js';
+
+interface OffsetRow {
+  topic: string;
+  partition: bigint;
+  committed_offset: bigint;
+  leader_epoch: bigint;
+  metadata: string | null;
+  commit_timestamp: bigint;
+}
+
+function toOffset(row: OffsetRow): CommittedOffset {
+  return {
+    topic: row.topic,
+    partition: Number(row.partition),
+    offset: row.committed_offset,
+    leaderEpoch: Number(row.leader_epoch),
+    metadata: row.metadata,
+    commitTimestamp: Number(row.commit_timestamp),
+  };
+}
+
+export class SqliteGroupOffsetStore implements GroupOffsetStore {
+  private readonly upsert: BetterSqlite3.Statement<[string, string, number, bigint, number, string | null, number]>;
+  private readonly selectAll: BetterSqlite3.Statement<[string], OffsetRow>;
+  private readonly selectOne: BetterSqlite3.Statement<[string, string, number], OffsetRow>;
+  private readonly selectGroups: BetterSqlite3.Statement<[], string>;
+  private readonly deleteAll: BetterSqlite3.Statement<[string]>;
+  private readonly deleteOne: BetterSqlite3.Statement<[string, string, number]>;
+  private readonly deleteOlder: BetterSqlite3.Statement<[string, number]>;
+
+  constructor(private readonly ctx: SqliteContext) {
+    const db = ctx.db;
+    this.upsert = db.prepare(
+      `INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
+    );
+    const columns = 'topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp';
+    this.selectAll = db.prepare<[string], OffsetRow>(`SELECT ${columns} FROM group_offsets WHERE group_id = ? ORDER BY topic, partition`).safeIntegers();
+    this.selectOne = db.prepare<[string, string, number], OffsetRow>(`SELECT ${columns} FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?`).safeIntegers();
+    this.selectGroups = db.prepare<[], string>('SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id').pluck();
+    this.deleteAll = db.prepare('DELETE FROM group_offsets WHERE group_id = ?');
+    this.deleteOne = db.prepare('DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?');
+    this.deleteOlder = db.prepare('DELETE FROM group_offsets WHERE group_id = ? AND commit_timestamp < ?');
+  }
+
+  async commit(group: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    this.ctx.assertOpen();
+    this.ctx.db
+      .transaction(() => {
+        for (const o of offsets) this.upsert.run(group, o.topic, o.partition, o.offset, o.leaderEpoch, o.metadata, o.commitTimestamp);
+      })
+      .immediate();
+  }
+
+  async fetch(group: string, partitions?: ReadonlyArray<{ topic: string; partition: number }>): Promise<CommittedOffset[]> {
+    this.ctx.assertOpen();
+    if (partitions === undefined) return this.selectAll.all(group).map(toOffset);
+    const out: CommittedOffset[] = [];
+    for (const p of partitions) {
+      const row = this.selectOne.get(group, p.topic, p.partition);
+      if (row) out.push(toOffset(row));
+    }
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  async listGroups(): Promise<string[]> {
+    this.ctx.assertOpen();
+    return this.selectGroups.all();
+  }
+
+  async deleteGroup(group: string): Promise<number> {
+    this.ctx.assertOpen();
+    return this.deleteAll.run(group).changes;
+  }
+
+  async deleteOffsets(group: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    this.ctx.assertOpen();
+    this.ctx.db
+      .transaction(() => {
+        for (const p of partitions) this.deleteOne.run(group, p.topic, p.partition);
+      })
+      .immediate();
+  }
+
+  async expire(groups: readonly string[], olderThan: number): Promise<number> {
+    this.ctx.assertOpen();
+    return this.ctx.db
+      .transaction(() => {
+        let n = 0;
+        for (const g of groups) n += this.deleteOlder.run(g, olderThan).changes;
+        return n;
+      })
+      .immediate();
+  }
+}
