@@ -145,6 +145,15 @@ describe('AgentLog', () => {
     expect((await fresh.read({ topic: 't', partition: 0, offset: 0n, maxBytes: 1 << 20 })).highWatermark).toBe(4n);
   });
 
+  it('keeps the call order of pipelined idempotent appends, even on first load of the partition', async () => {
+    const log = await setup();
+    const deadlineMs = Date.now() + 5000;
+    const results = await Promise.all(
+      [0, 1, 2, 3, 4].map((seq) => log.append({ topic, partition: 1, batches: [batch([`v${seq}`], { producerId: 2000n, seq })], deadlineMs })),
+    );
+    expect(results.map((r) => r.baseOffset)).toEqual([0n, 1n, 2n, 3n, 4n]);
+  });
+
   it('finds the exact first offset at or after a timestamp', async () => {
     const log = await setup();
     const deadlineMs = Date.now() + 5000;

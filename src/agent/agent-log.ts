@@ -104,8 +104,21 @@ export class AgentLog implements LogService {
     for (const log of [...this.logs.values()]) if (log.topic === topic) this.markStale(log);
   }
 
-  async append(request: AppendRequest): Promise<AppendResult> {
-    const log = await this.requireLog(request.topic.name, request.partition);
+  append(request: AppendRequest): Promise<AppendResult> {
+    // Enqueue synchronously when the partition is loaded, so appends keep the order in which
+    // they were called (a pipelining idempotent producer depends on it).
+    const loaded = this.logs.get(partitionKey(request.topic.name, request.partition));
+    if (loaded) {
+      try {
+        return this.appendTo(loaded, request);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.requireLog(request.topic.name, request.partition).then((log) => this.appendTo(log, request));
+  }
+
+  private appendTo(log: PartitionLog, request: AppendRequest): Promise<AppendResult> {
     const codec = forcedCompression(this.opts.topicConfig(request.topic.name, 'compression.type'));
     let batches = request.batches;
     if (codec !== undefined) {
@@ -124,10 +137,9 @@ export class AgentLog implements LogService {
       const lastSequence = last.baseSequence + last.lastOffsetDelta;
       const verdict = entry.check({ producerId: first.producerId, producerEpoch: first.producerEpoch, firstSequence: first.baseSequence, lastSequence });
       if (verdict.kind === 'error') throw new LogError(verdict.errorCode, verdict.message);
-      if (verdict.kind === 'duplicate') return { baseOffset: verdict.baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset };
+      if (verdict.kind === 'duplicate') return Promise.resolve({ baseOffset: verdict.baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset });
       if (verdict.kind === 'duplicate-pending') {
-        const baseOffset = await verdict.pending.outcome;
-        return { baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset };
+        return verdict.pending.outcome.then((baseOffset) => ({ baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset }));
       }
       let resolve!: (o: bigint) => void;
       let reject!: (e: unknown) => void;
