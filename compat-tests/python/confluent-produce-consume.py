@@ -9,7 +9,9 @@ requests the broker refused.
 
 Ops:
   produce          {topic, codec, records: [{partition, key, value, headers, timestamp}], config?}
-                   -> {"reports": [{partition, offset, key, error}]} in delivery order
+                   -> {"reports": [{partition, offset, key, error}]} in delivery order;
+                   with "rounds": [[records], ...] instead of "records", one producer sends
+                   each round and flushes before the next
   read             {topics: [{name, partitions}], config?}
                    -> {"records": [...], "eof": {"topic/partition": offset}} (assign() + explicit offsets)
   offsets_for_times {topic, queries: [{partition, timestamp}]} -> [{partition, offset, error}]
@@ -74,20 +76,21 @@ def produce(bootstrap, op):
             "error": None if err is None else {"code": err.code(), "name": err.name(), "message": err.str()},
         })
 
-    for r in op["records"]:
-        kwargs = {
-            "partition": r["partition"],
-            "key": unb64(r["key"]),
-            "value": unb64(r["value"]),
-            "headers": [(k, unb64(v)) for k, v in r["headers"]],
-            "on_delivery": on_delivery,
-        }
-        if r["timestamp"] is not None:
-            kwargs["timestamp"] = r["timestamp"]
-        producer.produce(op["topic"], **kwargs)
-    left = producer.flush(TIMEOUT_S)
-    if left:
-        raise RuntimeError(f"{left} messages not delivered after {TIMEOUT_S}s")
+    for records in op.get("rounds", [op.get("records")]):
+        for r in records:
+            kwargs = {
+                "partition": r["partition"],
+                "key": unb64(r["key"]),
+                "value": unb64(r["value"]),
+                "headers": [(k, unb64(v)) for k, v in r["headers"]],
+                "on_delivery": on_delivery,
+            }
+            if r["timestamp"] is not None:
+                kwargs["timestamp"] = r["timestamp"]
+            producer.produce(op["topic"], **kwargs)
+        left = producer.flush(TIMEOUT_S)
+        if left:
+            raise RuntimeError(f"{left} messages not delivered after {TIMEOUT_S}s")
     return {"reports": reports}
 
 
