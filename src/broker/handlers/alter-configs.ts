@@ -1,0 +1,102 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config-definitions.js';
+import { defineHandler } from '../handler.js';
+import { TopicError } from '../topic-service.js';
+import { ResourceType } from './describe-configs.js';
+
+/**
+ * AlterConfigs replaces a topic's whole set of overrides: keys left out return to their
+ * defaults. Broker configs are static in StreamHouse.
+ */
+export const alterConfigsHandler = defineHandler({
+  apiKey: 33,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const responses = [];
+    for (const resource of request.resources) {
+      const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      if (resource.resourceType !== ResourceType.TOPIC) {
+        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are set at start-up' });
+        continue;
+      }
+      try {
+        const topic = await services.topics.get(resource.resourceName);
+        if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resource.resourceName} does not exist.`);
+        const changes: Record<string, string | null> = {};
+        for (const name of Object.keys(topic.configs)) changes[name] = null;
+        for (const c of resource.configs) changes[c.name] = c.value;
+        await services.topics.setConfigs(resource.resourceName, changes, request.validateOnly);
+        if (!request.validateOnly) services.logger.info({ topic: resource.resourceName, configs: resource.configs }, 'altered topic configs');
+        responses.push({ ...base, errorCode: 0, errorMessage: null });
+      } catch (e) {
+        if (!(e instanceof TopicError)) throw e;
+        responses.push({ ...base, errorCode: e.errorCode, errorMessage: e.message });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+});
+
+const OP_SET = 0;
+const OP_DELETE = 1;
+const OP_APPEND = 2;
+const OP_SUBTRACT = 3;
+
+/** IncrementalAlterConfigs: SET, DELETE, and APPEND/SUBTRACT on list configs. */
+export const incrementalAlterConfigsHandler = defineHandler({
+  apiKey: 44,
+  minVersion: 0,
+  maxVersion: 1,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const responses = [];
+    for (const resource of request.resources) {
+      const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      if (resource.resourceType !== ResourceType.TOPIC) {
+        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are set at start-up' });
+        continue;
+      }
+      try {
+        const topic = await services.topics.get(resource.resourceName);
+        if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resource.resourceName} does not exist.`);
+        const seen = new Set<string>();
+        const changes: Record<string, string | null> = {};
+        for (const c of resource.configs) {
+          if (seen.has(c.name)) throw new TopicError(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys: ${c.name}`);
+          seen.add(c.name);
+          const def = TOPIC_CONFIG_BY_NAME.get(c.name);
+          if (!def) throw new TopicError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${c.name}`);
+          switch (c.configOperation) {
+            case OP_SET:
+              if (c.value === null) throw new TopicError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic config ${c.name}`);
+              changes[c.name] = c.value;
+              break;
+            case OP_DELETE:
+              changes[c.name] = null;
+              break;
+            case OP_APPEND:
+            case OP_SUBTRACT: {
+              if (def.type !== 'list') throw new TopicError(ErrorCode.INVALID_CONFIG, `Config value append is not allowed for config key: ${c.name}`);
+              const current = (services.topics.effectiveConfig(topic, c.name) ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+              const items = (c.value ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+              const next = c.configOperation === OP_APPEND ? [...current, ...items.filter((i) => !current.includes(i))] : current.filter((v) => !items.includes(v));
+              changes[c.name] = next.join(',');
+              break;
+            }
+            default:
+              throw new TopicError(ErrorCode.INVALID_REQUEST, `Unknown config operation ${c.configOperation} for ${c.name}`);
+          }
+        }
+        await services.topics.setConfigs(resource.resourceName, changes, request.validateOnly);
+        if (!request.validateOnly) services.logger.info({ topic: resource.resourceName, changes }, 'altered topic configs incrementally');
+        responses.push({ ...base, errorCode: 0, errorMessage: null });
+      } catch (e) {
+        if (!(e instanceof TopicError)) throw e;
+        responses.push({ ...base, errorCode: e.errorCode, errorMessage: e.message });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  },
+});
