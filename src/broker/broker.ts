@@ -14,10 +14,12 @@ import { buildHandlerRegistry } from './build-handler-registry.js';
 import { AgentLog } from '../agent/agent-log.js';
 import { ObjectGarbageCollector } from '../agent/object-gc.js';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { GrpcServer } from '../grpc/grpc-server.js';
 
 export interface RunningBroker {
   readonly kafka: HostPort;
   readonly httpPort: number;
+  readonly grpcPort: number;
   readonly services: BrokerServices;
   stop(): Promise<void>;
 }
@@ -113,10 +115,14 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
   let kafka: HostPort;
   let httpPort: number;
+  let grpcPort: number;
+  const grpc = new GrpcServer(services, { httpPort: () => httpPort });
   try {
     kafka = await kafkaServer.listen(config.kafkaListener);
     httpPort = await http.listen(config.httpPort);
+    grpcPort = await grpc.listen(config.grpcPort);
   } catch (e) {
+    await grpc.close();
     await kafkaServer.close();
     await http.close();
     await objects.close();
@@ -124,17 +130,19 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     throw e;
   }
   gc.start();
-  logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: httpPort, clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
+  logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: httpPort, grpc: grpcPort, clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
 
   let stopping: Promise<void> | undefined;
   return {
     kafka,
     httpPort,
+    grpcPort,
     services,
     stop() {
       stopping ??= (async () => {
         // stop taking clients, let queued writes commit and their answers go out, then close
         await kafkaServer.stopAccepting();
+        await grpc.close();
         await log.close();
         await gc.stop();
         await kafkaServer.close();

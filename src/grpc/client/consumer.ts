@@ -1,0 +1,334 @@
+import { status } from '@grpc/grpc-js';
+import type { ConsumedRecordMsg, OffsetReset } from '../messages.js';
+import { RpcChannel, type ChannelOptions } from './rpc-channel.js';
+import { backoffMs, isRetriable, withRetries, type RetryPolicy } from './retry.js';
+import { StreamHouseError } from './streamhouse-error.js';
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface ConsumerRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: ReadonlyArray<{ readonly key: string; readonly value: Buffer | null }>;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly timestampType: 'CreateTime' | 'LogAppendTime';
+}
+
+export interface ConsumerOptions extends ChannelOptions {
+  /** Every partition of these topics (ignored when `assignment` is given). */
+  readonly topics?: readonly string[];
+  /** Exactly these partitions instead of whole topics. */
+  readonly assignment?: readonly TopicPartition[];
+  /** Committed offsets are kept under this group; the consumer starts from them. */
+  readonly groupId?: string;
+  /** Where to start without a committed offset, or when it left the log (default 'latest', as Kafka). */
+  readonly offsetReset?: 'earliest' | 'latest';
+  /** Commit positions from poll() every autoCommitIntervalMs and on close (default: on when there is a group). */
+  readonly autoCommit?: boolean;
+  readonly autoCommitIntervalMs?: number;
+  /** Most records one poll() returns (default 500). */
+  readonly maxPollRecords?: number;
+  /** Most records one fetch of one partition returns (default 500). */
+  readonly maxRecordsPerFetch?: number;
+}
+
+interface PartitionState {
+  readonly tp: TopicPartition;
+  /** Offset of the next record poll() hands out; unknown until the first answer. */
+  position: bigint | undefined;
+  buffer: ConsumerRecord[];
+  /** Where the position goes once the buffer is drained. */
+  bufferEnd: bigint | undefined;
+  inflight: Promise<void> | undefined;
+  /** Bumped by seek(), so an answer to an older fetch is dropped. */
+  epoch: number;
+  highWatermark: bigint | undefined;
+  committed: bigint | undefined;
+  retryAt: number;
+  failures: number;
+}
+
+const RETRY: RetryPolicy = { retries: 5, initialBackoffMs: 100, maxBackoffMs: 5000 };
+
+/**
+ * Reads whole topics (or chosen partitions) with one long-poll per partition in flight and
+ * resumes from the group's committed offsets. Without a group coordinator behind it, every
+ * consumer of a group reads every partition: the group shares offsets, not work.
+ */
+export class Consumer {
+  private readonly channel: RpcChannel;
+  private readonly options: ConsumerOptions;
+  private readonly offsetReset: OffsetReset;
+  private readonly autoCommit: boolean;
+  private readonly autoCommitIntervalMs: number;
+  private readonly maxPollRecords: number;
+  private readonly maxRecordsPerFetch: number;
+  private readonly seeks = new Map<string, bigint>();
+  private readonly abort = new AbortController();
+  private states: PartitionState[] | undefined;
+  private assigning: Promise<PartitionState[]> | undefined;
+  private failure: unknown;
+  private nextAutoCommit: number;
+  private rotate = 0;
+  private closed = false;
+
+  constructor(options: ConsumerOptions) {
+    if ((options.topics?.length ?? 0) === 0 && (options.assignment?.length ?? 0) === 0) throw new TypeError('give topics or an assignment');
+    if (options.groupId !== undefined && options.groupId === '') throw new TypeError('groupId must not be empty');
+    this.options = options;
+    this.channel = new RpcChannel(options);
+    this.offsetReset = options.offsetReset === 'earliest' ? 'OFFSET_RESET_EARLIEST' : 'OFFSET_RESET_LATEST';
+    this.autoCommit = options.groupId !== undefined && (options.autoCommit ?? true);
+    this.autoCommitIntervalMs = options.autoCommitIntervalMs ?? 5000;
+    this.maxPollRecords = options.maxPollRecords ?? 500;
+    this.maxRecordsPerFetch = options.maxRecordsPerFetch ?? 500;
+    this.nextAutoCommit = Date.now() + this.autoCommitIntervalMs;
+  }
+
+  get address(): string {
+    return this.channel.address;
+  }
+
+  /** The partitions this consumer reads (asks the broker for the topics' partitions the first time). */
+  async assignment(): Promise<TopicPartition[]> {
+    return (await this.partitions()).map((s) => s.tp);
+  }
+
+  /** Starts the partition at `offset` on the next poll (buffered records of it are dropped). */
+  seek(tp: TopicPartition, offset: bigint): void {
+    const state = this.states?.find((s) => s.tp.topic === tp.topic && s.tp.partition === tp.partition);
+    if (!state) {
+      this.seeks.set(tpKey(tp), offset);
+      return;
+    }
+    state.epoch++;
+    state.inflight = undefined;
+    state.buffer = [];
+    state.bufferEnd = undefined;
+    state.position = offset;
+  }
+
+  position(tp: TopicPartition): bigint | undefined {
+    return this.states?.find((s) => s.tp.topic === tp.topic && s.tp.partition === tp.partition)?.position;
+  }
+
+  /** True when every partition has been read up to the high watermark last seen. */
+  caughtUp(): boolean {
+    return this.states !== undefined && this.states.every((s) => s.buffer.length === 0 && s.highWatermark !== undefined && s.position !== undefined && s.position >= s.highWatermark);
+  }
+
+  /** Records not yet handed out, up to maxPollRecords; waits up to `timeoutMs` for the first. */
+  async poll(timeoutMs: number): Promise<ConsumerRecord[]> {
+    if (this.closed) throw new Error('consumer is closed');
+    const states = await this.partitions();
+    if (this.autoCommit && Date.now() >= this.nextAutoCommit) {
+      this.nextAutoCommit = Date.now() + this.autoCommitIntervalMs;
+      await this.commit().catch((err: unknown) => {
+        if (!isRetriable(err)) throw err;
+      });
+    }
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    for (;;) {
+      const out = this.drain(states);
+      if (out.length > 0) return out;
+      this.throwFailure();
+      const left = deadline - Date.now();
+      const started = this.startFetches(states, Math.max(0, left));
+      if (left <= 0) {
+        // poll(0) still gets one immediate look at every partition
+        if (started.length > 0) {
+          await Promise.all(started);
+          const late = this.drain(states);
+          this.throwFailure();
+          return late;
+        }
+        return [];
+      }
+      const waits: Array<Promise<unknown>> = states.flatMap((s) => (s.inflight ? [s.inflight] : []));
+      let timer: NodeJS.Timeout | undefined;
+      waits.push(new Promise((resolve) => (timer = setTimeout(resolve, Math.min(left, nextRetryIn(states) ?? left)))));
+      await Promise.race(waits);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Commits every partition's position (the next offset to read) for the group. */
+  async commit(): Promise<void> {
+    const group = this.options.groupId;
+    if (group === undefined) throw new Error('commit() needs a groupId');
+    for (const s of this.states ?? []) {
+      const position = s.position;
+      if (position === undefined || position === s.committed) continue;
+      await withRetries(() => this.channel.call('CommitOffset', { group, topic: s.tp.topic, partition: s.tp.partition, offset: position.toString(), metadata: '' }), RETRY);
+      s.committed = position;
+    }
+  }
+
+  /** Commits (with auto-commit), cancels fetches in flight and closes the connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.autoCommit) await this.commit();
+    } finally {
+      this.abort.abort();
+      this.channel.close();
+    }
+  }
+
+  private throwFailure(): void {
+    if (this.failure === undefined) return;
+    const err = this.failure;
+    this.failure = undefined;
+    throw err;
+  }
+
+  private partitions(): Promise<PartitionState[]> {
+    if (this.states) return Promise.resolve(this.states);
+    this.assigning ??= this.resolveAssignment().then(
+      (tps) => {
+        this.states = tps.map((tp) => ({
+          tp,
+          position: this.seeks.get(tpKey(tp)),
+          buffer: [],
+          bufferEnd: undefined,
+          inflight: undefined,
+          epoch: 0,
+          highWatermark: undefined,
+          committed: undefined,
+          retryAt: 0,
+          failures: 0,
+        }));
+        this.seeks.clear();
+        return this.states;
+      },
+      (err: unknown) => {
+        this.assigning = undefined;
+        throw err;
+      },
+    );
+    return this.assigning;
+  }
+
+  private async resolveAssignment(): Promise<TopicPartition[]> {
+    if (this.options.assignment && this.options.assignment.length > 0) return [...this.options.assignment];
+    const out: TopicPartition[] = [];
+    for (const topic of this.options.topics ?? []) {
+      const t = await withRetries(() => this.channel.call('DescribeTopic', { name: topic }, { signal: this.abort.signal }), RETRY);
+      for (let p = 0; p < t.partitionCount; p++) out.push({ topic, partition: p });
+    }
+    return out;
+  }
+
+  /** Hands out buffered records, a few partitions at a time in turn. */
+  private drain(states: PartitionState[]): ConsumerRecord[] {
+    const out: ConsumerRecord[] = [];
+    for (let i = 0; i < states.length && out.length < this.maxPollRecords; i++) {
+      const s = states[(this.rotate + i) % states.length]!;
+      if (s.buffer.length === 0) continue;
+      const take = s.buffer.splice(0, this.maxPollRecords - out.length);
+      out.push(...take);
+      s.position = s.buffer.length > 0 ? s.buffer[0]!.offset : s.bufferEnd;
+    }
+    this.rotate = (this.rotate + 1) % Math.max(1, states.length);
+    return out;
+  }
+
+  private startFetches(states: PartitionState[], maxWaitMs: number): Array<Promise<void>> {
+    const started: Array<Promise<void>> = [];
+    const now = Date.now();
+    for (const s of states) {
+      if (s.inflight || s.buffer.length > 0 || s.retryAt > now) continue;
+      const p = this.fetch(s, maxWaitMs);
+      s.inflight = p;
+      started.push(p);
+    }
+    return started;
+  }
+
+  private async fetch(s: PartitionState, maxWaitMs: number): Promise<void> {
+    const epoch = s.epoch;
+    const mine = () => s.epoch === epoch && !this.closed;
+    const wait = Math.min(maxWaitMs, 30_000);
+    try {
+      const res = await this.channel.call(
+        'Consume',
+        {
+          topic: s.tp.topic,
+          partition: s.tp.partition,
+          ...(s.position !== undefined ? { offset: s.position.toString() } : {}),
+          maxRecords: this.maxRecordsPerFetch,
+          maxWaitMs: wait,
+          group: this.options.groupId ?? '',
+          offsetReset: this.offsetReset,
+        },
+        { timeoutMs: wait + 30_000, signal: this.abort.signal },
+      );
+      if (!mine()) return;
+      s.failures = 0;
+      s.highWatermark = BigInt(res.highWatermark);
+      s.buffer = res.records.map(consumerRecord);
+      s.bufferEnd = BigInt(res.nextOffset);
+      if (s.position === undefined) s.position = s.buffer.length > 0 ? s.buffer[0]!.offset : s.bufferEnd;
+      if (s.buffer.length === 0) s.position = s.bufferEnd;
+    } catch (err) {
+      if (!mine()) return;
+      if (err instanceof StreamHouseError && err.code === status.OUT_OF_RANGE) {
+        // our position left the log (records deleted): start over as offsetReset says
+        await this.resetPosition(s).catch((e: unknown) => this.recordFailure(s, e));
+      } else this.recordFailure(s, err);
+    } finally {
+      if (s.epoch === epoch) s.inflight = undefined;
+    }
+  }
+
+  private recordFailure(s: PartitionState, err: unknown): void {
+    if (isRetriable(err)) {
+      s.retryAt = Date.now() + backoffMs(s.failures++, RETRY);
+      return;
+    }
+    this.failure ??= err;
+  }
+
+  private async resetPosition(s: PartitionState): Promise<void> {
+    const spec = this.offsetReset === 'OFFSET_RESET_EARLIEST' ? 'OFFSET_SPEC_EARLIEST' : 'OFFSET_SPEC_LATEST';
+    const res = await this.channel.call('GetOffset', { topic: s.tp.topic, partition: s.tp.partition, spec }, { signal: this.abort.signal });
+    s.position = BigInt(res.offset);
+    s.highWatermark = BigInt(res.highWatermark);
+  }
+}
+
+function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}
+
+function nextRetryIn(states: PartitionState[]): number | undefined {
+  let soonest: number | undefined;
+  const now = Date.now();
+  for (const s of states) {
+    if (s.inflight || s.retryAt <= now) continue;
+    const inMs = s.retryAt - now;
+    if (soonest === undefined || inMs < soonest) soonest = inMs;
+  }
+  return soonest;
+}
+
+export function consumerRecord(r: ConsumedRecordMsg): ConsumerRecord {
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: BigInt(r.offset),
+    key: r.key ?? null,
+    value: r.value ?? null,
+    headers: r.headers.map((h) => ({ key: h.key, value: h.value ?? null })),
+    timestamp: Number(r.timestampMs),
+    timestampType: r.timestampType === 'TIMESTAMP_TYPE_LOG_APPEND_TIME' ? 'LogAppendTime' : 'CreateTime',
+  };
+}
