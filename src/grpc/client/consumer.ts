@@ -246,7 +246,8 @@ export class Consumer {
     const now = Date.now();
     for (const s of states) {
       if (s.inflight || s.buffer.length > 0 || s.retryAt > now) continue;
-      const p = this.fetch(s, maxWaitMs);
+      // the first fetch of a partition only learns where it stands, without long-polling
+      const p = this.fetch(s, s.position === undefined && s.highWatermark === undefined ? 0 : maxWaitMs);
       s.inflight = p;
       started.push(p);
     }

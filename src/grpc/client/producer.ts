@@ -88,6 +88,7 @@ export class Producer {
   private readonly acks: Acks;
   private readonly metadataMaxAgeMs: number;
   private closed = false;
+  private flushing = 0;
 
   constructor(options: ProducerOptions = {}) {
     this.channel = new RpcChannel(options);
@@ -120,9 +121,14 @@ export class Producer {
   /** Sends everything buffered now and waits until every record sent so far has its answer. */
   async flush(): Promise<void> {
     const waiting = [...this.outstanding];
-    for (const q of this.queues.values()) this.seal(q);
-    // records still waiting for their topic's metadata join a batch that the linger timer seals
-    await Promise.allSettled(waiting);
+    // records still waiting for their topic's metadata are sent as soon as they are queued
+    this.flushing++;
+    try {
+      for (const q of this.queues.values()) this.seal(q);
+      await Promise.allSettled(waiting);
+    } finally {
+      this.flushing--;
+    }
   }
 
   /** Flushes, then closes the connection; later sends fail. */
@@ -165,7 +171,7 @@ export class Producer {
     if (q.open.length > 0 && q.openBytes + size > this.maxBytes) this.seal(q);
     q.open.push(p);
     q.openBytes += size;
-    if (q.open.length >= this.maxRecords || q.openBytes >= this.maxBytes) this.seal(q);
+    if (this.flushing > 0 || q.open.length >= this.maxRecords || q.openBytes >= this.maxBytes) this.seal(q);
     else if (q.timer === undefined) {
       const queue = q;
       q.timer = setTimeout(() => this.seal(queue), this.lingerMs);
