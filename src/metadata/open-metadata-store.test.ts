@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetadataStoreError } from './metadata-store.js';
 import { openMetadataStore, parseMetadataStoreUrl } from './open-metadata-store.js';
+import { PostgresUnavailableError } from './postgres/postgres-errors.js';
 
 async function failure(promise: Promise<unknown>): Promise<MetadataStoreError> {
   const err = await promise.then(
@@ -65,10 +66,21 @@ describe('openMetadataStore', () => {
     await store.close();
   });
 
-  it('says PostgreSQL is not built yet', async () => {
-    const err = await failure(openMetadataStore('postgres://localhost/sh'));
+  it('opens PostgreSQL URLs, reporting an unreachable server in one line without the password', async () => {
+    const err = await openMetadataStore('postgres://sh:hunter2@127.0.0.1:1/sh?pool_size=2').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PostgresUnavailableError);
+    expect((err as Error).message).toBe(
+      'Cannot open PostgreSQL metadata store postgres://sh:***@127.0.0.1:1/sh: connect ECONNREFUSED 127.0.0.1:1',
+    );
+  });
+
+  it('rejects a bad pool_size before connecting', async () => {
+    const err = await failure(openMetadataStore('postgres://127.0.0.1:1/sh?pool_size=many'));
     expect(err.code).toBe('UNSUPPORTED_URL');
-    expect(err.message).toBe('PostgreSQL metadata store not built yet');
+    expect(err.message).toBe('pool_size must be an integer from 1 to 1000, got "many"');
   });
 
   it('rejects unknown schemes with a coded error', async () => {

@@ -2,6 +2,7 @@
 
 import { resolve } from 'node:path';
 import { MetadataStoreError, type MetadataStore } from './metadata-store.js';
+import { openPostgresMetadataStore } from './postgres/postgres-metadata-store.js';
 import { SQLITE_MEMORY_PATH, openSqliteMetadataStore } from './sqlite/sqlite-metadata-store.js';
 
 export type MetadataStoreLocation =
@@ -34,12 +35,17 @@ export function parseMetadataStoreUrl(url: string): MetadataStoreLocation {
   throw unsupported(scheme === undefined ? 'no scheme' : `scheme "${scheme}"`);
 }
 
+/**
+ * Opens the store the URL names and applies pending migrations. A PostgreSQL server that
+ * cannot be used fails with a one-line PostgresUnavailableError (password redacted).
+ * `postgres://...?pool_size=N` sets the pool size (default 10).
+ */
 export async function openMetadataStore(url: string): Promise<MetadataStore> {
   const location = parseMetadataStoreUrl(url);
   switch (location.kind) {
     case 'sqlite':
       return openSqliteMetadataStore({ path: location.path });
     case 'postgres':
-      throw new MetadataStoreError('UNSUPPORTED_URL', 'PostgreSQL metadata store not built yet');
+      return openPostgresMetadataStore({ url: location.url });
   }
 }

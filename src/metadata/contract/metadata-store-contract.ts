@@ -599,6 +599,149 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       });
     });
 
+    describe('concurrency', () => {
+      beforeEach(async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 10, configs: {} });
+        await store.topics.create({ name: 'audit', partitionCount: 1, configs: {} });
+      });
+
+      it('lets exactly one of two overlapping multi-partition commits win, whatever order they list partitions in', async () => {
+        const second = await openStore();
+        const targets: Array<[string, number]> = [
+          ['orders', 0],
+          ['orders', 1],
+          ['audit', 0],
+        ];
+        let hwm = 0n;
+        for (let round = 0; round < 5; round++) {
+          const commitFor = (key: string, order: ReadonlyArray<[string, number]>, count: bigint): FlushCommit => ({
+            objectKey: key,
+            objectSize: 300,
+            chunks: order.map(([t, p], i) => chunk(t, p, hwm, hwm + count - 1n, 10n, i * 100, 100)),
+            partitions: order.map(([t, p]) => update(t, p, hwm, hwm + count)),
+            producerStates: [],
+          });
+          const results = await Promise.allSettled([
+            store.partitions.commitFlush(commitFor(`a${round}`, targets, 2n)),
+            second.partitions.commitFlush(commitFor(`b${round}`, [...targets].reverse(), 3n)),
+          ]);
+          expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+          const winner = results[0]?.status === 'fulfilled' ? 0 : 1;
+          const loser = results[1 - winner];
+          const reason: unknown = loser?.status === 'rejected' ? loser.reason : undefined;
+          expect(reason).toBeInstanceOf(FencedError);
+          // The loser names every partition of its commit: all of them moved.
+          expect((reason as FencedError).partitions).toHaveLength(3);
+          hwm += winner === 0 ? 2n : 3n;
+          for (const [t, p] of targets) expect((await second.partitions.get(t, p))?.highWatermark).toBe(hwm);
+        }
+        const winners = (await store.chunks.findChunks('audit', 0, 0n, 100)).map((c) => c.objectKey);
+        expect(winners).toHaveLength(5);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set(winners));
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
+      });
+
+      it('keeps the log contiguous when several writers race on one partition, retrying when fenced', async () => {
+        const writers = [store, await openStore(), await openStore()];
+        const write = async (w: MetadataStore, id: number): Promise<void> => {
+          for (let n = 0; n < 5; ) {
+            const hwm = (await w.partitions.get('orders', 0))?.highWatermark ?? -1n;
+            try {
+              await w.partitions.commitFlush(singleChunkFlush(`w${id}-${n}`, 'orders', 0, hwm, BigInt(id + 1), 10n));
+              n++;
+            } catch (err) {
+              if (!(err instanceof FencedError)) throw err;
+            }
+          }
+        };
+        await Promise.all(writers.map((w, id) => write(w, id)));
+        // 5 commits of 1, 2 and 3 records.
+        expect((await store.partitions.get('orders', 0))?.highWatermark).toBe(30n);
+        const chunks = await store.chunks.findChunks('orders', 0, 0n, 100);
+        expect(chunks).toHaveLength(15);
+        let next = 0n;
+        for (const c of chunks) {
+          expect(c.baseOffset).toBe(next);
+          next = c.lastOffset + 1n;
+        }
+        expect(next).toBe(30n);
+      });
+
+      it('commits to different partitions in parallel without fencing each other', async () => {
+        const second = await openStore();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, p) =>
+            (p % 2 === 0 ? store : second).partitions.commitFlush(singleChunkFlush(`p${p}`, 'orders', p, 0n, BigInt(p + 1), 10n)),
+          ),
+        );
+        expect((await store.partitions.list('orders')).map((s) => s.highWatermark)).toEqual(
+          Array.from({ length: 10 }, (_, p) => BigInt(p + 1)),
+        );
+      });
+
+      it('either commits before a racing topic delete or is fenced by it, never leaving index rows behind', async () => {
+        const second = await openStore();
+        for (let round = 0; round < 3; round++) {
+          if (round > 0) await store.topics.create({ name: 'orders', partitionCount: 10, configs: {} });
+          const [commit, deleted] = await Promise.allSettled([
+            second.partitions.commitFlush({
+              objectKey: `race-${round}`,
+              objectSize: 200,
+              chunks: [chunk('orders', 3, 0n, 0n, 10n, 0, 100), chunk('orders', 7, 0n, 0n, 10n, 100, 100)],
+              partitions: [update('orders', 3, 0n, 1n), update('orders', 7, 0n, 1n)],
+              producerStates: [],
+            }),
+            store.topics.delete('orders'),
+          ]);
+          expect(deleted.status).toBe('fulfilled');
+          if (commit.status === 'fulfilled') {
+            expect(deleted.status === 'fulfilled' ? deleted.value : undefined).toEqual([`race-${round}`]);
+          } else {
+            expect(commit.reason).toBeInstanceOf(FencedError);
+            expect((commit.reason as FencedError).partitions.map((p) => p.actualHighWatermark)).toEqual([undefined, undefined]);
+          }
+          expect(await store.partitions.list('orders')).toEqual([]);
+          expect(await store.objects.listReferencedKeys()).toEqual(new Set());
+        }
+      });
+
+      it('migrates a fresh database exactly once when several stores open it at once', async () => {
+        const fresh = await createDatabase();
+        const stores = await Promise.all(Array.from({ length: 4 }, () => fresh.open()));
+        try {
+          const ids = await Promise.all(stores.map((s) => s.cluster.getClusterId()));
+          expect(new Set(ids).size).toBe(1);
+          await stores[0]?.topics.create({ name: 'shared', partitionCount: 2, configs: {} });
+          expect((await stores[3]?.topics.get('shared'))?.partitionCount).toBe(2);
+          const producerIds = await Promise.all(stores.map((s) => s.producers.allocateProducerId()));
+          expect([...producerIds].sort((a, b) => (a < b ? -1 : 1))).toEqual([1000n, 1001n, 1002n, 1003n]);
+        } finally {
+          for (const s of stores) await s.close();
+          await fresh.destroy();
+        }
+      });
+    });
+
+    describe('ordering', () => {
+      // Byte order (what SQLite and COLLATE "C" give), not a locale's order, in which
+      // "_z" < "a" < "A_" < "b" < "B".
+      it('orders topic names, group ids, topics in groups and object keys by bytes', async () => {
+        for (const name of ['b', 'B', 'a', 'A_', '_z']) await store.topics.create({ name, partitionCount: 1, configs: {} });
+        expect((await store.topics.list()).map((t) => t.name)).toEqual(['A_', 'B', '_z', 'a', 'b']);
+
+        const at = (topic: string) => ({ topic, partition: 0, offset: 1n, leaderEpoch: -1, metadata: null, commitTimestamp: 1 });
+        for (const group of ['g-b', 'G-a', 'g-A']) await store.groupOffsets.commit(group, [at('b'), at('B'), at('_z')]);
+        expect(await store.groupOffsets.listGroups()).toEqual(['G-a', 'g-A', 'g-b']);
+        expect((await store.groupOffsets.fetch('g-b')).map((o) => o.topic)).toEqual(['B', '_z', 'b']);
+
+        for (const [i, key] of ['k-b', 'k-B', 'k-_'].entries()) {
+          await store.partitions.commitFlush(singleChunkFlush(key, 'a', 0, BigInt(i), 1n, 10n));
+        }
+        await store.partitions.advanceLogStart('a', 0, 3n);
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual(['k-B', 'k-_', 'k-b']);
+      });
+    });
+
     describe('log start', () => {
       beforeEach(async () => {
         await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });

@@ -1,0 +1,89 @@
+import { MetadataStoreError, type ChunkIndexStore, type IndexedChunk } from '../metadata-store.js';
+import type { PostgresContext } from './postgres-context.js';
+
+interface ChunkRow {
+  object_key: string;
+  byte_offset: bigint;
+  byte_length: bigint;
+  base_offset: bigint;
+  last_offset: bigint;
+  max_timestamp: bigint;
+  record_count: bigint;
+}
+
+const CHUNK_COLUMNS =
+  'c.object_key, c.byte_offset, c.byte_length, c.base_offset, c.last_offset, c.max_timestamp, c.record_count';
+
+// The partition row, found once. Its values reach the chunk scans as uncorrelated
+// subqueries (InitPlans), which the planner can use as index bounds; a join against the
+// partition row would leave the bounds as filters over the partition's whole history.
+const PARTITION = `
+  WITH p AS MATERIALIZED (
+    SELECT topic_id, partition, high_watermark, log_start_offset FROM partitions
+    WHERE topic_id = (SELECT id FROM topics WHERE name = $1) AND partition = $2
+  )`;
+
+// Chunks of a partition never overlap, so the chunk holding `from` is the one with the
+// greatest base_offset <= from: one backward index seek, then a forward range scan of the
+// primary key between that chunk and the HWM.
+export const FIND_CHUNKS_STATEMENT = {
+  name: 'streamhouse.find_chunks',
+  text: `${PARTITION}
+  SELECT ${CHUNK_COLUMNS} FROM chunks c
+  WHERE c.topic_id = (SELECT topic_id FROM p) AND c.partition = $2
+    AND c.base_offset >= COALESCE(
+      (SELECT s.base_offset FROM chunks s
+       WHERE s.topic_id = (SELECT topic_id FROM p) AND s.partition = $2 AND s.base_offset <= $3::bigint
+       ORDER BY s.base_offset DESC LIMIT 1),
+      $3::bigint)
+    AND c.base_offset < (SELECT high_watermark FROM p)
+    AND c.last_offset >= $3::bigint
+  ORDER BY c.base_offset
+  LIMIT $4`,
+};
+
+// Max timestamps are not monotonic along the log, so this scans forward from the log start
+// (chunks wholly below it are deleted when it moves, so the scan starts near it).
+export const FIND_CHUNK_BY_TIMESTAMP_STATEMENT = {
+  name: 'streamhouse.find_chunk_by_timestamp',
+  text: `${PARTITION}
+  SELECT ${CHUNK_COLUMNS} FROM chunks c
+  WHERE c.topic_id = (SELECT topic_id FROM p) AND c.partition = $2
+    AND c.base_offset < (SELECT high_watermark FROM p)
+    AND c.last_offset >= (SELECT log_start_offset FROM p)
+    AND c.max_timestamp >= $3::bigint
+  ORDER BY c.base_offset
+  LIMIT 1`,
+};
+
+export class PostgresChunkIndex implements ChunkIndexStore {
+  constructor(private readonly ctx: PostgresContext) {}
+
+  async findChunks(topic: string, partition: number, fromOffset: bigint, maxChunks: number): Promise<IndexedChunk[]> {
+    this.ctx.assertOpen();
+    if (!Number.isSafeInteger(maxChunks) || maxChunks < 1) {
+      throw new MetadataStoreError('INVALID_ARGUMENT', `maxChunks must be a positive integer, got ${maxChunks}`);
+    }
+    const result = await this.ctx.query<ChunkRow>(FIND_CHUNKS_STATEMENT, [topic, partition, fromOffset, maxChunks]);
+    return result.rows.map(toIndexedChunk);
+  }
+
+  async findChunkByTimestamp(topic: string, partition: number, timestamp: bigint): Promise<IndexedChunk | undefined> {
+    this.ctx.assertOpen();
+    const result = await this.ctx.query<ChunkRow>(FIND_CHUNK_BY_TIMESTAMP_STATEMENT, [topic, partition, timestamp]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : toIndexedChunk(row);
+  }
+}
+
+function toIndexedChunk(row: ChunkRow): IndexedChunk {
+  return {
+    objectKey: row.object_key,
+    byteOffset: Number(row.byte_offset),
+    byteLength: Number(row.byte_length),
+    baseOffset: row.base_offset,
+    lastOffset: row.last_offset,
+    maxTimestamp: row.max_timestamp,
+    recordCount: Number(row.record_count),
+  };
+}

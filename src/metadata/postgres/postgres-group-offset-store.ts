@@ -1,0 +1,111 @@
+import type { CommittedOffset, GroupOffsetStore } from '../metadata-store.js';
+import type { PostgresContext } from './postgres-context.js';
+
+interface OffsetRow {
+  topic: string;
+  partition: number;
+  committed_offset: bigint;
+  leader_epoch: number;
+  metadata: string | null;
+  commit_timestamp: bigint;
+}
+
+const COLUMNS = 'g.topic, g.partition, g.committed_offset, g.leader_epoch, g.metadata, g.commit_timestamp';
+
+function toOffset(row: OffsetRow): CommittedOffset {
+  return {
+    topic: row.topic,
+    partition: row.partition,
+    offset: row.committed_offset,
+    leaderEpoch: row.leader_epoch,
+    metadata: row.metadata,
+    commitTimestamp: Number(row.commit_timestamp),
+  };
+}
+
+function byTopicPartition(a: CommittedOffset, b: CommittedOffset): number {
+  return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
+}
+
+export class PostgresGroupOffsetStore implements GroupOffsetStore {
+  constructor(private readonly ctx: PostgresContext) {}
+
+  async commit(group: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    this.ctx.assertOpen();
+    if (offsets.length === 0) return;
+    // One upsert statement is one transaction. A partition listed twice keeps its last
+    // entry (as row-by-row upserts would); ON CONFLICT may touch a row only once.
+    const last = new Map<string, CommittedOffset>();
+    for (const o of offsets) last.set(`${o.topic}\u0000${o.partition}`, o);
+    const rows = [...last.values()];
+    // Rerunnable after a broken connection: the same upsert again changes nothing more.
+    await this.ctx.query(
+      `INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+       SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::text[], $7::bigint[])
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
+      [
+        group,
+        rows.map((o) => o.topic),
+        rows.map((o) => o.partition),
+        rows.map((o) => o.offset),
+        rows.map((o) => o.leaderEpoch),
+        rows.map((o) => o.metadata),
+        rows.map((o) => o.commitTimestamp),
+      ],
+      'rerunnable',
+    );
+  }
+
+  async fetch(group: string, partitions?: ReadonlyArray<{ topic: string; partition: number }>): Promise<CommittedOffset[]> {
+    this.ctx.assertOpen();
+    if (partitions === undefined) {
+      const result = await this.ctx.query<OffsetRow>(
+        `SELECT ${COLUMNS} FROM group_offsets g WHERE g.group_id = $1 ORDER BY g.topic, g.partition`,
+        [group],
+      );
+      return result.rows.map(toOffset);
+    }
+    if (partitions.length === 0) return [];
+    const result = await this.ctx.query<OffsetRow>(
+      `SELECT ${COLUMNS} FROM unnest($2::text[], $3::integer[]) AS u(topic, partition)
+       JOIN group_offsets g ON g.group_id = $1 AND g.topic = u.topic AND g.partition = u.partition`,
+      [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+    );
+    return result.rows.map(toOffset).sort(byTopicPartition);
+  }
+
+  async listGroups(): Promise<string[]> {
+    this.ctx.assertOpen();
+    const result = await this.ctx.query<{ group_id: string }>('SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id');
+    return result.rows.map((r) => r.group_id);
+  }
+
+  async deleteGroup(group: string): Promise<number> {
+    this.ctx.assertOpen();
+    const result = await this.ctx.query('DELETE FROM group_offsets WHERE group_id = $1', [group], 'once');
+    return result.rowCount ?? 0;
+  }
+
+  async deleteOffsets(group: string, partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    this.ctx.assertOpen();
+    if (partitions.length === 0) return;
+    await this.ctx.query(
+      `DELETE FROM group_offsets g USING unnest($2::text[], $3::integer[]) AS u(topic, partition)
+       WHERE g.group_id = $1 AND g.topic = u.topic AND g.partition = u.partition`,
+      [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+      'rerunnable',
+    );
+  }
+
+  async expire(groups: readonly string[], olderThan: number): Promise<number> {
+    this.ctx.assertOpen();
+    if (groups.length === 0) return 0;
+    const result = await this.ctx.query(
+      'DELETE FROM group_offsets WHERE group_id = ANY($1::text[]) AND commit_timestamp < $2::numeric',
+      [groups, olderThan],
+      'once',
+    );
+    return result.rowCount ?? 0;
+  }
+}
