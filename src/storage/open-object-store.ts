@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { LocalObjectStore } from './local/local-object-store.js';
 import { MemoryObjectStore } from './memory/memory-object-store.js';
 import type { ObjectStore } from './object-store.js';
+import { S3ObjectStore } from './s3/s3-object-store.js';
 import { UnsupportedStoreError } from './storage-errors.js';
 
-const SUPPORTED = 'file:///absolute/path, file://relative/path, memory://';
+const SUPPORTED = 'file:///absolute/path, file://relative/path, s3://bucket/prefix, memory://';
 
 /** Resolves `file://` URLs; `file://a/b` is read as the relative path `a/b`, not host `a`. */
 export function localPathFromUrl(url: string): string {
@@ -24,8 +25,11 @@ export function localPathFromUrl(url: string): string {
   return path.resolve(decoded);
 }
 
-/** Opens the object store named by a `--storage` URL. */
-export async function openObjectStore(url: string): Promise<ObjectStore> {
+/**
+ * Opens the object store named by a `--storage` URL. `s3://` stores read their settings
+ * from `env` (see docs/configuration.md) and check the bucket before returning.
+ */
+export async function openObjectStore(url: string, env: NodeJS.ProcessEnv = process.env): Promise<ObjectStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'file':
@@ -39,10 +43,8 @@ export async function openObjectStore(url: string): Promise<ObjectStore> {
       }
       return new MemoryObjectStore();
     case 's3':
-      throw new UnsupportedStoreError('S3 object store not built yet');
+      return S3ObjectStore.fromUrl(url, env);
     default:
-      throw new UnsupportedStoreError(
-        `unsupported storage URL ${JSON.stringify(url)} (expected ${SUPPORTED}, or s3://bucket/prefix)`,
-      );
+      throw new UnsupportedStoreError(`unsupported storage URL ${JSON.stringify(url)} (expected ${SUPPORTED})`);
   }
 }
