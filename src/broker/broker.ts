@@ -15,6 +15,10 @@ import { AgentLog } from '../agent/agent-log.js';
 import { ObjectGarbageCollector } from '../agent/object-gc.js';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { GrpcServer } from '../grpc/grpc-server.js';
+import { GroupCoordinator } from './groups/group-coordinator.js';
+import { SingleAgentCoordinatorLocator } from './groups/coordinator-shards.js';
+import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION } from './groups/group-coordinator-access.js';
+import { registerConsumerLagMetric } from './groups/consumer-lag-metric.js';
 
 export interface RunningBroker {
   readonly kafka: HostPort;
@@ -92,10 +96,20 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     intervalMs: Math.max(1000, Math.min(60_000, config.objectGcGraceMs)),
     inFlight: () => log.pipeline.inFlightKeys,
   });
+  const cluster = new SingleAgentClusterView(clusterId, config);
+  const coordinatorLocator = new SingleAgentCoordinatorLocator(cluster);
+  const groups = new GroupCoordinator({
+    store: metadata.groupOffsets,
+    logger,
+    locator: coordinatorLocator,
+    initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+    offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+  });
+  registerConsumerLagMetric({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, log, logger });
   const services: BrokerServices = {
     config,
     metadata,
-    cluster: new SingleAgentClusterView(clusterId, config),
+    cluster,
     topics,
     metrics,
     logger,
@@ -104,6 +118,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       ['log', log],
       ['gc', gc],
       ['topicDeleted', (topic: string) => log.forgetTopic(topic)],
+      [GROUP_COORDINATOR_EXTENSION, groups],
+      [COORDINATOR_LOCATOR_EXTENSION, coordinatorLocator],
     ]),
   };
   const registry = buildHandlerRegistry();
@@ -118,11 +134,13 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   let grpcPort: number;
   const grpc = new GrpcServer(services, { httpPort: () => httpPort });
   try {
+    await groups.start();
     kafka = await kafkaServer.listen(config.kafkaListener);
     httpPort = await http.listen(config.httpPort);
     grpcPort = await grpc.listen(config.grpcPort);
   } catch (e) {
     await grpc.close();
+    await groups.stop();
     await kafkaServer.close();
     await http.close();
     await objects.close();
@@ -143,6 +161,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         // stop taking clients, let queued writes commit and their answers go out, then close
         await kafkaServer.stopAccepting();
         await grpc.close();
+        await groups.stop();
         await log.close();
         await gc.stop();
         await kafkaServer.close();

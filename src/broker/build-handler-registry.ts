@@ -11,6 +11,17 @@ import { fetchHandler } from './handlers/fetch.js';
 import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { deleteRecordsHandler } from './handlers/delete-records.js';
 import { initProducerIdHandler } from './handlers/init-producer-id.js';
+import { findCoordinatorHandler } from './handlers/find-coordinator.js';
+import { joinGroupHandler } from './handlers/join-group.js';
+import { syncGroupHandler } from './handlers/sync-group.js';
+import { heartbeatHandler } from './handlers/heartbeat.js';
+import { leaveGroupHandler } from './handlers/leave-group.js';
+import { offsetCommitHandler } from './handlers/offset-commit.js';
+import { offsetFetchHandler } from './handlers/offset-fetch.js';
+import { describeGroupsHandler } from './handlers/describe-groups.js';
+import { listGroupsHandler } from './handlers/list-groups.js';
+import { deleteGroupsHandler } from './handlers/delete-groups.js';
+import { offsetDeleteHandler } from './handlers/offset-delete.js';
 
 /**
  * Every API the broker answers. Kept apart from startBroker so that tools (the protocol
@@ -30,6 +41,17 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(fetchHandler)
     .register(listOffsetsHandler)
     .register(deleteRecordsHandler)
-    .register(initProducerIdHandler);
+    .register(initProducerIdHandler)
+    .register(findCoordinatorHandler)
+    .register(joinGroupHandler)
+    .register(syncGroupHandler)
+    .register(heartbeatHandler)
+    .register(leaveGroupHandler)
+    .register(offsetCommitHandler)
+    .register(offsetFetchHandler)
+    .register(describeGroupsHandler)
+    .register(listGroupsHandler)
+    .register(deleteGroupsHandler)
+    .register(offsetDeleteHandler);
   return registry;
 }

@@ -23,6 +23,7 @@ export const START_OPTIONS: readonly StartOption[] = [
   { flag: 'auto-create-topics', env: 'STREAMHOUSE_AUTO_CREATE_TOPICS', description: 'auto.create.topics.enable: true or false (default true)' },
   { flag: 'object-gc-grace-ms', env: 'STREAMHOUSE_OBJECT_GC_GRACE_MS', description: 'age after which unreferenced objects are deleted (default 600000)' },
   { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics (default 1)' },
+  { flag: 'group-initial-rebalance-delay-ms', env: 'STREAMHOUSE_GROUP_INITIAL_REBALANCE_DELAY_MS', description: 'group.initial.rebalance.delay.ms: how long a new group waits for more members (default 3000)' },
 ];
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -98,5 +99,7 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
   if (grace) overrides.objectGcGraceMs = int(grace, '--object-gc-grace-ms', 0, 2147483647);
   const partitions = get('default-partitions');
   if (partitions) overrides.defaultPartitions = int(partitions, '--default-partitions', 1, 100000);
+  const rebalanceDelay = get('group-initial-rebalance-delay-ms');
+  if (rebalanceDelay) overrides.groupInitialRebalanceDelayMs = int(rebalanceDelay, '--group-initial-rebalance-delay-ms', 0, 2147483647);
   return defaultBrokerConfig(overrides);
 }

@@ -14,8 +14,10 @@ export const SELF: BrokerNode = { nodeId: 0, host: 'localhost', port: 9092, rack
 export class TestLocator implements CoordinatorLocator {
   local = true;
 
+  constructor(private readonly self: BrokerNode = SELF) {}
+
   coordinatorFor(): BrokerNode | undefined {
-    return this.local ? SELF : undefined;
+    return this.local ? this.self : undefined;
   }
 
   isLocal(): boolean {
@@ -30,9 +32,9 @@ export interface CoordinatorHarness {
   close(): Promise<void>;
 }
 
-export async function coordinatorHarness(opts: Partial<GroupCoordinatorOptions> = {}, store?: MetadataStore): Promise<CoordinatorHarness> {
+export async function coordinatorHarness(opts: Partial<GroupCoordinatorOptions> = {}, store?: MetadataStore, self?: BrokerNode): Promise<CoordinatorHarness> {
   const s = store ?? (await openMetadataStore('sqlite::memory:'));
-  const locator = new TestLocator();
+  const locator = new TestLocator(self);
   const coordinator = new GroupCoordinator({
     store: s.groupOffsets,
     logger: pino({ level: 'silent' }),

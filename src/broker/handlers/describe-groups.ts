@@ -1,0 +1,42 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { defineHandler } from '../handler.js';
+import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
+
+/** AclOperation bits of what a group allows without an authorizer: READ, DELETE, DESCRIBE. */
+export const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+/**
+ * DescribeGroups v0-5. Member metadata and assignments are shown only while the group is
+ * Stable (as Kafka does); an unknown group is reported Dead without an error.
+ */
+export const describeGroupsHandler = defineHandler({
+  apiKey: 15,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(ctx, request) {
+    const coordinator = getGroupCoordinator(ctx.services);
+    return {
+      throttleTimeMs: 0,
+      groups: request.groups.map((groupId) => {
+        const g = coordinator.describeGroup(groupId);
+        return {
+          errorCode: g.errorCode,
+          groupId,
+          groupState: g.state,
+          protocolType: g.protocolType,
+          protocolData: g.protocol,
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            memberMetadata: m.metadata,
+            memberAssignment: m.assignment,
+          })),
+          authorizedOperations: ctx.apiVersion >= 3 && request.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE ? GROUP_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+        };
+      }),
+    };
+  },
+});

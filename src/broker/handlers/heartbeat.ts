@@ -1,0 +1,13 @@
+import { defineHandler } from '../handler.js';
+import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
+
+/** Heartbeat v0-4: keeps the member's session alive and tells it when to rejoin. */
+export const heartbeatHandler = defineHandler({
+  apiKey: 12,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(ctx, request) {
+    const errorCode = getGroupCoordinator(ctx.services).heartbeat(request.groupId, request.memberId, ctx.apiVersion >= 3 ? request.groupInstanceId : null, request.generationId);
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

@@ -1,0 +1,23 @@
+import { defineHandler } from '../handler.js';
+import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
+
+/** The only group type this broker has (KIP-848 "consumer" groups do not exist yet). */
+export const CLASSIC_GROUP_TYPE = 'classic';
+
+/** ListGroups v0-5: the groups this agent coordinates; a state filter from v4, a type filter from v5. */
+export const listGroupsHandler = defineHandler({
+  apiKey: 16,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(ctx, request) {
+    const v = ctx.apiVersion;
+    const result = getGroupCoordinator(ctx.services).listGroups(v >= 4 ? request.statesFilter : []);
+    const types = v >= 5 ? request.typesFilter : [];
+    const typeMatches = types.length === 0 || types.some((t) => t.toLowerCase() === CLASSIC_GROUP_TYPE);
+    return {
+      throttleTimeMs: 0,
+      errorCode: result.errorCode,
+      groups: typeMatches ? result.groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: CLASSIC_GROUP_TYPE })) : [],
+    };
+  },
+});

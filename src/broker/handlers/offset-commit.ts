@@ -1,0 +1,60 @@
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { defineHandler } from '../handler.js';
+import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
+import type { OffsetCommitEntry } from '../groups/group-coordinator.js';
+
+/**
+ * OffsetCommit v0-8. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION; the rest
+ * go through the coordinator's generation/member checks and are durable in the metadata
+ * store before the answer. v0 (ZooKeeper offsets in Kafka) is a generation -1 commit here;
+ * v1's per-partition commit timestamp is honoured; v2-4's retention time is not (the
+ * broker-wide offsets.retention.minutes applies).
+ */
+export const offsetCommitHandler = defineHandler({
+  apiKey: 8,
+  minVersion: 0,
+  maxVersion: 8,
+  async handle(ctx, request) {
+    const { services } = ctx;
+    const v = ctx.apiVersion;
+    const codes = new Map<string, number>();
+    const accepted: Array<OffsetCommitEntry & { key: string }> = [];
+    for (const t of request.topics) {
+      const topic = await services.topics.get(t.name);
+      for (const p of t.partitions) {
+        const key = `${t.name}\0${p.partitionIndex}`;
+        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount) {
+          codes.set(key, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          continue;
+        }
+        const commitTimestamp = v === 1 && p.commitTimestamp >= 0n ? Number(p.commitTimestamp) : undefined;
+        accepted.push({
+          key,
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata,
+          ...(commitTimestamp !== undefined ? { commitTimestamp } : {}),
+        });
+      }
+    }
+    if (accepted.length > 0) {
+      const results = await getGroupCoordinator(services).commitOffsets({
+        groupId: request.groupId,
+        generationId: v >= 1 ? request.generationIdOrMemberEpoch : -1,
+        memberId: v >= 1 ? request.memberId : '',
+        groupInstanceId: v >= 7 ? request.groupInstanceId : null,
+        offsets: accepted,
+      });
+      accepted.forEach((a, i) => codes.set(a.key, results[i]!));
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(`${t.name}\0${p.partitionIndex}`) ?? ErrorCode.NONE })),
+      })),
+    };
+  },
+});
