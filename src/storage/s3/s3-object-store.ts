@@ -576,16 +576,23 @@ export class S3ObjectStore implements ObjectStore {
   ): Promise<T> {
     for (let n = 1; ; n++) {
       this.assertOpen();
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(new AttemptTimeoutError(this.requestTimeoutMs)), this.requestTimeoutMs);
-      const signal = AbortSignal.any([deadline.signal, this.closing.signal]);
+      // One controller per attempt, fired by its deadline or by close() (AbortSignal.any
+      // would tie every attempt's signal to the long-lived close signal).
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () => controller.abort(new AttemptTimeoutError(this.requestTimeoutMs)),
+        this.requestTimeoutMs,
+      );
+      const onClose = (): void => controller.abort(new StoreClosedError());
+      this.closing.signal.addEventListener('abort', onClose, { once: true });
       let error: unknown;
       try {
-        return await attempt(signal);
+        return await attempt(controller.signal);
       } catch (err) {
-        error = deadline.signal.aborted ? deadline.signal.reason : err;
+        error = controller.signal.reason instanceof AttemptTimeoutError ? controller.signal.reason : err;
       } finally {
         clearTimeout(timer);
+        this.closing.signal.removeEventListener('abort', onClose);
       }
       if (this.closed) throw new StoreClosedError();
       if (error instanceof StorageError || error instanceof S3RequestError) throw error;
