@@ -7,6 +7,9 @@ import { createLogger } from '../broker/logger.js';
 import { START_OPTIONS, resolveStartConfig } from './start-options.js';
 import { VERSION } from '../version.js';
 
+// The AWS SDK warns on every start that Node 20 support ends; operators cannot act on it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command();
 program.name('streamhouse').description('StreamHouse: a Kafka-compatible broker on object storage').version(VERSION);
 
