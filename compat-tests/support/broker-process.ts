@@ -28,12 +28,15 @@ export interface BrokerProcessOptions {
   /** Keep the same ports across restarts. */
   kafkaPort?: number;
   httpPort?: number;
+  grpcPort?: number;
 }
 
 export interface BrokerProcess {
   readonly bootstrap: string;
   readonly kafkaPort: number;
   readonly httpPort: number;
+  /** The native gRPC API (streamctl, the typed client). */
+  readonly grpcPort: number;
   readonly dataDir: string;
   readonly process: ChildProcess;
   /** Everything the broker printed so far. */
@@ -69,7 +72,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'streamhouse-test-'));
   const kafkaPort = opts.kafkaPort ?? (await freePort());
   const httpPort = opts.httpPort ?? (await freePort());
-  const grpcPort = await freePort();
+  const grpcPort = opts.grpcPort ?? (await freePort());
   const args = [
     STREAMHOUSE_BIN,
     'start',
@@ -90,6 +93,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     bootstrap: `127.0.0.1:${kafkaPort}`,
     kafkaPort,
     httpPort,
+    grpcPort,
     dataDir,
     process: child,
     output: () => out,
@@ -103,7 +107,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     },
     async restart() {
       await self.stop();
-      return startBrokerProcess({ ...opts, dataDir, kafkaPort, httpPort });
+      return startBrokerProcess({ ...opts, dataDir, kafkaPort, httpPort, grpcPort });
     },
     async cleanup() {
       await self.stop();
