@@ -13,6 +13,9 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null 2>&1 || need+=(postgres
 /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1 || need+=(python3-snappy)
 /usr/bin/python3 -c 'import lz4.frame' >/dev/null 2>&1 || need+=(python3-lz4)
 /usr/bin/python3 -c 'import zstandard' >/dev/null 2>&1 || need+=(python3-zstandard)
+# the gRPC "any language" test: grpcio and protoc for Python stubs
+/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need+=(python3-grpcio)
+/usr/bin/python3 -c 'import grpc_tools.protoc' >/dev/null 2>&1 || need+=(python3-grpc-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""
