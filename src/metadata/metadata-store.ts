@@ -147,7 +147,25 @@ export interface PartitionMetadataStore {
   commitFlush(commit: FlushCommit): Promise<void>;
 }
 
+/** Compaction's swap: consecutive chunks of one partition become one chunk in a new object. */
+export interface ChunkReplacement {
+  readonly topic: string;
+  readonly partition: number;
+  /** The chunks merged, oldest first; each must still be indexed exactly as given. */
+  readonly replaced: ReadonlyArray<{ readonly objectKey: string; readonly baseOffset: bigint; readonly lastOffset: bigint }>;
+  readonly objectKey: string;
+  readonly objectSize: number;
+  /** Covers exactly [replaced[0].baseOffset, replaced[last].lastOffset]. */
+  readonly chunk: ChunkEntry;
+}
+
 export interface ChunkIndexStore {
+  /**
+   * Atomically swaps index rows (compaction): readers see either the old chunks or the new
+   * one, never both or neither. Throws CHUNKS_CHANGED (nothing written) when any replaced
+   * chunk is gone or differs, e.g. because retention advanced the log start meanwhile.
+   */
+  replace(replacement: ChunkReplacement): Promise<void>;
   /**
    * Up to `maxChunks` chunks ordered by baseOffset with lastOffset >= fromOffset and
    * baseOffset < HWM. Empty for an unknown partition.
@@ -234,6 +252,7 @@ export type MetadataErrorCode =
   | 'INVALID_ARGUMENT'
   | 'OFFSET_OUT_OF_RANGE'
   | 'FENCED'
+  | 'CHUNKS_CHANGED'
   | 'OBJECT_ALREADY_EXISTS'
   | 'OBJECT_STILL_REFERENCED'
   | 'SCHEMA_TOO_NEW'

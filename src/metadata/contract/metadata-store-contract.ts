@@ -790,6 +790,53 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       });
     });
 
+    describe('chunk replacement (compaction)', () => {
+      const flushThree = async () => {
+        await store.topics.create({ name: 'cmp', partitionCount: 1, configs: {} });
+        await store.partitions.commitFlush(singleChunkFlush('o1', 'cmp', 0, 0n, 2n, 10n));
+        await store.partitions.commitFlush(singleChunkFlush('o2', 'cmp', 0, 2n, 3n, 30n));
+        await store.partitions.commitFlush(singleChunkFlush('o3', 'cmp', 0, 5n, 1n, 20n));
+      };
+      const replacement = (replaced: Array<[string, bigint, bigint]>, key = 'merged') => ({
+        topic: 'cmp',
+        partition: 0,
+        replaced: replaced.map(([objectKey, baseOffset, lastOffset]) => ({ objectKey, baseOffset, lastOffset })),
+        objectKey: key,
+        objectSize: 500,
+        chunk: { baseOffset: replaced[0]![1], lastOffset: replaced[replaced.length - 1]![2], maxTimestamp: 30n, recordCount: 5, byteOffset: 8, byteLength: 400 },
+      });
+
+      it('swaps consecutive chunks for one, and the old objects become unreferenced', async () => {
+        await flushThree();
+        await store.chunks.replace(replacement([['o1', 0n, 1n], ['o2', 2n, 4n]]));
+        const rows = await store.chunks.findChunks('cmp', 0, 0n, 10);
+        expect(rows.map((c) => [c.objectKey, c.baseOffset, c.lastOffset, c.byteOffset, c.byteLength])).toEqual([
+          ['merged', 0n, 4n, 8, 400],
+          ['o3', 5n, 5n, 0, 100],
+        ]);
+        expect((await store.chunks.findChunks('cmp', 0, 3n, 1))[0]!.objectKey).toBe('merged');
+        const referenced = await store.objects.listReferencedKeys();
+        expect([...referenced].sort()).toEqual(['merged', 'o3']);
+        expect(await store.objects.listUnreferenced(Number.MAX_SAFE_INTEGER)).toEqual(['o1', 'o2']);
+        expect((await store.partitions.get('cmp', 0))?.highWatermark).toBe(6n);
+      });
+
+      it('refuses, writing nothing, when a replaced chunk is gone or different', async () => {
+        await flushThree();
+        await store.partitions.advanceLogStart('cmp', 0, 2n);
+        await expectCode(store.chunks.replace(replacement([['o1', 0n, 1n], ['o2', 2n, 4n]])), 'CHUNKS_CHANGED');
+        await expectCode(store.chunks.replace(replacement([['wrong', 2n, 4n], ['o3', 5n, 5n]])), 'CHUNKS_CHANGED');
+        expect((await store.chunks.findChunks('cmp', 0, 0n, 10)).map((c) => c.objectKey)).toEqual(['o2', 'o3']);
+        expect([...(await store.objects.listReferencedKeys())].sort()).toEqual(['o2', 'o3']);
+      });
+
+      it('rejects replacements that do not cover the chunks exactly', async () => {
+        await flushThree();
+        await expectCode(store.chunks.replace({ ...replacement([['o1', 0n, 1n], ['o2', 2n, 4n]]), chunk: { baseOffset: 0n, lastOffset: 3n, maxTimestamp: 1n, recordCount: 1, byteOffset: 0, byteLength: 10 } }), 'INVALID_ARGUMENT');
+        await expectCode(store.chunks.replace(replacement([['o1', 0n, 1n], ['o3', 5n, 5n]])), 'INVALID_ARGUMENT');
+      });
+    });
+
     describe('chunk index', () => {
       beforeEach(async () => {
         await store.topics.create({ name: 'orders', partitionCount: 2, configs: {} });

@@ -1,5 +1,6 @@
-import { MetadataStoreError, type ChunkIndexStore, type IndexedChunk } from '../metadata-store.js';
-import type { PostgresContext } from './postgres-context.js';
+import { MetadataStoreError, type ChunkIndexStore, type ChunkReplacement, type IndexedChunk } from '../metadata-store.js';
+import { validateChunkReplacement } from '../validate-chunk-replacement.js';
+import { DB_NOW_MS, type PostgresContext } from './postgres-context.js';
 
 interface ChunkRow {
   object_key: string;
@@ -66,6 +67,37 @@ export class PostgresChunkIndex implements ChunkIndexStore {
     }
     const result = await this.ctx.query<ChunkRow>(FIND_CHUNKS_STATEMENT, [topic, partition, fromOffset, maxChunks]);
     return result.rows.map(toIndexedChunk);
+  }
+
+  async replace(r: ChunkReplacement): Promise<void> {
+    this.ctx.assertOpen();
+    validateChunkReplacement(r);
+    await this.ctx.transaction(async (tx) => {
+      const topic = await tx.query<{ id: string }>('SELECT id FROM topics WHERE name = $1', [r.topic]);
+      const topicId = topic.rows[0]?.id;
+      if (topicId === undefined) throw new MetadataStoreError('CHUNKS_CHANGED', `Topic ${r.topic} no longer exists`);
+      // lock the partition row like a flush commit does, so swaps and log-start moves queue
+      await tx.query('SELECT 1 FROM partitions WHERE topic_id = $1 AND partition = $2 FOR UPDATE', [topicId, r.partition]);
+      const bases = r.replaced.map((c) => c.baseOffset.toString());
+      const rows = await tx.query<{ base_offset: bigint; last_offset: bigint; object_key: string }>(
+        'SELECT base_offset, last_offset, object_key FROM chunks WHERE topic_id = $1 AND partition = $2 AND base_offset = ANY($3::bigint[])',
+        [topicId, r.partition, bases],
+      );
+      const found = new Map(rows.rows.map((row) => [BigInt(row.base_offset), row]));
+      for (const old of r.replaced) {
+        const row = found.get(old.baseOffset);
+        if (!row || row.object_key !== old.objectKey || BigInt(row.last_offset) !== old.lastOffset) {
+          throw new MetadataStoreError('CHUNKS_CHANGED', `Chunk ${r.topic}-${r.partition}@${old.baseOffset} changed before compaction committed`);
+        }
+      }
+      await tx.query('DELETE FROM chunks WHERE topic_id = $1 AND partition = $2 AND base_offset = ANY($3::bigint[])', [topicId, r.partition, bases]);
+      await tx.query(`INSERT INTO objects (key, size, created_at) VALUES ($1, $2, ${DB_NOW_MS})`, [r.objectKey, r.objectSize]);
+      await tx.query(
+        `INSERT INTO chunks (topic_id, partition, base_offset, last_offset, max_timestamp, record_count, object_key, byte_offset, byte_length)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [topicId, r.partition, r.chunk.baseOffset, r.chunk.lastOffset, r.chunk.maxTimestamp, r.chunk.recordCount, r.objectKey, r.chunk.byteOffset, r.chunk.byteLength],
+      );
+    });
   }
 
   async findChunkByTimestamp(topic: string, partition: number, timestamp: bigint): Promise<IndexedChunk | undefined> {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { MetadataStoreError, type ChunkIndexStore, type IndexedChunk } from '../metadata-store.js';
+import { MetadataStoreError, type ChunkIndexStore, type ChunkReplacement, type IndexedChunk } from '../metadata-store.js';
+import { validateChunkReplacement } from '../validate-chunk-replacement.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 interface ChunkRow {
@@ -19,8 +20,24 @@ export class SqliteChunkIndex implements ChunkIndexStore {
   private readonly selectFrom: BetterSqlite3.Statement<[{ topic: string; partition: number; from: bigint; limit: number }], ChunkRow>;
   private readonly selectByTimestamp: BetterSqlite3.Statement<[{ topic: string; partition: number; timestamp: bigint }], ChunkRow>;
 
+  private readonly selectExact: BetterSqlite3.Statement<[string, number, bigint], { object_key: string; last_offset: bigint }>;
+  private readonly topicId: BetterSqlite3.Statement<[string], string>;
+  private readonly deleteChunk: BetterSqlite3.Statement<[string, number, bigint]>;
+  private readonly insertChunk: BetterSqlite3.Statement<[string, number, bigint, bigint, bigint, number, string, number, number]>;
+  private readonly insertObject: BetterSqlite3.Statement<[string, number, number]>;
+
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
+    this.topicId = db.prepare<[string], string>('SELECT id FROM topics WHERE name = ?').pluck();
+    this.selectExact = db
+      .prepare<[string, number, bigint], { object_key: string; last_offset: bigint }>('SELECT object_key, last_offset FROM chunks WHERE topic_id = ? AND partition = ? AND base_offset = ?')
+      .safeIntegers();
+    this.deleteChunk = db.prepare('DELETE FROM chunks WHERE topic_id = ? AND partition = ? AND base_offset = ?');
+    this.insertChunk = db.prepare(
+      `INSERT INTO chunks (topic_id, partition, base_offset, last_offset, max_timestamp, record_count, object_key, byte_offset, byte_length)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertObject = db.prepare('INSERT INTO objects (key, size, created_at) VALUES (?, ?, ?)');
     // Chunks of a partition never overlap, so the chunk holding `from` is the one with the
     // greatest base_offset <= from: one index seek, then a range scan. A plain
     // "last_offset >= from" filter would scan the partition's whole history.
@@ -60,6 +77,26 @@ export class SqliteChunkIndex implements ChunkIndexStore {
       throw new MetadataStoreError('INVALID_ARGUMENT', `maxChunks must be a positive integer, got ${maxChunks}`);
     }
     return this.selectFrom.all({ topic, partition, from: fromOffset, limit: maxChunks }).map(toIndexedChunk);
+  }
+
+  async replace(r: ChunkReplacement): Promise<void> {
+    this.ctx.assertOpen();
+    validateChunkReplacement(r);
+    this.ctx.db
+      .transaction(() => {
+        const topicId = this.topicId.get(r.topic);
+        if (topicId === undefined) throw new MetadataStoreError('CHUNKS_CHANGED', `Topic ${r.topic} no longer exists`);
+        for (const old of r.replaced) {
+          const row = this.selectExact.get(topicId, r.partition, old.baseOffset);
+          if (!row || row.object_key !== old.objectKey || row.last_offset !== old.lastOffset) {
+            throw new MetadataStoreError('CHUNKS_CHANGED', `Chunk ${r.topic}-${r.partition}@${old.baseOffset} changed before compaction committed`);
+          }
+        }
+        for (const old of r.replaced) this.deleteChunk.run(topicId, r.partition, old.baseOffset);
+        this.insertObject.run(r.objectKey, r.objectSize, this.ctx.now());
+        this.insertChunk.run(topicId, r.partition, r.chunk.baseOffset, r.chunk.lastOffset, r.chunk.maxTimestamp, r.chunk.recordCount, r.objectKey, r.chunk.byteOffset, r.chunk.byteLength);
+      })
+      .immediate();
   }
 
   async findChunkByTimestamp(topic: string, partition: number, timestamp: bigint): Promise<IndexedChunk | undefined> {

@@ -1,0 +1,157 @@
+import type { Logger } from 'pino';
+import { isMetadataStoreError, type IndexedChunk, type MetadataStore } from '../metadata/metadata-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { SegmentKeyGenerator } from '../storage/segment/segment-key.js';
+import { buildSegment } from '../storage/segment/segment-writer.js';
+import { MAX_TIMESTAMP_OFFSET } from '../protocol/records/record-batch.js';
+import { iterateBatches } from './agent-log.js';
+
+export interface CompactorOptions {
+  readonly agentId: string;
+  readonly metadata: MetadataStore;
+  readonly objects: ObjectStore;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  /** Chunks smaller than this are worth merging. */
+  readonly smallChunkBytes: number;
+  /** Upper bound on a merged chunk. */
+  readonly targetChunkBytes: number;
+  /** Partitions to look at (topic, partition count), refreshed every pass. */
+  readonly targets: () => Promise<Array<{ topic: string; partitions: number }>>;
+  readonly leads: (topic: string, partition: number) => boolean;
+}
+
+export interface CompactionStats {
+  partitions: number;
+  merged: number;
+  chunksBefore: number;
+  chunksAfter: number;
+  conflicts: number;
+}
+
+const PAGE = 1000;
+
+/** Runs of at least two consecutive small chunks, each run within the target size. */
+export function planMerges(chunks: readonly IndexedChunk[], smallChunkBytes: number, targetChunkBytes: number): IndexedChunk[][] {
+  const runs: IndexedChunk[][] = [];
+  let run: IndexedChunk[] = [];
+  let bytes = 0;
+  const close = () => {
+    if (run.length >= 2) runs.push(run);
+    run = [];
+    bytes = 0;
+  };
+  for (const c of chunks) {
+    const contiguous = run.length === 0 || c.baseOffset === run[run.length - 1]!.lastOffset + 1n;
+    if (c.byteLength >= smallChunkBytes || !contiguous || bytes + c.byteLength > targetChunkBytes) close();
+    if (c.byteLength >= smallChunkBytes) continue;
+    run.push(c);
+    bytes += c.byteLength;
+  }
+  close();
+  return runs;
+}
+
+/**
+ * Compaction of small objects (SPEC §6): one partition's chunks scattered over many small
+ * flush objects are rewritten into one per-partition object and the index rows are swapped
+ * atomically. The old objects become unreferenced once every partition moved out of them,
+ * and the garbage collector deletes them after its grace period. Reads never stop: a reader
+ * holding an old row still finds its object until then.
+ */
+export class Compactor {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<CompactionStats> | undefined;
+  private readonly keys: SegmentKeyGenerator;
+
+  constructor(private readonly opts: CompactorOptions) {
+    this.keys = new SegmentKeyGenerator(`${opts.agentId}.compactor`);
+  }
+
+  start(): void {
+    const tick = () => {
+      this.runOnce()
+        .catch((err: unknown) => this.opts.logger.warn({ err }, 'compaction pass failed'))
+        .finally(() => {
+          if (this.timer !== undefined) this.timer = setTimeout(tick, this.opts.intervalMs).unref();
+        });
+    };
+    this.timer = setTimeout(tick, this.opts.intervalMs).unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  runOnce(): Promise<CompactionStats> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<CompactionStats> {
+    const stats: CompactionStats = { partitions: 0, merged: 0, chunksBefore: 0, chunksAfter: 0, conflicts: 0 };
+    for (const target of await this.opts.targets()) {
+      for (let p = 0; p < target.partitions; p++) {
+        if (!this.opts.leads(target.topic, p)) continue;
+        stats.partitions++;
+        const state = await this.opts.metadata.partitions.get(target.topic, p);
+        if (!state) continue;
+        const chunks: IndexedChunk[] = [];
+        for (let from = state.logStartOffset; ; ) {
+          const page = await this.opts.metadata.chunks.findChunks(target.topic, p, from, PAGE);
+          chunks.push(...page);
+          if (page.length < PAGE) break;
+          from = page[page.length - 1]!.lastOffset + 1n;
+        }
+        stats.chunksBefore += chunks.length;
+        let after = chunks.length;
+        for (const run of planMerges(chunks, this.opts.smallChunkBytes, this.opts.targetChunkBytes)) {
+          if (await this.merge(target.topic, p, run)) {
+            stats.merged++;
+            after -= run.length - 1;
+          } else stats.conflicts++;
+        }
+        stats.chunksAfter += after;
+      }
+    }
+    if (stats.merged > 0) this.opts.logger.info(stats, 'compaction merged small chunks');
+    return stats;
+  }
+
+  private async merge(topic: string, partition: number, run: IndexedChunk[]): Promise<boolean> {
+    const parts: Buffer[] = [];
+    for (const c of run) parts.push(await this.opts.objects.get(c.objectKey, { start: c.byteOffset, end: c.byteOffset + c.byteLength }));
+    let maxTimestamp = -1n;
+    let recordCount = 0;
+    for (const part of parts) {
+      for (const b of iterateBatches(part)) {
+        const ts = b.readBigInt64BE(MAX_TIMESTAMP_OFFSET);
+        if (ts > maxTimestamp) maxTimestamp = ts;
+      }
+    }
+    for (const c of run) recordCount += c.recordCount;
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    const segment = buildSegment([{ topic, partition, baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, recordCount, data: parts }]);
+    const key = this.keys.next();
+    await this.opts.objects.put(key, segment.body);
+    const entry = segment.chunks[0]!;
+    try {
+      await this.opts.metadata.chunks.replace({
+        topic,
+        partition,
+        replaced: run.map((c) => ({ objectKey: c.objectKey, baseOffset: c.baseOffset, lastOffset: c.lastOffset })),
+        objectKey: key,
+        objectSize: segment.body.length,
+        chunk: { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, recordCount, byteOffset: entry.byteOffset, byteLength: entry.byteLength },
+      });
+      return true;
+    } catch (err) {
+      // the new object is left unreferenced; the garbage collector removes it
+      if (isMetadataStoreError(err, 'CHUNKS_CHANGED')) return false;
+      throw err;
+    }
+  }
+}
