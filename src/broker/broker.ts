@@ -13,6 +13,8 @@ import { TopicService } from './topic-service.js';
 import { buildHandlerRegistry } from './build-handler-registry.js';
 import { AgentLog } from '../agent/agent-log.js';
 import { ObjectGarbageCollector } from '../agent/object-gc.js';
+import { RetentionEnforcer } from '../agent/retention.js';
+import { Compactor } from '../agent/compactor.js';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { GrpcServer } from '../grpc/grpc-server.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
@@ -106,6 +108,35 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
   });
   registerConsumerLagMetric({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, log, logger });
+  const leads = (topic: string, partition: number) => services.cluster.leaderOf(topic, partition)?.nodeId === services.cluster.self.nodeId;
+  const retention = new RetentionEnforcer({
+    chunks: metadata.chunks,
+    log,
+    logger,
+    intervalMs: config.retentionCheckIntervalMs,
+    leads,
+    targets: async () =>
+      (await topics.list()).map((t) => ({
+        topic: t.name,
+        partitions: t.partitionCount,
+        policy: {
+          retentionMs: BigInt(topics.effectiveConfig(t, 'retention.ms') ?? '-1'),
+          retentionBytes: BigInt(topics.effectiveConfig(t, 'retention.bytes') ?? '-1'),
+          deletes: (topics.effectiveConfig(t, 'cleanup.policy') ?? 'delete').split(',').map((x) => x.trim()).includes('delete'),
+        },
+      })),
+  });
+  const compactor = new Compactor({
+    agentId: config.agentId,
+    metadata,
+    objects,
+    logger,
+    intervalMs: config.compactionIntervalMs,
+    smallChunkBytes: config.compactionSmallChunkBytes,
+    targetChunkBytes: config.compactionTargetChunkBytes,
+    leads,
+    targets: async () => (await topics.list()).map((t) => ({ topic: t.name, partitions: t.partitionCount })),
+  });
   const services: BrokerServices = {
     config,
     metadata,
@@ -117,6 +148,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       ['objectStore', objects],
       ['log', log],
       ['gc', gc],
+      ['retention', retention],
+      ['compactor', compactor],
       ['topicDeleted', (topic: string) => log.forgetTopic(topic)],
       [GROUP_COORDINATOR_EXTENSION, groups],
       [COORDINATOR_LOCATOR_EXTENSION, coordinatorLocator],
@@ -148,6 +181,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     throw e;
   }
   gc.start();
+  retention.start();
+  if (config.compactionIntervalMs > 0) compactor.start();
   logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: httpPort, grpc: grpcPort, clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
 
   let stopping: Promise<void> | undefined;
@@ -163,6 +198,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         await grpc.close();
         await groups.stop();
         await log.close();
+        await retention.stop();
+        await compactor.stop();
         await gc.stop();
         await kafkaServer.close();
         await http.close();

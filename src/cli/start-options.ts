@@ -22,6 +22,8 @@ export const START_OPTIONS: readonly StartOption[] = [
   { flag: 'flush-max-bytes', env: 'STREAMHOUSE_FLUSH_MAX_BYTES', description: 'flush.max.bytes (default 8388608)' },
   { flag: 'auto-create-topics', env: 'STREAMHOUSE_AUTO_CREATE_TOPICS', description: 'auto.create.topics.enable: true or false (default true)' },
   { flag: 'object-gc-grace-ms', env: 'STREAMHOUSE_OBJECT_GC_GRACE_MS', description: 'age after which unreferenced objects are deleted (default 600000)' },
+  { flag: 'retention-check-interval-ms', env: 'STREAMHOUSE_RETENTION_CHECK_INTERVAL_MS', description: 'how often retention.ms/retention.bytes are applied (default 60000)' },
+  { flag: 'compaction-interval-ms', env: 'STREAMHOUSE_COMPACTION_INTERVAL_MS', description: 'how often small chunks are merged into larger objects; 0 disables (default 60000)' },
   { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics (default 1)' },
   { flag: 'group-initial-rebalance-delay-ms', env: 'STREAMHOUSE_GROUP_INITIAL_REBALANCE_DELAY_MS', description: 'group.initial.rebalance.delay.ms: how long a new group waits for more members (default 3000)' },
 ];
@@ -97,6 +99,10 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
   }
   const grace = get('object-gc-grace-ms');
   if (grace) overrides.objectGcGraceMs = int(grace, '--object-gc-grace-ms', 0, 2147483647);
+  const retentionEvery = get('retention-check-interval-ms');
+  if (retentionEvery) overrides.retentionCheckIntervalMs = int(retentionEvery, '--retention-check-interval-ms', 100, 86_400_000);
+  const compactionEvery = get('compaction-interval-ms');
+  if (compactionEvery) overrides.compactionIntervalMs = int(compactionEvery, '--compaction-interval-ms', 0, 86_400_000);
   const partitions = get('default-partitions');
   if (partitions) overrides.defaultPartitions = int(partitions, '--default-partitions', 1, 100000);
   const rebalanceDelay = get('group-initial-rebalance-delay-ms');

@@ -26,6 +26,12 @@ export interface BrokerConfig {
   readonly flushIntervalMs: number;
   /** Grace period before unreferenced objects are deleted. */
   readonly objectGcGraceMs: number;
+  /** How often retention.ms / retention.bytes are applied. */
+  readonly retentionCheckIntervalMs: number;
+  /** How often small chunks are merged; 0 disables compaction. */
+  readonly compactionIntervalMs: number;
+  readonly compactionSmallChunkBytes: number;
+  readonly compactionTargetChunkBytes: number;
   readonly logRetentionMs: bigint;
   readonly logRetentionBytes: bigint;
   readonly groupInitialRebalanceDelayMs: number;
@@ -72,6 +78,10 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     flushMaxBytes: 8 * 1024 * 1024,
     flushIntervalMs: storageUrl.startsWith('s3://') ? 100 : 10,
     objectGcGraceMs: 10 * 60 * 1000,
+    retentionCheckIntervalMs: 60_000,
+    compactionIntervalMs: 60_000,
+    compactionSmallChunkBytes: 1024 * 1024,
+    compactionTargetChunkBytes: 16 * 1024 * 1024,
     logRetentionMs: 604800000n,
     logRetentionBytes: -1n,
     groupInitialRebalanceDelayMs: 3000,
