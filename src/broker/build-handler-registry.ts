@@ -1,4 +1,5 @@
 import { HandlerRegistry } from './handler-registry.js';
+import { alterConfigsHandler, incrementalAlterConfigsHandler } from './handlers/alter-configs.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
 import { metadataHandler } from './handlers/metadata.js';
 import { createTopicsHandler } from './handlers/create-topics.js';
@@ -52,6 +53,8 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(describeGroupsHandler)
     .register(listGroupsHandler)
     .register(deleteGroupsHandler)
-    .register(offsetDeleteHandler);
+    .register(offsetDeleteHandler)
+    .register(alterConfigsHandler)
+    .register(incrementalAlterConfigsHandler);
   return registry;
 }
