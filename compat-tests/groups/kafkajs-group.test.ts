@@ -21,6 +21,7 @@ describe('a kafkajs consumer group against a broker process', () => {
       broker,
       groupId: 'kjs-group',
       topic: 'kjs-orders',
+      expectedProtocol: 'RoundRobinAssigner',
       spawnMember: (name) => MemberProcess.spawn(name, process.execPath, ['--import', 'tsx', MEMBER, broker.bootstrap, 'kjs-group', 'kjs-orders', name]),
     });
   });

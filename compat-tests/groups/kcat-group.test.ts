@@ -35,6 +35,7 @@ describe('kcat -G consumers against a broker process', () => {
       broker,
       groupId: 'kcat-group',
       topic: 'kcat-orders',
+      expectedProtocol: 'range',
       spawnMember: (name) =>
         MemberProcess.spawn(
           name,

@@ -14,6 +14,8 @@ export interface ScenarioOptions {
   readonly spawnMember: (name: string) => MemberProcess;
   /** Records per production round. */
   readonly recordsPerRound?: number;
+  /** The assignor the coordinator must have selected (DescribeGroups protocol). */
+  readonly expectedProtocol?: string;
 }
 
 export interface ScenarioClients {
@@ -83,6 +85,7 @@ export async function runGroupScenario(opts: ScenarioOptions): Promise<void> {
     for (const name of ['m1', 'm2', 'm3']) members.push(opts.spawnMember(name));
     let generation = await balancedAmong('3 members to split 6 partitions', 3, 0);
     for (const m of members) expect(m.assignment()!.length).toBe(2);
+    if (opts.expectedProtocol !== undefined) expect((await admin.describeGroups([groupId])).groups[0]!.protocol).toBe(opts.expectedProtocol);
     await allProcessed('the first records');
 
     // a member joins
