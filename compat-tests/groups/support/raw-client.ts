@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import type { Loose } from '../../../src/broker/handler.js';
 import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../../src/protocol/api-codec.js';
 
 /**
@@ -50,7 +51,8 @@ export class RawKafkaClient {
     w(frame);
   }
 
-  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Partial<RequestOf<K>>, timeoutMs = 15_000): Promise<ResponseOf<K>> {
+  /** Fields left out (at any depth) are encoded with Kafka's defaults. */
+  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>, timeoutMs = 15_000): Promise<ResponseOf<K>> {
     const correlationId = this.correlationId++;
     const frame = await new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer to API ${apiKey} v${apiVersion} within ${timeoutMs} ms`)), timeoutMs);
