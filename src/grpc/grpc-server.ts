@@ -18,7 +18,8 @@ const CLOSE_GRACE_MS = 5000;
 /** The native API (SPEC §10) on @grpc/grpc-js: ProducerService, ConsumerService, AdminService. */
 export class GrpcServer {
   private readonly server: Server;
-  private readonly streams = new Set<AbortController>();
+  /** Calls in progress: close() aborts them so long-polls and streams end at once. */
+  private readonly calls = new Set<AbortController>();
   private port = 0;
   private listening = false;
   private closing: Promise<void> | undefined;
@@ -74,12 +75,13 @@ export class GrpcServer {
   }
 
   /**
-   * Ends Subscribe streams (UNAVAILABLE: the agent is stopping), lets unary calls finish for
-   * a grace period, then closes every connection. Call before the log closes.
+   * Ends Subscribe streams (UNAVAILABLE: the agent is stopping) and long-polls (they answer
+   * what they have), lets unary calls finish for a grace period, then closes every
+   * connection. Call before the log closes.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const s of this.streams) s.abort(new GrpcError(status.UNAVAILABLE, 'the agent is shutting down'));
+      for (const c of this.calls) c.abort(new GrpcError(status.UNAVAILABLE, 'the agent is shutting down'));
       if (!this.listening) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -102,17 +104,20 @@ export class GrpcServer {
   private unary<Req, Res>(impl: (request: Req, signal: AbortSignal) => Promise<Res>) {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const abort = new AbortController();
+      this.calls.add(abort);
       call.once('cancelled', () => abort.abort());
-      impl(call.request, abort.signal).then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(this.fail(err)),
-      );
+      impl(call.request, abort.signal)
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => callback(this.fail(err)),
+        )
+        .finally(() => this.calls.delete(abort));
     };
   }
 
   private subscribe(consumer: ConsumerService, call: ServerWritableStream<SubscribeRequestMsg, SubscribeResponseMsg>): void {
     const abort = new AbortController();
-    this.streams.add(abort);
+    this.calls.add(abort);
     if (this.closing) abort.abort(new GrpcError(status.UNAVAILABLE, 'the agent is shutting down'));
     call.once('cancelled', () => abort.abort());
     const sink: SubscribeSink = {
@@ -140,6 +145,6 @@ export class GrpcServer {
           if (!call.cancelled) call.emit('error', this.fail(err));
         },
       )
-      .finally(() => this.streams.delete(abort));
+      .finally(() => this.calls.delete(abort));
   }
 }
