@@ -107,11 +107,21 @@ describe('committed offsets across consumer restarts, and auto.offset.reset', ()
     expect([described.state, described.members.length]).toEqual(['Empty', 0]);
     expect(await committed(group)).toEqual({ 0: hwm[0], 1: hwm[1] });
     const values = await produceValues(clients.producer, TOPIC, 2, 'after-restart', 2);
+    expect(await lagLines(group)).toEqual([
+      `streamhouse_consumer_group_lag_records{group="${group}",topic="${TOPIC}",partition="0"} 1`,
+      `streamhouse_consumer_group_lag_records{group="${group}",topic="${TOPIC}",partition="1"} 1`,
+    ]);
     const b = kafkajs('after-restart', group, 'earliest');
     await waitUntil('the consumer to process the records produced after the restart', () => b.records().length >= 2, 30_000, () => b.log());
     await new Promise((r) => setTimeout(r, 500));
     expect(b.records().map((r) => r.value).sort()).toEqual([...values].sort());
     expect(byPartition(b.records())).toEqual({ 0: [Number(hwm[0])], 1: [Number(hwm[1])] });
     expect(await b.stop()).toBe(0);
+    await waitUntil('the lag metric to reach 0', async () => (await lagLines(group)).every((l) => l.endsWith(' 0')), 10_000);
   });
+
+  async function lagLines(group: string): Promise<string[]> {
+    const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+    return text.split('\n').filter((l) => l.startsWith(`streamhouse_consumer_group_lag_records{group="${group}"`));
+  }
 });
