@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectObjects, type ObjectInspector } from '../backends/object-inspector.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { readWholeTopic, type ReadPartition } from './python-clients.js';
 
@@ -10,7 +10,9 @@ import { readWholeTopic, type ReadPartition } from './python-clients.js';
 // max(1 s, min(60 s, grace)) = 1 s): a crash leftover (an uploaded segment no chunk
 // references) goes once it is older than the grace period, a fresh one waits for it,
 // objects of a deleted topic go after the grace period, and every referenced object and
-// record stays readable.
+// record stays readable. The objects are looked at in the broker's store, whichever it
+// is: the objects directory, or the bucket (with s3rver's file behind an object backdated
+// to make it old, since S3 has no way to set LastModified).
 
 const GRACE_MS = 1000;
 /** Keys as the broker writes them: <2 hex>/<agent id>/<ms, 15 digits>-<counter, 6 digits>-<8 hex>.seg */
@@ -18,9 +20,9 @@ const SEGMENT_KEY = /^[0-9a-f]{2}\/[A-Za-z0-9._%-]+\/\d{15}-\d{6}-[0-9a-f]{8}\.s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
@@ -33,23 +35,17 @@ function segmentKey(dir: string, ms: number, random: string): string {
 describe('object garbage collection (--object-gc-grace-ms 1000)', () => {
   let first: BrokerProcess;
   let broker: BrokerProcess;
-  let objectsDir: string;
+  let objects: ObjectInspector;
   const keep = `gc-keep-${randomUUID().slice(0, 8)}`;
   const drop = `gc-drop-${randomUUID().slice(0, 8)}`;
   let keepObjects: string[] = [];
   let dropObjects: string[] = [];
   let keepLog: ReadPartition[];
 
-  /** Every object file (key relative to the objects dir), without the store's temp dir. */
-  function objectKeys(): string[] {
-    return (readdirSync(objectsDir, { recursive: true, withFileTypes: true }) as Array<{ name: string; parentPath: string; isFile(): boolean }>)
-      .filter((e) => e.isFile())
-      .map((e) => join(e.parentPath, e.name).slice(objectsDir.length + 1))
-      .filter((k) => !k.startsWith('.streamhouse-tmp'))
-      .sort();
-  }
-
-  const exists = (key: string) => existsSync(join(objectsDir, key));
+  /** Every object's key (relative to the store's root), without the store's temp files. */
+  const objectKeys = (): Promise<string[]> => objects.keys();
+  const exists = (key: string): Promise<boolean> => objects.exists(key);
+  const gone = async (key: string): Promise<boolean> => !(await exists(key));
 
   function kafka(): Kafka {
     return new Kafka({ clientId: 'object-gc', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
@@ -73,15 +69,15 @@ describe('object garbage collection (--object-gc-grace-ms 1000)', () => {
   beforeAll(async () => {
     first = await startBrokerProcess({ args: ['--object-gc-grace-ms', String(GRACE_MS)] });
     broker = first;
-    objectsDir = join(first.dataDir, 'objects');
+    objects = inspectObjects(first);
     const admin = kafka().admin();
     await admin.connect();
     expect(await admin.createTopics({ topics: [{ topic: keep, numPartitions: 2 }, { topic: drop, numPartitions: 2 }] })).toBe(true);
     await admin.disconnect();
     await produce(keep, 4);
-    keepObjects = objectKeys();
+    keepObjects = await objectKeys();
     await produce(drop, 3);
-    dropObjects = objectKeys().filter((k) => !keepObjects.includes(k));
+    dropObjects = (await objectKeys()).filter((k) => !keepObjects.includes(k));
     await restart();
     keepLog = await readWholeTopic(broker.bootstrap, keep, 2);
   });
@@ -89,6 +85,7 @@ describe('object garbage collection (--object-gc-grace-ms 1000)', () => {
   afterAll(async () => {
     if (broker !== first) await broker?.stop();
     await first?.cleanup();
+    objects?.close();
   });
 
   it('writes one object per flush under the documented key layout', () => {
@@ -104,24 +101,27 @@ describe('object garbage collection (--object-gc-grace-ms 1000)', () => {
     const dir = dirname(keepObjects[0]!);
     // a crash between upload and commit leaves a complete segment that no chunk references
     const leftover = segmentKey(dir, Date.now() - 3_600_000, '0badf00d');
-    writeFileSync(join(objectsDir, leftover), readFileSync(join(objectsDir, keepObjects[0]!)));
+    await objects.write(leftover, await objects.read(keepObjects[0]!));
     const hourAgo = new Date(Date.now() - 3_600_000);
-    utimesSync(join(objectsDir, leftover), hourAgo, hourAgo);
+    await objects.backdate(leftover, hourAgo);
     // not a segment: not the collector's to delete, however old
     const foreign = `${dir}/operator-notes.txt`;
-    writeFileSync(join(objectsDir, foreign), 'keep me');
-    utimesSync(join(objectsDir, foreign), hourAgo, hourAgo);
+    await objects.write(foreign, 'keep me');
+    await objects.backdate(foreign, hourAgo);
     const fresh = segmentKey(dir, Date.now(), 'f2e5f2e5');
-    writeFileSync(join(objectsDir, fresh), readFileSync(join(objectsDir, keepObjects[1]!)));
+    const freshData = await objects.read(keepObjects[1]!);
+    // the write itself takes a moment on S3: count the grace period from before it
     const freshWritten = Date.now();
+    await objects.write(fresh, freshData);
 
     await sleep(GRACE_MS / 2);
     // every collection so far had a cutoff before the fresh object was written
-    if (Date.now() - freshWritten < GRACE_MS) expect(exists(fresh)).toBe(true);
-    await waitFor(() => !exists(leftover), 5000, 'the old leftover to be collected');
-    await waitFor(() => !exists(fresh), 5000, 'the fresh leftover to be collected after the grace period');
-    expect(exists(foreign)).toBe(true);
-    expect(objectKeys()).toEqual([...keepObjects, ...dropObjects, foreign].sort());
+    const freshSeen = await exists(fresh);
+    if (Date.now() - freshWritten < GRACE_MS) expect(freshSeen).toBe(true);
+    await waitFor(() => gone(leftover), 5000, 'the old leftover to be collected');
+    await waitFor(() => gone(fresh), 5000, 'the fresh leftover to be collected after the grace period');
+    expect(await exists(foreign)).toBe(true);
+    expect(await objectKeys()).toEqual([...keepObjects, ...dropObjects, foreign].sort());
 
     await restart();
     expect(await readWholeTopic(broker.bootstrap, keep, 2)).toEqual(keepLog);
@@ -132,12 +132,12 @@ describe('object garbage collection (--object-gc-grace-ms 1000)', () => {
     await admin.connect();
     await admin.deleteTopics({ topics: [drop] });
     await admin.disconnect();
-    await waitFor(() => dropObjects.every((k) => !exists(k)), GRACE_MS + 5000, `the objects of ${drop} to be collected`);
-    expect(objectKeys().filter((k) => k.endsWith('.seg'))).toEqual(keepObjects);
+    await waitFor(async () => (await objectKeys()).every((k) => !dropObjects.includes(k)), GRACE_MS + 5000, `the objects of ${drop} to be collected`);
+    expect((await objectKeys()).filter((k) => k.endsWith('.seg'))).toEqual(keepObjects);
 
     // after a restart every record of the other topic is still read from its objects
     await restart();
     expect(await readWholeTopic(broker.bootstrap, keep, 2)).toEqual(keepLog);
-    expect(keepObjects.every(exists)).toBe(true);
+    for (const key of keepObjects) expect(await exists(key)).toBe(true);
   });
 });

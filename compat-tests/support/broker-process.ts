@@ -38,6 +38,12 @@ export interface BrokerProcess {
   /** The native gRPC API (streamctl, the typed client). */
   readonly grpcPort: number;
   readonly dataDir: string;
+  /** Where the broker keeps its metadata: sqlite://<dataDir>/metadata.db by default. */
+  readonly metadataUrl: string;
+  /** Where it keeps its objects: file://<dataDir>/objects by default. */
+  readonly storageUrl: string;
+  /** Environment the broker got for its storage (S3 endpoint, credentials); empty for file://. */
+  readonly storageEnv: Readonly<Record<string, string>>;
   readonly process: ChildProcess;
   /** Everything the broker printed so far. */
   output(): string;
@@ -66,13 +72,71 @@ async function waitReady(httpPort: number, child: ChildProcess, output: () => st
   throw new Error(`broker not ready after ${timeoutMs} ms:\n${output()}`);
 }
 
-/** Starts `streamhouse start` exactly as a user would, on free ports and a temp data dir. */
+/** The value of `--flag value` or `--flag=value` in args (the last one wins, as for the CLI). */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
+  args.forEach((a, i) => {
+    if (a === flag && i + 1 < args.length) value = args[i + 1];
+    else if (a.startsWith(`${flag}=`)) value = a.slice(flag.length + 1);
+  });
+  return value;
+}
+
+interface ResolvedStorage {
+  metadataUrl: string;
+  storageUrl: string;
+  /** Flags to add (empty when the caller chose the storage). */
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * The caller's --metadata/--storage (flags or environment) when given; otherwise the
+ * backend of this test run (STREAMHOUSE_TEST_BACKEND, see compat-tests/backends/test-backend.ts).
+ */
+async function resolveStorage(dataDir: string, opts: BrokerProcessOptions): Promise<ResolvedStorage> {
+  const args = opts.args ?? [];
+  const env = { ...process.env, ...opts.env };
+  const metadata = flagValue(args, '--metadata') ?? (env.STREAMHOUSE_METADATA_URL || env.DATABASE_URL || undefined);
+  const storage = flagValue(args, '--storage') ?? (env.STREAMHOUSE_STORAGE_URL || undefined);
+  const storageEnv = (): Record<string, string> => {
+    const picked: Record<string, string> = {};
+    for (const name of ['S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'S3_FORCE_PATH_STYLE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+      const v = env[name];
+      if (v !== undefined) picked[name] = v;
+    }
+    return picked;
+  };
+  if (metadata !== undefined || storage !== undefined) {
+    const storageUrl = storage ?? `file://${dataDir}/objects`;
+    return { metadataUrl: metadata ?? `sqlite://${dataDir}/metadata.db`, storageUrl, args: [], env: storageUrl.startsWith('s3://') ? storageEnv() : {} };
+  }
+  // imported lazily: the backend module needs postgres-process.ts, which imports this file
+  const backend = await import('../backends/test-backend.js');
+  if (backend.testBackendName() === 'embedded') {
+    return { metadataUrl: `sqlite://${dataDir}/metadata.db`, storageUrl: `file://${dataDir}/objects`, args: [], env: {} };
+  }
+  const allocated = await backend.storageForDataDir(dataDir);
+  return {
+    metadataUrl: allocated.metadataUrl,
+    storageUrl: allocated.storageUrl,
+    args: ['--metadata', allocated.metadataUrl, '--storage', allocated.storageUrl],
+    env: { ...allocated.env },
+  };
+}
+
+/**
+ * Starts `streamhouse start` exactly as a user would, on free ports and a temp data dir.
+ * With STREAMHOUSE_TEST_BACKEND=postgres-s3 and no --metadata/--storage from the caller, the
+ * broker gets its own database and S3 prefix, the same ones on every start with this data dir.
+ */
 export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promise<BrokerProcess> {
   const ownsDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'streamhouse-test-'));
   const kafkaPort = opts.kafkaPort ?? (await freePort());
   const httpPort = opts.httpPort ?? (await freePort());
   const grpcPort = opts.grpcPort ?? (await freePort());
+  const storage = await resolveStorage(dataDir, opts);
   const args = [
     STREAMHOUSE_BIN,
     'start',
@@ -81,9 +145,10 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     '--http-port', String(httpPort),
     '--grpc-port', String(grpcPort),
     '--log-level', 'info',
+    ...storage.args,
     ...(opts.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...storage.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -95,6 +160,9 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     httpPort,
     grpcPort,
     dataDir,
+    metadataUrl: storage.metadataUrl,
+    storageUrl: storage.storageUrl,
+    storageEnv: storage.env,
     process: child,
     output: () => out,
     async stop() {
