@@ -60,11 +60,18 @@ export interface FlushPartitionUpdate {
   readonly expectedHighWatermark: bigint;
   readonly newHighWatermark: bigint;
   /**
-   * Reserved for the lease guard (SPEC §4.3): the commit will also require the partition's
-   * lease to still carry this epoch. Accepted and IGNORED until leases exist; the HWM guard
-   * alone fences stale writers today.
+   * The lease guard (SPEC §4.3): with both set, the commit also requires the lease of
+   * `partitionLeaseResource(topic, partition)` to be held by `leaseOwner` at `leaseEpoch`
+   * and not expired by the store's clock. Without both only the HWM guard applies (a
+   * lone epoch is ignored).
    */
   readonly leaseEpoch?: number;
+  readonly leaseOwner?: string;
+}
+
+/** The lease resource that guards writes to one partition. */
+export function partitionLeaseResource(topic: string, partition: number): string {
+  return `partition/${topic}/${partition}`;
 }
 
 export interface ProducerBatchRecord {
@@ -232,8 +239,83 @@ export interface GroupOffsetStore {
   expire(groups: readonly string[], olderThan: number): Promise<number>;
 }
 
+/** What an agent tells the registry about itself (SPEC §1, §8). */
+export interface AgentRegistration {
+  readonly agentId: string;
+  /** Wanted Kafka node id for a new agent; an agent already registered keeps its own. */
+  readonly nodeId?: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export interface AgentRecord {
+  readonly agentId: string;
+  /** Unique among agents, and stable for an agent id across restarts. */
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  /** Store clock, ms since the epoch. */
+  readonly lastHeartbeat: number;
+}
+
+export interface AgentRegistry {
+  /**
+   * Registers (or re-registers) the agent and counts as a heartbeat. A known agent id keeps
+   * its node id; a new one gets `nodeId` when given (NODE_ID_IN_USE when another agent has
+   * it) or the lowest unused id.
+   */
+  register(registration: AgentRegistration): Promise<AgentRecord>;
+  /** Refreshes the heartbeat; false when the agent is not registered. */
+  heartbeat(agentId: string): Promise<boolean>;
+  /** Agents whose last heartbeat is younger than `ttlMs` by the store's clock, by node id. */
+  listLive(ttlMs: number): Promise<AgentRecord[]>;
+  /** Every registered agent, live or not, by node id. */
+  list(): Promise<AgentRecord[]>;
+  /** Marks the agent gone (it stops being live at once); its node id stays reserved for it. */
+  deregister(agentId: string): Promise<void>;
+}
+
+/**
+ * The right of one owner to write one resource (SPEC §1). `epoch` grows by one at every
+ * change of hands, including re-acquisition after expiry or release; expiry is judged by
+ * the store's clock (PostgreSQL: the database server's; SQLite: the local one).
+ */
+export interface Lease {
+  readonly resource: string;
+  readonly owner: string;
+  readonly epoch: number;
+  /** Store clock, ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+export interface LeaseStore {
+  /**
+   * Takes the lease when it is free, released or expired (epoch + 1), or extends it when
+   * `owner` already holds it (same epoch). undefined when another owner holds it.
+   */
+  acquire(resource: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a lease still held by owner at epoch and not expired; undefined otherwise. */
+  renew(resource: string, owner: string, epoch: number, ttlMs: number): Promise<Lease | undefined>;
+  /** Gives the lease up so another owner can take it at once; false when not held as given. */
+  release(resource: string, owner: string, epoch: number): Promise<boolean>;
+  /** The lease if it is currently held (not released, not expired). */
+  get(resource: string): Promise<Lease | undefined>;
+  /** Every currently held lease whose resource starts with `prefix`, by resource. */
+  list(prefix?: string): Promise<Lease[]>;
+  /** Highest epoch ever granted for the resource (0 when never leased). */
+  lastEpoch(resource: string): Promise<number>;
+  /** The store's clock, ms since the epoch. */
+  now(): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly cluster: ClusterMetadataStore;
+  /** Agent registry and heartbeats (SPEC §8). */
+  readonly agents: AgentRegistry;
+  /** Partition and coordinator-shard leases (SPEC §8). */
+  readonly leases: LeaseStore;
   /** Consumer group committed offsets (membership lives in the coordinator's memory). */
   readonly groupOffsets: GroupOffsetStore;
   readonly topics: TopicMetadataStore;
@@ -255,6 +337,7 @@ export type MetadataErrorCode =
   | 'CHUNKS_CHANGED'
   | 'OBJECT_ALREADY_EXISTS'
   | 'OBJECT_STILL_REFERENCED'
+  | 'NODE_ID_IN_USE'
   | 'SCHEMA_TOO_NEW'
   | 'STORE_CLOSED'
   | 'UNSUPPORTED_URL';
@@ -275,6 +358,8 @@ export interface FencedPartition {
   readonly expectedHighWatermark: bigint;
   /** undefined when the partition (or its topic) no longer exists. */
   readonly actualHighWatermark: bigint | undefined;
+  /** Set when the lease guard failed: the lease moved on, expired or was released. */
+  readonly leaseLost?: boolean;
 }
 
 /** A flush commit lost its guard: another writer moved on. Nothing was written. */
@@ -282,10 +367,11 @@ export class FencedError extends MetadataStoreError {
   readonly partitions: readonly FencedPartition[];
 
   constructor(partitions: readonly FencedPartition[]) {
-    const names = partitions.map(
-      (p) =>
-        `${p.topic}-${p.partition} (expected HWM ${p.expectedHighWatermark}, ` +
-        `found ${p.actualHighWatermark === undefined ? 'no partition' : p.actualHighWatermark})`,
+    const names = partitions.map((p) =>
+      p.leaseLost === true
+        ? `${p.topic}-${p.partition} (lease no longer held)`
+        : `${p.topic}-${p.partition} (expected HWM ${p.expectedHighWatermark}, ` +
+          `found ${p.actualHighWatermark === undefined ? 'no partition' : p.actualHighWatermark})`,
     );
     super('FENCED', `Flush commit fenced: ${names.join(', ')}`);
     this.name = 'FencedError';

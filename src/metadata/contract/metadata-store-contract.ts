@@ -13,6 +13,7 @@ import {
   type MetadataStore,
   type ProducerPartitionState,
 } from '../metadata-store.js';
+import { runAgentAndLeaseContract } from './lease-contract.js';
 
 /** One fresh, empty database for one test. */
 export interface ContractDatabase {
@@ -111,6 +112,8 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       for (const s of opened) await s.close();
       await database.destroy();
     });
+
+    runAgentAndLeaseContract(() => store, openStore);
 
     describe('group offsets', () => {
       const at = (topic: string, partition: number, offset: bigint, commitTimestamp = 1000, metadata: string | null = null) => ({

@@ -9,6 +9,8 @@ import { DB_NOW_MS, PostgresContext, type PostgresStatistics } from './postgres-
 import { PostgresUnavailableError, describePgError } from './postgres-errors.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
 import { DEFAULT_POOL_SIZE, parsePostgresUrl, redactPostgresUrl } from './postgres-url.js';
+import { PostgresAgentRegistry } from './postgres-agent-registry.js';
+import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresChunkIndex } from './postgres-chunk-index.js';
 import { PostgresClusterStore } from './postgres-cluster-store.js';
 import { PostgresGroupOffsetStore } from './postgres-group-offset-store.js';
@@ -45,6 +47,8 @@ const TYPES: pg.CustomTypesConfig = {
 
 export class PostgresMetadataStore implements MetadataStore {
   readonly cluster: PostgresClusterStore;
+  readonly agents: PostgresAgentRegistry;
+  readonly leases: PostgresLeaseStore;
   readonly topics: PostgresTopicStore;
   readonly partitions: PostgresPartitionStore;
   readonly chunks: PostgresChunkIndex;
@@ -60,6 +64,8 @@ export class PostgresMetadataStore implements MetadataStore {
   ) {
     this.poolSize = poolSize;
     this.cluster = new PostgresClusterStore(ctx);
+    this.agents = new PostgresAgentRegistry(ctx);
+    this.leases = new PostgresLeaseStore(ctx);
     this.topics = new PostgresTopicStore(ctx);
     this.partitions = new PostgresPartitionStore(ctx);
     this.chunks = new PostgresChunkIndex(ctx);

@@ -124,6 +124,32 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'agents and leases',
+    async up(tx) {
+      await tx.query(`
+        -- last_heartbeat 0 marks a deregistered agent; its node id stays reserved for it.
+        CREATE TABLE agents (
+          agent_id text COLLATE "C" PRIMARY KEY,
+          node_id integer NOT NULL UNIQUE,
+          host text NOT NULL,
+          port integer NOT NULL,
+          rack text,
+          registered_at bigint NOT NULL,
+          last_heartbeat bigint NOT NULL
+        ) WITH (fillfactor = 70);
+
+        -- A released lease keeps its row (owner NULL) so the epoch never goes back.
+        CREATE TABLE leases (
+          resource text COLLATE "C" PRIMARY KEY,
+          owner text,
+          epoch bigint NOT NULL,
+          expires_at bigint NOT NULL
+        ) WITH (fillfactor = 70);
+      `);
+    },
+  },
 ];
 
 export function latestPostgresSchemaVersion(migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): number {

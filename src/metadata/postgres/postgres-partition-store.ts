@@ -1,5 +1,6 @@
 import {
   FencedError,
+  partitionLeaseResource,
   MetadataStoreError,
   type FencedPartition,
   type FlushCommit,
@@ -72,6 +73,16 @@ const WRITE_COMMIT = `
   )
   SELECT count(*) AS inserted FROM o`;
 
+// The lease guard: FOR SHARE keeps an acquirer from taking a lease between this check and
+// COMMIT (its upsert waits on the row lock, then sees the lease as still ours until expiry).
+const CHECK_LEASES = `
+  SELECT u.i
+  FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS u(resource, owner, epoch, i)
+  JOIN leases l ON l.resource = u.resource AND l.owner = u.owner AND l.epoch = u.epoch
+  WHERE l.expires_at > ${DB_NOW_MS}
+  ORDER BY l.resource
+  FOR SHARE OF l`;
+
 export class PostgresPartitionStore implements PartitionMetadataStore {
   constructor(private readonly ctx: PostgresContext) {}
 
@@ -131,12 +142,24 @@ export class PostgresPartitionStore implements PartitionMetadataStore {
 }
 
 async function applyCommit(tx: PgQueryable, commit: FlushCommit): Promise<void> {
-  // Guards first: a fenced commit must write nothing. Lease epochs
-  // (FlushPartitionUpdate.leaseEpoch) will be checked here too once leases exist.
+  // Guards first: a fenced commit must write nothing.
   const locked = await tx.query<GuardRow>(LOCK_PARTITIONS, [
     commit.partitions.map((u) => u.topic),
     commit.partitions.map((u) => u.partition),
   ]);
+  const guarded = commit.partitions.flatMap((u, index) => (u.leaseOwner !== undefined && u.leaseEpoch !== undefined ? [{ u, index }] : []));
+  const leaseLost = new Set<number>();
+  if (guarded.length > 0) {
+    const held = await tx.query<{ i: bigint }>(CHECK_LEASES, [
+      guarded.map(({ u }) => partitionLeaseResource(u.topic, u.partition)),
+      guarded.map(({ u }) => u.leaseOwner),
+      guarded.map(({ u }) => u.leaseEpoch),
+    ]);
+    const ok = new Set(held.rows.map((r) => Number(r.i) - 1));
+    guarded.forEach(({ index }, g) => {
+      if (!ok.has(g)) leaseLost.add(index);
+    });
+  }
   const byIndex = new Map<number, GuardRow>();
   for (const row of locked.rows) byIndex.set(Number(row.i) - 1, row);
   const topicIds = new Map<string, string>();
@@ -144,7 +167,15 @@ async function applyCommit(tx: PgQueryable, commit: FlushCommit): Promise<void> 
   commit.partitions.forEach((update, index) => {
     const row = byIndex.get(index);
     if (row !== undefined) topicIds.set(update.topic, row.topic_id);
-    if (row === undefined || row.high_watermark !== update.expectedHighWatermark) {
+    if (leaseLost.has(index)) {
+      fenced.push({
+        topic: update.topic,
+        partition: update.partition,
+        expectedHighWatermark: update.expectedHighWatermark,
+        actualHighWatermark: row?.high_watermark,
+        leaseLost: true,
+      });
+    } else if (row === undefined || row.high_watermark !== update.expectedHighWatermark) {
       fenced.push({
         topic: update.topic,
         partition: update.partition,

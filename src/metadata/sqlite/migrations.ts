@@ -111,6 +111,32 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'agents and leases',
+    up(db) {
+      db.exec(`
+        -- last_heartbeat 0 marks a deregistered agent; its node id stays reserved for it.
+        CREATE TABLE agents (
+          agent_id TEXT PRIMARY KEY,
+          node_id INTEGER NOT NULL UNIQUE,
+          host TEXT NOT NULL,
+          port INTEGER NOT NULL,
+          rack TEXT,
+          registered_at INTEGER NOT NULL,
+          last_heartbeat INTEGER NOT NULL
+        );
+
+        -- A released lease keeps its row (owner NULL) so the epoch never goes back.
+        CREATE TABLE leases (
+          resource TEXT PRIMARY KEY,
+          owner TEXT,
+          epoch INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function latestSqliteSchemaVersion(): number {

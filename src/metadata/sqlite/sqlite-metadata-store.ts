@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { MetadataStore } from '../metadata-store.js';
 import { applySqliteMigrations } from './migrations.js';
+import { SqliteAgentRegistry } from './sqlite-agent-registry.js';
+import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import { SqliteChunkIndex } from './sqlite-chunk-index.js';
 import { SqliteClusterStore } from './sqlite-cluster-store.js';
 import { SqliteContext } from './sqlite-context.js';
@@ -30,6 +32,8 @@ export interface SqliteMetadataStoreOptions {
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly cluster: SqliteClusterStore;
+  readonly agents: SqliteAgentRegistry;
+  readonly leases: SqliteLeaseStore;
   readonly topics: SqliteTopicStore;
   readonly partitions: SqlitePartitionStore;
   readonly chunks: SqliteChunkIndex;
@@ -44,6 +48,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.ctx = new SqliteContext(db, now);
     this.schemaVersion = applySqliteMigrations(db, now);
     this.cluster = new SqliteClusterStore(this.ctx);
+    this.agents = new SqliteAgentRegistry(this.ctx);
+    this.leases = new SqliteLeaseStore(this.ctx);
     this.topics = new SqliteTopicStore(this.ctx);
     this.partitions = new SqlitePartitionStore(this.ctx);
     this.chunks = new SqliteChunkIndex(this.ctx);

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   FencedError,
+  partitionLeaseResource,
   MetadataStoreError,
   type FencedPartition,
   type FlushCommit,
@@ -31,6 +32,7 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
     [string, number, bigint, bigint, bigint, number, string, number, number]
   >;
   private readonly upsertProducerState: BetterSqlite3.Statement<[string, number, bigint, number, string, number]>;
+  private readonly leaseHeld: BetterSqlite3.Statement<[string, string, number, number], number>;
   private readonly commitTransaction: BetterSqlite3.Transaction<(commit: FlushCommit, now: number) => void>;
 
   constructor(private readonly ctx: SqliteContext) {
@@ -71,6 +73,9 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
        ON CONFLICT (topic_id, partition, producer_id) DO UPDATE SET
          producer_epoch = excluded.producer_epoch, batches = excluded.batches, updated_at = excluded.updated_at`,
     );
+    this.leaseHeld = db
+      .prepare<[string, string, number, number], number>('SELECT 1 FROM leases WHERE resource = ? AND owner = ? AND epoch = ? AND expires_at > ?')
+      .pluck();
     this.commitTransaction = db.transaction((commit: FlushCommit, now: number) => this.applyCommit(commit, now));
   }
 
@@ -130,11 +135,26 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
       return id;
     };
 
-    // Guards first: a fenced commit must write nothing. Lease epochs
-    // (FlushPartitionUpdate.leaseEpoch) will be checked here too once leases exist.
+    // Guards first: a fenced commit must write nothing. The lease guard runs inside the
+    // same write transaction, so no acquire can slip between the check and the write.
     const fenced: FencedPartition[] = [];
     for (const update of commit.partitions) {
       const topicId = resolve(update.topic);
+      if (
+        update.leaseOwner !== undefined &&
+        update.leaseEpoch !== undefined &&
+        this.leaseHeld.get(partitionLeaseResource(update.topic, update.partition), update.leaseOwner, update.leaseEpoch, now) === undefined
+      ) {
+        const actual = topicId === undefined ? undefined : this.selectByTopicId.get(topicId, update.partition);
+        fenced.push({
+          topic: update.topic,
+          partition: update.partition,
+          expectedHighWatermark: update.expectedHighWatermark,
+          actualHighWatermark: actual?.high_watermark,
+          leaseLost: true,
+        });
+        continue;
+      }
       const applied =
         topicId !== undefined &&
         this.guardedHwmUpdate.run(update.newHighWatermark, topicId, update.partition, update.expectedHighWatermark)
