@@ -33,6 +33,18 @@ export interface AgentLogOptions {
   /** Topic config lookup (e.g. message.timestamp.type) with broker defaults applied. */
   readonly topicConfig: (topic: string, name: string) => string | null;
   readonly observe?: FlushObserver;
+  /**
+   * Cluster mode: which partitions this agent holds a lease on. Without it the agent leads
+   * every partition (the embedded single agent) and commits carry no lease guard.
+   */
+  readonly leases?: PartitionLeases;
+}
+
+export interface PartitionLeases {
+  /** The valid lease this agent holds on the partition, if any. */
+  held(topic: string, partition: number): { readonly owner: string; readonly epoch: number } | undefined;
+  /** A commit was fenced by the lease guard: the lease is gone. */
+  lost(topic: string, partition: number): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -62,15 +74,26 @@ export class AgentLog implements LogService {
       recent: this.recent,
       logger: opts.logger,
       onStale: (log) => this.markStale(log),
+      onLeaseLost: (log) => opts.leases?.lost(log.topic, log.partition),
       ...(opts.observe ? { observe: opts.observe } : {}),
     });
   }
 
-  /** The partition's state, loaded from the metadata store on first use. */
+  /**
+   * The partition's state, loaded from the metadata store on first use. In cluster mode only
+   * partitions this agent holds a lease on are cached; any other is read fresh from the store
+   * each time (another agent moves its HWM).
+   */
   async partitionLog(topic: string, partition: number): Promise<PartitionLog | undefined> {
     const key = partitionKey(topic, partition);
+    const lease = this.opts.leases?.held(topic, partition);
+    if (this.opts.leases && !lease) {
+      const state = await this.opts.metadata.partitions.get(topic, partition);
+      return state && new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, []);
+    }
     const existing = this.logs.get(key);
-    if (existing) return existing;
+    if (existing && existing.lease?.epoch === lease?.epoch) return existing;
+    if (existing) this.markStale(existing);
     let pending = this.loading.get(key);
     if (!pending) {
       pending = (async () => {
@@ -78,6 +101,7 @@ export class AgentLog implements LogService {
         if (!state) return undefined;
         const producers = await this.opts.metadata.producers.getStates(topic, partition);
         const log = new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, producers);
+        log.lease = lease;
         this.logs.set(key, log);
         return log;
       })().finally(() => this.loading.delete(key));
@@ -100,6 +124,12 @@ export class AgentLog implements LogService {
     log.wakeAll();
   }
 
+  /** The partition's lease was acquired, released or lost: drop what this agent knew of it. */
+  leaseChanged(topic: string, partition: number): void {
+    const log = this.logs.get(partitionKey(topic, partition));
+    if (log) this.markStale(log);
+  }
+
   forgetTopic(topic: string): void {
     for (const log of [...this.logs.values()]) if (log.topic === topic) this.markStale(log);
   }
@@ -107,15 +137,23 @@ export class AgentLog implements LogService {
   append(request: AppendRequest): Promise<AppendResult> {
     // Enqueue synchronously when the partition is loaded, so appends keep the order in which
     // they were called (a pipelining idempotent producer depends on it).
+    let lease: { readonly owner: string; readonly epoch: number } | undefined;
+    if (this.opts.leases) {
+      lease = this.opts.leases.held(request.topic.name, request.partition);
+      if (!lease) return Promise.reject(new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This agent does not lead ${request.topic.name}-${request.partition}`));
+    }
     const loaded = this.logs.get(partitionKey(request.topic.name, request.partition));
-    if (loaded) {
+    if (loaded && loaded.lease?.epoch === lease?.epoch) {
       try {
         return this.appendTo(loaded, request);
       } catch (err) {
         return Promise.reject(err);
       }
     }
-    return this.requireLog(request.topic.name, request.partition).then((log) => this.appendTo(log, request));
+    return this.requireLog(request.topic.name, request.partition).then((log) => {
+      if (log.lease?.epoch !== lease?.epoch) throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leadership of ${request.topic.name}-${request.partition} changed; retry`);
+      return this.appendTo(log, request);
+    });
   }
 
   private appendTo(log: PartitionLog, request: AppendRequest): Promise<AppendResult> {

@@ -59,6 +59,8 @@ export interface FlushPipelineOptions {
   readonly logger: Logger;
   /** Called when a partition's in-memory state can no longer be trusted (reload it). */
   readonly onStale: (log: PartitionLog) => void;
+  /** Called when a commit was fenced because this agent's lease on the partition is gone. */
+  readonly onLeaseLost?: (log: PartitionLog) => void;
   readonly observe?: FlushObserver;
 }
 
@@ -235,8 +237,10 @@ export class FlushPipeline {
       } catch (err) {
         if (err instanceof FencedError) {
           const fenced = new Set(err.partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+          const lost = new Set(err.partitions.filter((p) => p.leaseLost === true).map((p) => `${p.topic}\u0000${p.partition}`));
           live = live.filter(({ slice }) => {
             if (!fenced.has(slice.log.key)) return true;
+            if (lost.has(slice.log.key)) this.opts.onLeaseLost?.(slice.log);
             this.failSlice(slice, new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Partition ${slice.log.topic}-${slice.log.partition} was written by another agent`));
             return false;
           });
@@ -308,7 +312,13 @@ export class FlushPipeline {
         byteOffset: chunk.byteOffset,
         byteLength: chunk.byteLength,
       })),
-      partitions: parts.map(({ slice }) => ({ topic: slice.log.topic, partition: slice.log.partition, expectedHighWatermark: slice.baseOffset, newHighWatermark: slice.endOffset })),
+      partitions: parts.map(({ slice }) => ({
+        topic: slice.log.topic,
+        partition: slice.log.partition,
+        expectedHighWatermark: slice.baseOffset,
+        newHighWatermark: slice.endOffset,
+        ...(slice.log.lease ? { leaseOwner: slice.log.lease.owner, leaseEpoch: slice.log.lease.epoch } : {}),
+      })),
       producerStates,
     };
   }

@@ -10,6 +10,8 @@ export class PartitionLog {
   logStartOffset: bigint;
   /** Set when a flush of this partition failed or was fenced: the agent reloads it from the store. */
   stale = false;
+  /** The lease this state was loaded under (cluster mode); flush commits are guarded by it. */
+  lease: { readonly owner: string; readonly epoch: number } | undefined;
   readonly producers = new Map<bigint, ProducerEntry>();
   private readonly waiters = new Set<() => void>();
 

@@ -21,6 +21,10 @@ import { GroupCoordinator } from './groups/group-coordinator.js';
 import { SingleAgentCoordinatorLocator } from './groups/coordinator-shards.js';
 import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION } from './groups/group-coordinator-access.js';
 import { registerConsumerLagMetric } from './groups/consumer-lag-metric.js';
+import { ClusterRuntime } from '../agent/cluster/cluster-runtime.js';
+import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
+import { DEFAULT_COORDINATOR_SHARDS } from './groups/coordinator-shards.js';
+import { isMetadataStoreError } from '../metadata/metadata-store.js';
 
 export interface RunningBroker {
   readonly kafka: HostPort;
@@ -48,8 +52,20 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const flushBytes = new Counter({ name: 'streamhouse_object_bytes_written_total', help: 'Chunk bytes committed in segment objects', registers: [metrics.registry] });
   const commitDuration = new Histogram({ name: 'streamhouse_commit_duration_seconds', help: 'Metadata transaction time per flush', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics.registry] });
   const flushFailures = new Counter({ name: 'streamhouse_flush_failures_total', help: 'Failed object uploads or metadata commits (each retry counts)', labelNames: ['stage'], registers: [metrics.registry] });
-  const log = new AgentLog({
+  // Cluster mode (SPEC §8): partitions and coordinator shards are leased; the embedded
+  // single agent leads everything without leases.
+  const clustered = config.clusterMode === 'on' || (config.clusterMode === 'auto' && /^postgres(ql)?:\/\//.test(config.metadataUrl));
+  let runtime: ClusterRuntime | undefined;
+  const log: AgentLog = new AgentLog({
     agentId: config.agentId,
+    ...(clustered
+      ? {
+          leases: {
+            held: (topic: string, partition: number) => runtime?.heldPartition(topic, partition),
+            lost: (topic: string, partition: number) => runtime?.leaseLost(topic, partition),
+          },
+        }
+      : {}),
     metadata,
     objects,
     logger,
@@ -98,8 +114,29 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     intervalMs: Math.max(1000, Math.min(60_000, config.objectGcGraceMs)),
     inFlight: () => log.pipeline.inFlightKeys,
   });
-  const cluster = new SingleAgentClusterView(clusterId, config);
-  const coordinatorLocator = new SingleAgentCoordinatorLocator(cluster);
+  const newRuntime = (nodeId: number | undefined, port: number) =>
+    new ClusterRuntime({
+      metadata,
+      agentId: config.agentId,
+      ...(nodeId !== undefined ? { nodeId } : {}),
+      host: config.advertisedListener.host,
+      port,
+      rack: config.rack,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      leaseTtlMs: config.leaseTtlMs,
+      coordinatorShards: DEFAULT_COORDINATOR_SHARDS,
+      logger,
+      drain: () => log.pipeline.drain(),
+      partitionChanged: (topic, partition) => log.leaseChanged(topic, partition),
+    });
+  const leasedView = clustered ? new LeasedClusterView(clusterId, () => runtime, DEFAULT_COORDINATOR_SHARDS, {
+        nodeId: config.nodeId,
+        host: config.advertisedListener.host,
+        port: config.advertisedListener.port,
+        rack: config.rack,
+      }) : undefined;
+  const cluster = leasedView ?? new SingleAgentClusterView(clusterId, config);
+  const coordinatorLocator = leasedView ?? new SingleAgentCoordinatorLocator(cluster);
   const groups = new GroupCoordinator({
     store: metadata.groupOffsets,
     logger,
@@ -160,7 +197,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   const kafkaServer = new KafkaServer(services, registry);
   const http = new HttpServer(metrics.registry, {
     ready: () => true,
-    describe: () => ({ agentId: config.agentId, nodeId: config.nodeId, clusterId }),
+    describe: () => ({ agentId: config.agentId, nodeId: runtime?.self.nodeId ?? config.nodeId, clusterId }),
   });
   let kafka: HostPort;
   let httpPort: number;
@@ -171,7 +208,20 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     kafka = await kafkaServer.listen(config.kafkaListener);
     httpPort = await http.listen(config.httpPort);
     grpcPort = await grpc.listen(config.grpcPort);
+    if (clustered) {
+      const port = config.advertisedListener.port === 0 ? kafka.port : config.advertisedListener.port;
+      runtime = newRuntime(config.nodeId, port);
+      try {
+        await runtime.start();
+      } catch (err) {
+        // the default node id 0 is taken by another agent: let the registry pick a free one
+        if (!isMetadataStoreError(err, 'NODE_ID_IN_USE') || config.nodeId !== 0) throw err;
+        runtime = newRuntime(undefined, port);
+        await runtime.start();
+      }
+    }
   } catch (e) {
+    await runtime?.stop();
     await grpc.close();
     await groups.stop();
     await kafkaServer.close();
@@ -197,6 +247,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
         await kafkaServer.stopAccepting();
         await grpc.close();
         await groups.stop();
+        // cluster mode: commit what is queued under the leases, then hand them over
+        await runtime?.stop();
         await log.close();
         await retention.stop();
         await compactor.stop();

@@ -25,6 +25,9 @@ export const START_OPTIONS: readonly StartOption[] = [
   { flag: 'retention-check-interval-ms', env: 'STREAMHOUSE_RETENTION_CHECK_INTERVAL_MS', description: 'how often retention.ms/retention.bytes are applied (default 60000)' },
   { flag: 'compaction-interval-ms', env: 'STREAMHOUSE_COMPACTION_INTERVAL_MS', description: 'how often small chunks are merged into larger objects; 0 disables (default 60000)' },
   { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics (default 1)' },
+  { flag: 'cluster', env: 'STREAMHOUSE_CLUSTER', description: 'join a cluster of agents through leases: auto (when --metadata is postgres://), true or false (default auto)' },
+  { flag: 'heartbeat-interval-ms', env: 'STREAMHOUSE_HEARTBEAT_INTERVAL_MS', description: 'cluster heartbeat and lease renewal interval, 1000 or more (default 5000)' },
+  { flag: 'lease-ttl-ms', env: 'STREAMHOUSE_LEASE_TTL_MS', description: 'partition lease lifetime without renewal; at least twice the heartbeat (default 15000)' },
   { flag: 'group-initial-rebalance-delay-ms', env: 'STREAMHOUSE_GROUP_INITIAL_REBALANCE_DELAY_MS', description: 'group.initial.rebalance.delay.ms: how long a new group waits for more members (default 3000)' },
 ];
 
@@ -107,5 +110,18 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
   if (partitions) overrides.defaultPartitions = int(partitions, '--default-partitions', 1, 100000);
   const rebalanceDelay = get('group-initial-rebalance-delay-ms');
   if (rebalanceDelay) overrides.groupInitialRebalanceDelayMs = int(rebalanceDelay, '--group-initial-rebalance-delay-ms', 0, 2147483647);
-  return defaultBrokerConfig(overrides);
+  const cluster = get('cluster');
+  if (cluster) {
+    if (!['auto', 'true', 'false'].includes(cluster)) throw new ConfigError(`--cluster must be auto, true or false, got "${cluster}"`);
+    overrides.clusterMode = cluster === 'true' ? 'on' : cluster === 'false' ? 'off' : 'auto';
+  }
+  const heartbeat = get('heartbeat-interval-ms');
+  if (heartbeat) overrides.heartbeatIntervalMs = int(heartbeat, '--heartbeat-interval-ms', 1000, 600_000);
+  const leaseTtl = get('lease-ttl-ms');
+  if (leaseTtl) overrides.leaseTtlMs = int(leaseTtl, '--lease-ttl-ms', 2000, 3_600_000);
+  const resolved = defaultBrokerConfig(overrides);
+  if (resolved.leaseTtlMs < 2 * resolved.heartbeatIntervalMs) {
+    throw new ConfigError(`--lease-ttl-ms (${resolved.leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${resolved.heartbeatIntervalMs})`);
+  }
+  return resolved;
 }

@@ -38,6 +38,10 @@ export interface BrokerConfig {
   readonly offsetsRetentionMinutes: number;
   readonly fetchCacheBytes: number;
   readonly recentWriteCacheBytes: number;
+  /** Join a cluster of agents through leases: 'auto' does so with a PostgreSQL metadata store. */
+  readonly clusterMode: 'auto' | 'on' | 'off';
+  readonly heartbeatIntervalMs: number;
+  readonly leaseTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +92,9 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     offsetsRetentionMinutes: 10080,
     fetchCacheBytes: 256 * 1024 * 1024,
     recentWriteCacheBytes: 64 * 1024 * 1024,
+    clusterMode: 'auto',
+    heartbeatIntervalMs: 5000,
+    leaseTtlMs: 15_000,
     ...overrides,
   };
 }
