@@ -128,6 +128,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       logger,
       drain: () => log.pipeline.drain(),
       partitionChanged: (topic, partition) => log.leaseChanged(topic, partition),
+      // topics created or deleted through other agents
+      onViewRefresh: () => topics.reload(),
     });
   const leasedView = clustered ? new LeasedClusterView(clusterId, () => runtime, DEFAULT_COORDINATOR_SHARDS, {
         nodeId: config.nodeId,

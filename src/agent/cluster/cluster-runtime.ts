@@ -27,6 +27,8 @@ export interface ClusterRuntimeOptions {
   readonly drain: () => Promise<void>;
   /** A partition's lease was acquired, released or lost: in-memory state must be reloaded or dropped. */
   readonly partitionChanged: (topic: string, partition: number) => void;
+  /** Runs with every view refresh, e.g. to pick up topics other agents created or deleted. */
+  readonly onViewRefresh?: () => Promise<void>;
 }
 
 interface HeldLease {
@@ -234,6 +236,7 @@ export class ClusterRuntime {
     this.liveAgents = live;
     this.allAgents = new Map(all.map((a) => [a.agentId, a]));
     this.snapshot = new Map(leases.map((l) => [l.resource, l]));
+    await this.opts.onViewRefresh?.();
   }
 
   /** Graceful stop (SIGTERM): stop accepting, commit what is queued, release everything, leave. */
