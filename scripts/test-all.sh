@@ -16,6 +16,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null 2>&1 || need+=(postgres
 # the gRPC "any language" test: grpcio and protoc for Python stubs
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || need+=(python3-grpcio)
 /usr/bin/python3 -c 'import grpc_tools.protoc' >/dev/null 2>&1 || need+=(python3-grpc-tools)
+# the cluster clock-skew test runs one agent under libfaketime
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""
