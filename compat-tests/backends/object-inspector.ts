@@ -44,17 +44,27 @@ function isInternal(key: string): boolean {
   return key.startsWith('.streamhouse-tmp') || key.startsWith('.streamhouse-probe');
 }
 
+/** Every file below `dir`; directories the broker removes during the walk are skipped. */
+function walk(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
+
 function fileInspector(root: string): ObjectInspector {
   const list = async (): Promise<InspectedObject[]> => {
-    if (!existsSync(root)) return [];
-    return (readdirSync(root, { recursive: true, withFileTypes: true }) as Array<{ name: string; parentPath: string; isFile(): boolean }>)
-      .filter((e) => e.isFile())
-      .map((e) => join(e.parentPath, e.name))
+    return walk(root)
       .map((path) => ({ path, key: path.slice(root.length + 1) }))
       .filter(({ key }) => !isInternal(key))
-      .map(({ path, key }) => {
-        const st = statSync(path);
-        return { key, size: st.size, lastModified: st.mtime };
+      .flatMap(({ path, key }) => {
+        // the broker may delete an object between the listing and the stat
+        const st = statSync(path, { throwIfNoEntry: false });
+        return st ? [{ key, size: st.size, lastModified: st.mtime }] : [];
       })
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   };
