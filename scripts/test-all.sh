@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: system packages the compat tests need, a build, unit tests, then
-# real clients against real broker processes. Exits non-zero on any failure.
+# real clients against real broker processes, once per storage backend. Exits non-zero on
+# any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,4 +31,17 @@ fi
 npm run build
 npx tsc -p tsconfig.json --noEmit
 npx vitest run --config vitest.config.ts
-npx vitest run --config vitest.compat.config.ts
+# The compat suite twice: on the embedded default (SQLite + a local directory), then with
+# every broker on PostgreSQL + S3 (a throwaway PostgreSQL cluster and s3rver per test file,
+# see compat-tests/backends/test-backend.ts). Both passes run even if the first fails.
+failed=()
+for backend in embedded postgres-s3; do
+  echo "== compat suite on ${backend}"
+  started=$(date +%s)
+  STREAMHOUSE_TEST_BACKEND=$backend npx vitest run --config vitest.compat.config.ts || failed+=("$backend")
+  echo "== compat suite on ${backend}: $(( $(date +%s) - started )) s"
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "compat suite failed on: ${failed[*]}"
+  exit 1
+fi

@@ -4,6 +4,9 @@
 // lazily on first use, stopped after the file (setup.ts) or at exit. Each broker gets its
 // own database and key prefix, keyed by its data directory, so restarting a broker on the
 // same data directory finds its metadata and objects again while tests stay isolated.
+// Those brokers run as one agent (--cluster false, like the embedded default) unless
+// STREAMHOUSE_CLUSTER is set; tests that pass --metadata/--storage themselves choose for
+// themselves (with postgres:// that is cluster mode, the product default).
 
 import { randomUUID } from 'node:crypto';
 import { startPostgres, type PostgresProcess } from '../support/postgres-process.js';

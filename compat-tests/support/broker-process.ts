@@ -117,10 +117,14 @@ async function resolveStorage(dataDir: string, opts: BrokerProcessOptions): Prom
     return { metadataUrl: `sqlite://${dataDir}/metadata.db`, storageUrl: `file://${dataDir}/objects`, args: [], env: {} };
   }
   const allocated = await backend.storageForDataDir(dataDir);
+  // One broker, as on the embedded backend: with postgres:// the broker would otherwise join
+  // a cluster (leases; partitions get a leader a moment after they are created). Set
+  // STREAMHOUSE_CLUSTER (or pass --cluster) to run the suite in cluster mode instead.
+  const chooseCluster = flagValue(args, '--cluster') === undefined && !env.STREAMHOUSE_CLUSTER;
   return {
     metadataUrl: allocated.metadataUrl,
     storageUrl: allocated.storageUrl,
-    args: ['--metadata', allocated.metadataUrl, '--storage', allocated.storageUrl],
+    args: ['--metadata', allocated.metadataUrl, '--storage', allocated.storageUrl, ...(chooseCluster ? ['--cluster', 'false'] : [])],
     env: { ...allocated.env },
   };
 }
