@@ -246,7 +246,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         // stop taking clients, let queued writes commit and their answers go out, then close
-        await kafkaServer.stopAccepting();
+        kafkaServer.stopAccepting();
         await grpc.close();
         await groups.stop();
         // cluster mode: commit what is queued under the leases, then hand them over

@@ -7,6 +7,7 @@ import type { HostPort } from './config/broker-config.js';
 /** The Kafka TCP listener. */
 export class KafkaServer {
   private server: Server | undefined;
+  private closing: Promise<void> | undefined;
   private readonly connections = new Set<Connection>();
 
   constructor(
@@ -34,15 +35,15 @@ export class KafkaServer {
   }
 
   /** Stops accepting new connections; existing ones keep being served. */
-  stopAccepting(): Promise<void> {
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
+  stopAccepting(): void {
+    // close() stops listening at once; its callback waits for every client to leave, which
+    // is close()'s business, not this one's (a draining agent must not wait for clients).
+    if (this.server && !this.closing) this.closing = new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
   async close(): Promise<void> {
-    const closed = this.stopAccepting();
+    this.stopAccepting();
     for (const c of this.connections) c.close();
-    await closed;
+    await this.closing;
   }
 }
