@@ -1,0 +1,155 @@
+import { connect, type Socket } from 'node:net';
+import { FrameDecoder } from '../../src/broker/frame-decoder.js';
+import type { Loose } from '../../src/broker/handler.js';
+import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../src/protocol/api-codec.js';
+
+/** Big enough for a Fetch response with max_bytes in the hundreds of MiB. */
+const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
+/** Offset of the correlation id in a length-prefixed request frame. */
+const CORRELATION_AT = 8;
+
+/**
+ * A request encoded once and sent many times: only the correlation id changes, so each send
+ * writes a fresh 12-byte prefix plus the shared (never mutated) rest of the frame.
+ */
+export interface PrebuiltRequest {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly prefix: Buffer;
+  readonly rest: Buffer;
+  readonly bytes: number;
+}
+
+export function prebuildRequest<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>, clientId = 'bench'): PrebuiltRequest {
+  const frame = encodeRequest({ apiKey, apiVersion, correlationId: 0, clientId }, body);
+  return { apiKey, apiVersion, prefix: frame.subarray(0, CORRELATION_AT + 4), rest: frame.subarray(CORRELATION_AT + 4), bytes: frame.length };
+}
+
+export type ResponseCallback = (err: Error | null, frame: Buffer | null) => void;
+
+interface Pending {
+  readonly correlationId: number;
+  readonly callback: ResponseCallback;
+}
+
+/**
+ * One raw Kafka connection with any number of requests in flight. Kafka answers a
+ * connection's requests in order, so a FIFO of callbacks is all the bookkeeping needed.
+ */
+export class KafkaConnection {
+  private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
+  private readonly pending: Pending[] = [];
+  private head = 0;
+  private nextCorrelationId = 1;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly clientId: string,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.failAll(err));
+    socket.on('close', () => this.failAll(new Error('connection closed by the broker')));
+  }
+
+  static connect(host: string, port: number, clientId = 'bench'): Promise<KafkaConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new KafkaConnection(socket, clientId));
+      });
+    });
+  }
+
+  get inFlight(): number {
+    return this.pending.length - this.head;
+  }
+
+  /** Encodes (absent fields take their defaults), sends and decodes one request. */
+  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>): Promise<ResponseOf<K>> {
+    const frame = encodeRequest({ apiKey, apiVersion, correlationId: 0, clientId: this.clientId }, body);
+    return new Promise((resolve, reject) => {
+      this.send([frame], (err, response) => {
+        if (err) reject(err);
+        else {
+          try {
+            resolve(decodeResponse(apiKey, apiVersion, response!).body);
+          } catch (e) {
+            reject(e as Error);
+          }
+        }
+      });
+    });
+  }
+
+  /** Sends a prebuilt request; the callback gets the response frame (without its length). */
+  sendPrebuilt(req: PrebuiltRequest, callback: ResponseCallback): void {
+    const prefix = Buffer.allocUnsafe(req.prefix.length);
+    req.prefix.copy(prefix);
+    this.send([prefix, req.rest], callback);
+  }
+
+  /** The first part must start with the length prefix; its correlation id is overwritten. */
+  private send(parts: Buffer[], callback: ResponseCallback): void {
+    if (this.failure) {
+      const err = this.failure;
+      queueMicrotask(() => callback(err, null));
+      return;
+    }
+    const correlationId = this.nextCorrelationId++ & 0x7fffffff;
+    parts[0]!.writeInt32BE(correlationId, CORRELATION_AT);
+    this.pending.push({ correlationId, callback });
+    if (parts.length === 1) this.socket.write(parts[0]!);
+    else {
+      this.socket.cork();
+      for (const p of parts) this.socket.write(p);
+      this.socket.uncork();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.failAll(err as Error);
+      this.socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      const p = this.pending[this.head];
+      if (!p) {
+        this.failAll(new Error('response without a request'));
+        this.socket.destroy();
+        return;
+      }
+      this.pending[this.head++] = undefined as unknown as Pending;
+      if (this.head > 4096 && this.head * 2 > this.pending.length) {
+        this.pending.splice(0, this.head);
+        this.head = 0;
+      }
+      const got = frame.readInt32BE(0);
+      if (got !== p.correlationId) p.callback(new Error(`correlation id ${got}, expected ${p.correlationId}`), null);
+      else p.callback(null, frame);
+    }
+  }
+
+  private failAll(err: Error): void {
+    if (!this.failure) this.failure = err;
+    while (this.head < this.pending.length) {
+      const p = this.pending[this.head++]!;
+      p.callback(err, null);
+    }
+    this.pending.length = 0;
+    this.head = 0;
+  }
+
+  close(): void {
+    this.failure ??= new Error('connection closed');
+    this.socket.end();
+    this.socket.destroy();
+  }
+}
