@@ -229,12 +229,16 @@ export class FlushPipeline {
         this.failSlice(slice, new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Partition ${slice.log.topic}-${slice.log.partition} is reloading; retry`));
       } else live.push({ slice, at });
     });
+    // set once an attempt ended without a known outcome: a later attempt may find it landed
+    let ambiguous = false;
     for (let attempt = 0; live.length > 0; attempt++) {
       const commit = this.buildCommit(flush.key, result.body.length, live.map((l) => ({ slice: l.slice, chunk: result.chunkOffsets[l.at]! })));
       try {
         await this.opts.metadata.partitions.commitFlush(commit);
         break;
       } catch (err) {
+        // the guard rejects a retry because the earlier attempt committed (its reply was lost)
+        if (err instanceof FencedError && ambiguous && (await this.landed(flush.key, live.map((l) => l.slice)))) break;
         if (err instanceof FencedError) {
           const fenced = new Set(err.partitions.map((p) => `${p.topic}\u0000${p.partition}`));
           const lost = new Set(err.partitions.filter((p) => p.leaseLost === true).map((p) => `${p.topic}\u0000${p.partition}`));
@@ -254,6 +258,7 @@ export class FlushPipeline {
         // outcome unknown (e.g. the database connection dropped): find out what happened
         this.opts.logger.warn({ err, key: flush.key, attempt }, 'flush commit failed; checking outcome');
         this.opts.observe?.failed('commit');
+        ambiguous = true;
         const outcome = await this.probeOutcome(live.map((l) => l.slice));
         if (outcome === 'committed') break;
         if (outcome === 'not-committed' && (await backoff(attempt, flush.deadlineMs))) continue;
@@ -338,6 +343,22 @@ export class FlushPipeline {
       return 'unknown';
     } catch {
       return 'not-committed';
+    }
+  }
+
+  /**
+   * Whether this flush's commit is in the store: the index row at a slice's base offset
+   * points into this flush's object (keys are never reused, and a commit is one
+   * transaction, so one slice tells for all).
+   */
+  private async landed(key: string, slices: PartitionSlice[]): Promise<boolean> {
+    const first = slices[0];
+    if (!first) return false;
+    try {
+      const [chunk] = await this.opts.metadata.chunks.findChunks(first.log.topic, first.log.partition, first.baseOffset, 1);
+      return chunk?.objectKey === key && chunk.baseOffset === first.baseOffset;
+    } catch {
+      return false;
     }
   }
 
