@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBatches, type BatchHeader } from '../durability/batch-headers.js';
 import { checkCrashLog, type CrashLogVerdict } from '../durability/crash-log-check.js';
 import { readWholeTopic, startDurableProducer, type DurableProducer, type ReadPartition } from '../durability/python-clients.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { startS3FaultProxy, type FaultAction, type FaultRuleHandle, type S3FaultProxy } from '../support/s3-fault-proxy.js';
+import { createTopicsWithLeaders } from './create-topics.js';
 import { inspectObjects } from './object-inspector.js';
 import { sharedPostgresS3, type AllocatedStorage } from './test-backend.js';
 
@@ -63,6 +65,23 @@ async function flushFailures(broker: BrokerProcess): Promise<Record<string, numb
   const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^streamhouse_flush_failures_total\{stage="([^"]+)"\} (\d+(?:\.\d+)?)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** The broker's warn/error log lines (pino JSON), counted by message. */
+function brokerWarnings(output: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 40) continue;
+      const key = `${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message.split('\n')[0]}` : ''}`;
+      out[key] = (out[key] ?? 0) + 1;
+    } catch {
+      // not a log line
+    }
+  }
   return out;
 }
 
@@ -150,7 +169,7 @@ describe('faults on PostgreSQL + S3 under a continuous idempotent producer (conf
     const admin = new Kafka({ clientId: 'faults-admin', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const probeTopic = `${topic}-probe`;
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }, { topic: probeTopic, numPartitions: 1 }] })).toBe(true);
+    expect(await createTopicsWithLeaders(admin, [{ topic, numPartitions: PARTITIONS }, { topic: probeTopic, numPartitions: 1 }])).toBe(true);
     await admin.disconnect();
     const producer = startDurableProducer({ bootstrap: broker.bootstrap, topic, partitions: PARTITIONS, rate: RATE, messageTimeoutMs: 300_000, debug: 'msg' });
     cleanups.push(() => producer.kill());
@@ -324,13 +343,37 @@ describe('faults on PostgreSQL + S3 under a continuous idempotent producer (conf
     const probe = startProbe(h.bootstrap, h.probeTopic);
     cleanups.push(async () => void (await probe.stop()));
 
-    const report: Array<{ restart: number; restartMs: number; recoveredMs: number }> = [];
+    const report: Array<{ restart: number; restartMs: number; recoveredMs: number; transactionsCut: number; commitFailures: number }> = [];
     for (let i = 1; i <= 2; i++) {
       await sleep(3000);
+      const failuresBefore = (await flushFailures(h.broker)).commit ?? 0;
+      // A restart on an idle moment can fall between two commits and hurt nobody. Hold the
+      // partitions table so the broker's next commits wait inside open transactions, then
+      // crash the server under them: their outcome is unknown to the broker.
+      const blocker = new pg.Client({ connectionString: storage.metadataUrl });
+      blocker.on('error', () => {});
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE partitions IN ACCESS EXCLUSIVE MODE');
+      await sleep(400);
+      // the broker's transactions now waiting on that lock: the crash cuts them mid-flight
+      const watcher = new pg.Client({ connectionString: storage.metadataUrl });
+      await watcher.connect();
+      const waiting = Number(
+        (await watcher.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n,
+      );
+      await watcher.end();
       const started = Date.now();
       await backend.postgres.restartImmediate();
       const restartMs = Date.now() - started;
-      report.push({ restart: i, restartMs, recoveredMs: await expectRecovery(h, `PostgreSQL restart #${i}`) });
+      await blocker.end().catch(() => {});
+      const recoveredMs = await expectRecovery(h, `PostgreSQL restart #${i}`);
+      const commitFailures = ((await flushFailures(h.broker)).commit ?? 0) - failuresBefore;
+      report.push({ restart: i, restartMs, recoveredMs, transactionsCut: waiting, commitFailures });
+      // The crash really cut broker transactions in flight. Whether the flush sees a failure
+      // depends on where it was cut: the store reruns a transaction whose COMMIT was not
+      // sent yet by itself, only an unknown outcome reaches the flush (reported, not asserted).
+      expect(waiting, `broker transactions in flight at restart #${i}`).toBeGreaterThan(0);
     }
     const brokerFailures = await flushFailures(h.broker);
     const probed = await probe.stop();
@@ -339,7 +382,7 @@ describe('faults on PostgreSQL + S3 under a continuous idempotent producer (conf
     const clientErrors = produceErrorsSeenByClient(h.producer.stderr());
     const probeProblems = await checkProbe(h, probed);
     console.log(
-      JSON.stringify({ scenario: 'postgres-restart', produced, hwms: log.map((p) => p.high), restarts: report, brokerFlushFailures: brokerFailures, librdkafkaProduceErrors: clientErrors, probe: { acked: probed.acked.size, failed: probed.failed.length, retriedErrors: probed.retriedErrors, problems: probeProblems.slice(0, 20) }, health: { ok, failed: failed.length }, ...verdict, problems: verdict.problems.slice(0, 20) }, null, 1),
+      JSON.stringify({ scenario: 'postgres-restart', produced, hwms: log.map((p) => p.high), restarts: report, brokerFlushFailures: brokerFailures, librdkafkaProduceErrors: clientErrors, brokerWarnings: brokerWarnings(h.broker.output()), probe: { acked: probed.acked.size, failed: probed.failed.length, retriedErrors: probed.retriedErrors, problems: probeProblems.slice(0, 20) }, health: { ok, failed: failed.length }, ...verdict, problems: verdict.problems.slice(0, 20) }, null, 1),
     );
     expect(verdict.problems).toEqual([]);
     expect(verdict.failed).toBe(0);
@@ -347,8 +390,6 @@ describe('faults on PostgreSQL + S3 under a continuous idempotent producer (conf
     expect(verdict.inLog).toBe(produced);
     expect(failed).toEqual([]);
     expect(ok).toBeGreaterThan(0);
-    // commits failed while the database was down and the broker found its way back
-    expect(brokerFailures.commit ?? 0).toBeGreaterThan(0);
     // whether a client sees an error depends on whether the database is back within its
     // request's deadline (the broker retries the commit until then): reported, not asserted
     expect(probeProblems).toEqual([]);

@@ -4,6 +4,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWholeTopic, type ReadPartition, type ReadRecord } from '../durability/python-clients.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { createTopicsWithLeaders } from './create-topics.js';
 import { inspectObjects } from './object-inspector.js';
 import { sharedPostgresS3, type AllocatedStorage } from './test-backend.js';
 
@@ -87,7 +88,7 @@ describe('restart on PostgreSQL + S3 with the local data directory deleted', () 
     broker = await start();
     const admin = kafka(broker).admin();
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] })).toBe(true);
+    expect(await createTopicsWithLeaders(admin, [{ topic, numPartitions: PARTITIONS }])).toBe(true);
     await admin.disconnect();
   });
 
