@@ -29,8 +29,10 @@ describe('restart on PostgreSQL + S3 with the local data directory deleted', () 
   /** What each partition holds, by offset, as the reader reports records. */
   const acknowledged: ReadRecord[][] = Array.from({ length: PARTITIONS }, () => []);
 
+  // one agent without leases: a restarted cluster agent would first wait for leases, which the
+  // cluster tests cover; this test is about state living only in PostgreSQL + S3
   const start = (): Promise<BrokerProcess> =>
-    startBrokerProcess({ args: ['--metadata', storage.metadataUrl, '--storage', storage.storageUrl], env: { ...storage.env } });
+    startBrokerProcess({ args: ['--metadata', storage.metadataUrl, '--storage', storage.storageUrl, '--cluster', 'false'], env: { ...storage.env } });
 
   /** Stops the broker (signal or SIGTERM) and deletes its whole data directory. */
   async function stopAndWipe(how: 'SIGTERM' | 'SIGKILL'): Promise<void> {
