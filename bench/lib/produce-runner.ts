@@ -200,7 +200,10 @@ export async function runProduce(opts: ProduceRunOptions): Promise<ProduceRunRes
     if (now > measureTo) stopping = true;
     for (const check of idleChecks) check();
   }, 1000);
-  await Promise.race([finished, new Promise((r) => setTimeout(r, (countMode ? 3600 : opts.warmupS + opts.durationS + 60) * 1000))]);
+  // a broker that stops answering must not hang the run forever
+  let giveUp: NodeJS.Timeout | undefined;
+  await Promise.race([finished, new Promise((r) => (giveUp = setTimeout(r, (countMode ? 3600 : opts.warmupS + opts.durationS + 60) * 1000)))]);
+  clearTimeout(giveUp);
   clearInterval(ticker);
   const end = Math.min(performance.now(), measureTo);
   const cpu = process.cpuUsage(cpuAtMeasure ?? cpu0);
