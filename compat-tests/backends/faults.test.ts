@@ -160,7 +160,8 @@ describe('faults on PostgreSQL + S3 under a continuous idempotent producer (conf
 
   async function startHarness(storage: AllocatedStorage, s3Endpoint: string, label: string): Promise<Harness> {
     const broker = await startBrokerProcess({
-      args: ['--metadata', storage.metadataUrl, '--storage', storage.storageUrl],
+      // single agents without leases: the second one only reads; lease hand-over is the cluster tests' subject
+      args: ['--metadata', storage.metadataUrl, '--storage', storage.storageUrl, '--cluster', 'false'],
       // shorter per-attempt deadline so a stalled request is retried within the phase
       env: { ...storage.env, S3_ENDPOINT: s3Endpoint, S3_REQUEST_TIMEOUT_MS: '5000' },
     });
@@ -290,7 +291,8 @@ describe('faults on PostgreSQL + S3 under a continuous idempotent producer (conf
     ];
     const readRules = keys.map((key, i) => proxy.addRule({ method: 'GET', path: `/${storage.bucket}/${storage.prefix}/${key}`, times: 1, action: readActions[i % readActions.length]! }));
     const reader = await startBrokerProcess({
-      args: ['--metadata', storage.metadataUrl, '--storage', storage.storageUrl],
+      // single agents without leases: the second one only reads; lease hand-over is the cluster tests' subject
+      args: ['--metadata', storage.metadataUrl, '--storage', storage.storageUrl, '--cluster', 'false'],
       env: { ...storage.env, S3_ENDPOINT: proxy.endpoint, S3_REQUEST_TIMEOUT_MS: '5000' },
     });
     cleanups.push(() => reader.cleanup());
