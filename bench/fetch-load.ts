@@ -13,6 +13,7 @@ import { KafkaConnection } from './lib/kafka-connection.js';
 import { cpuMeter } from './lib/process-cpu.js';
 import { runProduce } from './lib/produce-runner.js';
 import { appendResult, fmt } from './lib/results-file.js';
+import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { mib, RssSampler } from './lib/rss-sampler.js';
 import { ensureTopic } from './lib/topic-setup.js';
 
@@ -29,7 +30,7 @@ const flags = parseFlags('fetch-load.ts', {
   'records-per-batch': { default: '500', help: 'records per produced batch' },
   'duration-s': { default: '5', help: 'seconds of repeated passes per cached phase' },
   'max-bytes': { default: '67108864', help: 'Fetch max_bytes' },
-  'partition-max-bytes': { default: '16777216', help: 'Fetch partition_max_bytes' },
+  'partition-max-bytes': { default: '1048576', help: 'Fetch partition_max_bytes (1 MiB, as Kafka consumers default to)' },
   'drop-page-cache': { default: 'true', help: 'drop the OS page cache before the cold pass (needs root)' },
   label: { default: 'fetch', help: 'name of this run in --json-out' },
   'json-out': { default: '', help: 'append results as JSON lines to this file' },
@@ -100,10 +101,11 @@ async function main(): Promise<void> {
       const bytes = results.reduce((n, r) => n + r.bytes, 0);
       const secs = results.reduce((n, r) => n + r.seconds, 0);
       const errors = results.reduce((n, r) => n + Object.values(r.errors).reduce((a, b) => a + b, 0), 0);
-      console.log(`  => ${name}: ${fmt(bytes / 1e6 / secs, 1)} MB/s over ${results.length} passes (${fmt(bytes / 1e6, 1)} MB in ${secs.toFixed(2)} s)`);
+      const load = machineLoad();
+      console.log(`  => ${name}: ${fmt(bytes / 1e6 / secs, 1)} MB/s over ${results.length} passes (${fmt(bytes / 1e6, 1)} MB in ${secs.toFixed(2)} s); ${describeLoad(load)}`);
       appendResult(flags['json-out'], {
         script: 'fetch-load', label: `${flags.label} ${label}`, phase: label, passes: results.length, consumers: opts.consumers, partitions, mode: opts.mode,
-        bytes, seconds: secs, mbPerSecond: bytes / 1e6 / secs, errorCount: errors, maxBytes: opts.maxBytes, partitionMaxBytes: opts.partitionMaxBytes,
+        bytes, seconds: secs, mbPerSecond: bytes / 1e6 / secs, errorCount: errors, maxBytes: opts.maxBytes, partitionMaxBytes: opts.partitionMaxBytes, ...load,
       });
     };
 

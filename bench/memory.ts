@@ -15,6 +15,7 @@ import { fetchPass, highWatermarks } from './lib/fetch-runner.js';
 import { KafkaConnection } from './lib/kafka-connection.js';
 import { runProduce } from './lib/produce-runner.js';
 import { appendResult, fmt } from './lib/results-file.js';
+import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { mib, readRss, RssSampler } from './lib/rss-sampler.js';
 import { ensureTopic } from './lib/topic-setup.js';
 
@@ -123,11 +124,13 @@ async function main(): Promise<void> {
     else console.log('could not force a full GC (no heap snapshot appeared)');
     const bound = idleRss + caches + inFlightRequests;
     const peak = Math.max(produceRss.peakBytes, readMem.peakBytes);
+    const load = machineLoad();
+    console.log(`machine: ${describeLoad(load)}`);
     console.log(`peak RSS ${mib(peak)} vs idle + caches + requests in flight = ${mib(bound)}: ${peak <= bound ? 'within' : `EXCEEDED by ${mib(peak - bound)}`}`);
     appendResult(flags['json-out'], {
       script: 'memory', label: flags.label, idleRss, afterRss, afterExternal: after?.external ?? null, gcRss: gcdNode ? gcdRss : null, gcExternal: gcdNode?.external ?? null, produceRssPeak: produceRss.peakBytes, readRssPeak: readMem.peakBytes,
       produceExternalPeak: produceNode.external, readExternalPeak: readNode.external, produceHeapPeak: produceNode.heapUsed, readHeapPeak: readNode.heapUsed,
-      configuredCaches: caches, inFlightRequests, bound, withinBound: peak <= bound, producedBytes: produced.valueBytes, readBytes: read.bytes,
+      configuredCaches: caches, inFlightRequests, bound, withinBound: peak <= bound, producedBytes: produced.valueBytes, readBytes: read.bytes, ...load,
     });
   } finally {
     await broker.cleanup();

@@ -11,6 +11,7 @@ import { cpuMeter } from './lib/process-cpu.js';
 import { runProduce } from './lib/produce-runner.js';
 import { appendResult, fmt } from './lib/results-file.js';
 import { describeFlushes, scrapeFlushMetrics } from './lib/broker-metrics.js';
+import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { mib, RssSampler } from './lib/rss-sampler.js';
 import { ensureTopic } from './lib/topic-setup.js';
 
@@ -91,11 +92,13 @@ async function main(): Promise<void> {
     process.stderr.write('\n');
     const cpu = brokerCpu?.();
     const mem = rss?.stop();
+    const load = machineLoad();
     console.log(`  batch ${fmt(r.batchBytes)} B, request ${fmt(r.requestBytes)} B`);
     console.log(`  ${fmt(r.recordsPerSecond)} records/s, ${fmt(r.mbPerSecond, 1)} MB/s of values (${fmt(r.wireMbPerSecond, 1)} MB/s on the wire) over ${r.seconds.toFixed(1)} s`);
     console.log(`  latency ${formatLatency(r.latency)}`);
     console.log(`  errors: ${r.errorCount === 0 ? 'none' : JSON.stringify(r.errors)}`);
     if (flushLine) console.log(`  broker: ${flushLine}`);
+    console.log(`  machine: ${describeLoad(load)}`);
     console.log(`  load generator CPU ${(r.clientCpu * 100).toFixed(0)}%${cpu !== undefined ? `, broker CPU ${(cpu * 100).toFixed(0)}%` : ''}${mem ? `, broker RSS peak ${mib(mem.peakBytes)} (start ${mib(mem.startBytes)})` : ''}`);
     appendResult(flags['json-out'], {
       script: 'produce-load',
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
       brokerCpu: cpu ?? null,
       brokerRssPeak: mem?.peakBytes ?? null,
       flushes: flushLine ?? null,
+      ...load,
     });
     if (r.errorCount > 0) process.exitCode = 1;
   } finally {

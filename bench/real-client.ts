@@ -11,6 +11,7 @@ import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { KafkaConnection } from './lib/kafka-connection.js';
 import { cpuMeter } from './lib/process-cpu.js';
 import { appendResult, fmt } from './lib/results-file.js';
+import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { mib, RssSampler } from './lib/rss-sampler.js';
 import { ensureTopic } from './lib/topic-setup.js';
 
@@ -83,23 +84,25 @@ async function main(): Promise<void> {
     console.log(`confluent-kafka producer: ${fmt(Number(flags.records))} x ${flags['record-size']} B records to ${topic} (${partitions} partitions), linger.ms=${flags['linger-ms']}, batch.size=${flags['batch-size']}, acks=${flags.acks}`);
     const p = await runPython(['produce', ...common, '--linger-ms', flags['linger-ms'], '--batch-size', flags['batch-size'], '--acks', flags.acks]);
     const producerBrokerCpu = cpu?.();
+    const produceLoad = machineLoad();
     const errorCount = Object.values(p.errors).reduce((a, b) => a + b, 0) + (p.undelivered ?? 0);
     console.log(
       `  ${fmt(p.recordsPerSecond)} records/s, ${fmt(p.mbPerSecond, 1)} MB/s over ${p.seconds.toFixed(1)} s; client CPU ${((p.clientCpuSeconds / p.seconds) * 100).toFixed(0)}%` +
-        `${producerBrokerCpu !== undefined ? `, broker CPU ${(producerBrokerCpu * 100).toFixed(0)}%` : ''}; errors: ${errorCount === 0 ? 'none' : JSON.stringify(p.errors)}`,
+        `${producerBrokerCpu !== undefined ? `, broker CPU ${(producerBrokerCpu * 100).toFixed(0)}%` : ''}; errors: ${errorCount === 0 ? 'none' : JSON.stringify(p.errors)}; ${describeLoad(produceLoad)}`,
     );
-    appendResult(flags['json-out'], { script: 'real-client', label: `${flags.label} produce ${flags['record-size']} B`, ...p, recordSize: Number(flags['record-size']), errorCount, brokerCpu: producerBrokerCpu ?? null });
+    appendResult(flags['json-out'], { script: 'real-client', label: `${flags.label} produce ${flags['record-size']} B`, ...p, recordSize: Number(flags['record-size']), errorCount, brokerCpu: producerBrokerCpu ?? null, ...produceLoad });
 
     if (flags.consume !== 'false') {
       cpu = pid ? cpuMeter(pid) : undefined;
       const c = await runPython(['consume', ...common]);
       const consumerBrokerCpu = cpu?.();
+      const consumeLoad = machineLoad();
       const consumeErrors = Object.values(c.errors).reduce((a, b) => a + b, 0) + (c.records < (c.wanted ?? 0) ? 1 : 0);
       console.log(
         `confluent-kafka consumer (assign, from offset 0): ${fmt(c.records)} of ${fmt(c.wanted ?? 0)} records, ${fmt(c.recordsPerSecond)} records/s, ${fmt(c.mbPerSecond, 1)} MB/s over ${c.seconds.toFixed(1)} s` +
-          `${consumerBrokerCpu !== undefined ? `; broker CPU ${(consumerBrokerCpu * 100).toFixed(0)}%` : ''}; errors: ${consumeErrors === 0 ? 'none' : JSON.stringify(c.errors)}`,
+          `${consumerBrokerCpu !== undefined ? `; broker CPU ${(consumerBrokerCpu * 100).toFixed(0)}%` : ''}; errors: ${consumeErrors === 0 ? 'none' : JSON.stringify(c.errors)}; ${describeLoad(consumeLoad)}`,
       );
-      appendResult(flags['json-out'], { script: 'real-client', label: `${flags.label} consume ${flags['record-size']} B`, ...c, recordSize: Number(flags['record-size']), errorCount: consumeErrors, brokerCpu: consumerBrokerCpu ?? null });
+      appendResult(flags['json-out'], { script: 'real-client', label: `${flags.label} consume ${flags['record-size']} B`, ...c, recordSize: Number(flags['record-size']), errorCount: consumeErrors, brokerCpu: consumerBrokerCpu ?? null, ...consumeLoad });
       if (consumeErrors > 0) process.exitCode = 1;
     }
     const mem = rss?.stop();

@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 tsx() { npx --no-install tsx "$@" 2> >(grep -v 'npm warn' >&2); }
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-section() { echo; echo "=== $* ($(date +%T), load average: $(cut -d' ' -f1-3 /proc/loadavg))"; }
+section() { echo; echo "=== $* ($(date +%T), load average $(cut -d' ' -f1-3 /proc/loadavg), CPU pressure $(sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null)%)"; }
 
 echo "results: $RESULTS ($(nproc) cores; other processes running now:)"
 ps -eo pcpu,comm --sort=-pcpu | head -6

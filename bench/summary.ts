@@ -67,11 +67,14 @@ const lines = rows.map((r) => {
     Number.isNaN(errors) ? '' : String(errors),
     goal ? goal.text : '',
     goal ? (goal.met(r) ? 'MET' : 'NOT MET') : '',
+    typeof r.cpuPressurePct === 'number' ? `${fmt(r.cpuPressurePct)}%` : '',
   ];
 });
-const header = ['run', 'result', 'errors', 'goal', ''];
+const header = ['run', 'result', 'errors', 'goal', '', 'CPU pressure'];
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
 const print = (cells: string[]) => console.log(cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd());
 print(header);
 console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 for (const l of lines) print(l);
+console.log('\nCPU pressure: /proc/pressure/cpu "some avg10" when the run ended, the share of the last 10 s in which a');
+console.log('runnable task waited for a CPU. Anything well above 0 means other processes were competing for the 2 cores.');
