@@ -28,8 +28,9 @@ section() { echo; echo "=== $* ($(date +%T), load average $(cut -d' ' -f1-3 /pro
 echo "results: $RESULTS ($(nproc) cores; other processes running now:)"
 ps -eo pcpu,comm --sort=-pcpu | head -6
 
-section "object store alone (local directory): 8 MiB durable puts"
+section "object store alone (local directory): 8 MiB durable puts, then 60 small puts/s (the disk's share of latency)"
 tsx bench/object-store-baseline.ts --object-mib 8 --concurrency 1,4 --total-mib 256 --label "object store 8MiB" --json-out "$RESULTS"
+tsx bench/object-store-baseline.ts --paced-per-s 60 --object-mib 0.16 --paced-s "$DURATION" --label "object store 164KiB x60/s" --json-out "$RESULTS"
 
 section "sink broker (stores nothing): how much the load generator can push"
 SINK_PORT=$(free_port)

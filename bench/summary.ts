@@ -42,8 +42,13 @@ function describe(r: Row): string {
       return `${fmt(num(r, 'mbPerSecond'), 1)} MB/s (${fmt(num(r, 'bytes') / 1e6)} MB, ${r.passes} passes)`;
     case 'real-client':
       return `${fmt(num(r, 'recordsPerSecond'))} rec/s, ${fmt(num(r, 'mbPerSecond'), 1)} MB/s`;
-    case 'object-store-baseline':
+    case 'object-store-baseline': {
+      if (r.latency) {
+        const lat = r.latency as Row;
+        return `put p50/p99/max ${fmt(num(lat, 'p50'), 1)}/${fmt(num(lat, 'p99'), 1)}/${fmt(num(lat, 'max'), 1)} ms`;
+      }
       return `${fmt(num(r, 'mbPerSecond'), 1)} MB/s (${fmt(num(r, 'putsPerSecond'), 1)} puts/s)`;
+    }
     case 'memory':
       return `peak RSS ${fmt(Math.max(num(r, 'produceRssPeak'), num(r, 'readRssPeak')) / 1048576)} MiB, bound ${fmt(num(r, 'bound') / 1048576)} MiB` +
         (r.gcExternal !== null && r.gcExternal !== undefined ? `, Buffers after full GC ${fmt(num(r, 'gcExternal') / 1048576)} MiB` : '');
