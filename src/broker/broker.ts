@@ -46,15 +46,15 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   }
   const clusterId = await metadata.cluster.getClusterId();
   const metrics = new BrokerMetrics();
-  const topics = new TopicService(metadata, config);
+  // Cluster mode (SPEC §8): partitions and coordinator shards are leased; the embedded
+  // single agent leads everything without leases.
+  const clustered = config.clusterMode === 'on' || (config.clusterMode === 'auto' && /^postgres(ql)?:\/\//.test(config.metadataUrl));
+  const topics = new TopicService(metadata, config, clustered);
   await topics.reload();
   const flushDuration = new Histogram({ name: 'streamhouse_flush_duration_seconds', help: 'Time from a flush closing to its metadata commit', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [metrics.registry] });
   const flushBytes = new Counter({ name: 'streamhouse_object_bytes_written_total', help: 'Chunk bytes committed in segment objects', registers: [metrics.registry] });
   const commitDuration = new Histogram({ name: 'streamhouse_commit_duration_seconds', help: 'Metadata transaction time per flush', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics.registry] });
   const flushFailures = new Counter({ name: 'streamhouse_flush_failures_total', help: 'Failed object uploads or metadata commits (each retry counts)', labelNames: ['stage'], registers: [metrics.registry] });
-  // Cluster mode (SPEC §8): partitions and coordinator shards are leased; the embedded
-  // single agent leads everything without leases.
-  const clustered = config.clusterMode === 'on' || (config.clusterMode === 'auto' && /^postgres(ql)?:\/\//.test(config.metadataUrl));
   let runtime: ClusterRuntime | undefined;
   const log: AgentLog = new AgentLog({
     agentId: config.agentId,
@@ -128,8 +128,11 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       logger,
       drain: () => log.pipeline.drain(),
       partitionChanged: (topic, partition) => log.leaseChanged(topic, partition),
-      // topics created or deleted through other agents
-      onViewRefresh: () => topics.reload(),
+      // reloaded each time: topics created or deleted through other agents
+      listTopics: async () => {
+        await topics.reload();
+        return topics.list();
+      },
     });
   const leasedView = clustered ? new LeasedClusterView(clusterId, () => runtime, DEFAULT_COORDINATOR_SHARDS, {
         nodeId: config.nodeId,

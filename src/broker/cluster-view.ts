@@ -19,6 +19,12 @@ export interface ClusterView {
   controllerId(): number;
   brokers(): readonly BrokerNode[];
   leaderOf(topic: string, partition: number): PartitionLeader | undefined;
+  /**
+   * Resolves once every partition has a leader clients can be told about (at once for a
+   * single agent; in a cluster, when the owning agents took their leases); false when
+   * `timeoutMs` passed first.
+   */
+  awaitLeaders(partitions: ReadonlyArray<{ topic: string; partition: number }>, timeoutMs: number): Promise<boolean>;
 }
 
 /** A single agent that leads everything (the embedded, one-process deployment). */
@@ -42,5 +48,9 @@ export class SingleAgentClusterView implements ClusterView {
 
   leaderOf(): PartitionLeader {
     return { nodeId: this.self.nodeId, leaderEpoch: 0 };
+  }
+
+  async awaitLeaders(): Promise<boolean> {
+    return true;
   }
 }

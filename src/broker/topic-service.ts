@@ -32,10 +32,18 @@ export interface CreateTopicRequest {
 export class TopicService {
   private cache = new Map<string, Topic>();
   private cacheLoaded = false;
+  /** Bumped when this agent starts or finishes changing a topic, so a reload that raced it is dropped. */
+  private changes = 0;
+  private changing = 0;
 
+  /**
+   * @param shared other agents change topics too (a cluster): a name missing from the cache
+   *   is looked up in the store before it is called unknown
+   */
   constructor(
     private readonly store: MetadataStore,
     private readonly config: BrokerConfig,
+    private readonly shared = false,
   ) {}
 
   async list(): Promise<Topic[]> {
@@ -45,7 +53,11 @@ export class TopicService {
 
   async get(name: string): Promise<Topic | undefined> {
     if (!this.cacheLoaded) await this.reload();
-    return this.cache.get(name);
+    const hit = this.cache.get(name);
+    if (hit || !this.shared) return hit;
+    const stored = await this.store.topics.get(name);
+    if (stored && !this.cache.has(name)) this.cache.set(name, stored);
+    return stored;
   }
 
   /** The cached topic, without touching the store (hot paths). */
@@ -58,11 +70,34 @@ export class TopicService {
     return undefined;
   }
 
-  /** Drops the cache so the next read sees changes made by other agents. */
+  /** Re-reads every topic so the cache sees changes made by other agents. */
   async reload(): Promise<void> {
-    const topics = await this.store.topics.list();
-    this.cache = new Map(topics.map((t) => [t.name, t]));
-    this.cacheLoaded = true;
+    for (let attempt = 0; ; attempt++) {
+      const changesBefore = this.changes;
+      const busy = this.changing > 0;
+      const topics = await this.store.topics.list();
+      // a change of this agent's that overlapped the read may be missing from it: keep the
+      // cache (it has that change) and let the next reload catch up with other agents
+      if (busy || this.changing > 0 || this.changes !== changesBefore) {
+        if (this.cacheLoaded) return;
+        if (attempt < 5) continue;
+      }
+      this.cache = new Map(topics.map((t) => [t.name, t]));
+      this.cacheLoaded = true;
+      return;
+    }
+  }
+
+  /** Runs one change of a topic, marking it so a concurrent reload does not undo it in the cache. */
+  private async changingTopic<T>(change: () => Promise<T>): Promise<T> {
+    this.changes++;
+    this.changing++;
+    try {
+      return await change();
+    } finally {
+      this.changing--;
+      this.changes++;
+    }
   }
 
   /** Validates and (unless validateOnly) creates; returns the topic as it is or would be. */
@@ -88,9 +123,11 @@ export class TopicService {
       return { id: '00000000-0000-0000-0000-000000000000', name: req.name, partitionCount: req.partitions, configs: req.configs, createdAt: Date.now() };
     }
     try {
-      const topic = await this.store.topics.create({ name: req.name, partitionCount: req.partitions, configs: req.configs });
-      this.cache.set(topic.name, topic);
-      return topic;
+      return await this.changingTopic(async () => {
+        const topic = await this.store.topics.create({ name: req.name, partitionCount: req.partitions, configs: req.configs });
+        this.cache.set(topic.name, topic);
+        return topic;
+      });
     } catch (e) {
       if (isMetadataStoreError(e, 'TOPIC_ALREADY_EXISTS')) {
         await this.reload();
@@ -118,14 +155,18 @@ export class TopicService {
     const topic = await this.get(name);
     if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
     try {
-      return await this.store.topics.delete(name);
+      return await this.changingTopic(async () => {
+        try {
+          return await this.store.topics.delete(name);
+        } finally {
+          this.cache.delete(name);
+        }
+      });
     } catch (e) {
       if (isMetadataStoreError(e, 'UNKNOWN_TOPIC_OR_PARTITION')) {
         throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
       }
       throw e;
-    } finally {
-      this.cache.delete(name);
     }
   }
 
@@ -142,9 +183,11 @@ export class TopicService {
     }
     if (newTotal > MAX_PARTITIONS) throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${MAX_PARTITIONS}.`);
     if (validateOnly) return { ...topic, partitionCount: newTotal };
-    const updated = await this.store.topics.addPartitions(name, newTotal);
-    this.cache.set(name, updated);
-    return updated;
+    return this.changingTopic(async () => {
+      const updated = await this.store.topics.addPartitions(name, newTotal);
+      this.cache.set(name, updated);
+      return updated;
+    });
   }
 
   /** Applies config changes (null removes an override) after validating all of them. */
@@ -167,9 +210,11 @@ export class TopicService {
       }
       return next;
     }
-    const configs = await this.store.topics.setConfigs(name, changes);
-    this.cache.set(name, { ...topic, configs });
-    return configs;
+    return this.changingTopic(async () => {
+      const configs = await this.store.topics.setConfigs(name, changes);
+      this.cache.set(name, { ...topic, configs });
+      return configs;
+    });
   }
 
   /** The value a topic config takes: the topic's override, else the broker's, else Kafka's default. */

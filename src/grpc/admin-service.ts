@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../broker/await-new-leaders.js';
 import type { BrokerServices } from '../broker/handler.js';
 import { getLog } from '../broker/handlers/log-access.js';
 import type { CommittedOffset, PartitionState, Topic } from '../metadata/metadata-store.js';
@@ -61,6 +62,7 @@ export class AdminService {
     const partitions = req.partitions === 0 ? this.services.config.defaultPartitions : req.partitions;
     const topic = await this.services.topics.create({ name: req.name, partitions, configs: { ...req.configs } });
     this.services.logger.info({ topic: topic.name, partitions, configs: topic.configs }, 'created topic (gRPC)');
+    await awaitNewLeaders(this.services, topic.name, 0, partitions, CREATE_LEADER_WAIT_MS);
     return this.topicInfo(topic);
   }
 

@@ -1,4 +1,5 @@
 import type { LogService } from '../agent/log-service.js';
+import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../broker/await-new-leaders.js';
 import type { BrokerServices } from '../broker/handler.js';
 import { topicNameProblem } from '../broker/topic-names.js';
 import type { Topic } from '../metadata/metadata-store.js';
@@ -26,6 +27,7 @@ export async function topicForProduce(services: BrokerServices, name: string): P
   if (!services.config.autoCreateTopics) throw notFound(`topic '${name}' does not exist`);
   const created = await services.topics.autoCreate(name);
   services.logger.info({ topic: name, partitions: created.partitionCount }, 'auto-created topic on gRPC produce');
+  await awaitNewLeaders(services, name, 0, created.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);
   return created;
 }
 

@@ -290,16 +290,30 @@ export interface Lease {
   readonly expiresAt: number;
 }
 
+/** A lease as its holder knows it: which resource, at which epoch. */
+export interface LeaseClaim {
+  readonly resource: string;
+  readonly epoch: number;
+}
+
 export interface LeaseStore {
   /**
-   * Takes the lease when it is free, released or expired (epoch + 1), or extends it when
-   * `owner` already holds it (same epoch). undefined when another owner holds it.
+   * Starts a new tenure (epoch + 1) when the lease is free, released, expired, or already
+   * held by `owner`: an agent only asks for what it does not hold, so an acquire by the
+   * holder means a restarted incarnation, which must fence the previous one. undefined
+   * when another owner holds it.
    */
   acquire(resource: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /** acquire() for many resources in one round trip; returns the leases obtained. */
+  acquireMany(resources: readonly string[], owner: string, ttlMs: number): Promise<Lease[]>;
   /** Extends a lease still held by owner at epoch and not expired; undefined otherwise. */
   renew(resource: string, owner: string, epoch: number, ttlMs: number): Promise<Lease | undefined>;
+  /** renew() for many leases in one round trip (one heartbeat); returns those extended. */
+  renewMany(leases: readonly LeaseClaim[], owner: string, ttlMs: number): Promise<Lease[]>;
   /** Gives the lease up so another owner can take it at once; false when not held as given. */
   release(resource: string, owner: string, epoch: number): Promise<boolean>;
+  /** release() for many leases in one round trip; returns how many were still held as given. */
+  releaseMany(leases: readonly LeaseClaim[], owner: string): Promise<number>;
   /** The lease if it is currently held (not released, not expired). */
   get(resource: string): Promise<Lease | undefined>;
   /** Every currently held lease whose resource starts with `prefix`, by resource. */

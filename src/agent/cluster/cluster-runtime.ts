@@ -5,11 +5,26 @@
 // judged by the store's clock; locally the agent only ever shortens it (monotonic time
 // since the request was sent), so a paused or skewed agent stops writing on its own and
 // the commit guard catches whatever slips through.
+//
+// Three loops, all serialized on one chain so the held map changes in one place:
+//  - the heartbeat (every heartbeatIntervalMs): register/heartbeat, renew every held lease
+//    in one statement, release what should move, acquire what this agent should own;
+//  - the pending retry (every PENDING_RETRY_MS while this agent waits for leases another
+//    agent is handing over or that are about to expire): one acquireMany;
+//  - the view refresh (every VIEW_REFRESH_MS): live agents, lease owners and topics for
+//    client-facing metadata; when it shows work for this agent (an agent joined or left, a
+//    partition without an owner that this agent should own) it runs a heartbeat at once, so
+//    a planned move does not wait for the next heartbeat.
 
 import type { Logger } from 'pino';
 import type { AgentRecord, Lease, MetadataStore } from '../../metadata/metadata-store.js';
 import { coordinatorShardResource, parsePartitionResource, partitionLeaseResource } from './lease-resources.js';
 import { rendezvousOwner } from './rendezvous.js';
+
+export interface ClusterTopic {
+  readonly name: string;
+  readonly partitionCount: number;
+}
 
 export interface ClusterRuntimeOptions {
   readonly metadata: MetadataStore;
@@ -27,8 +42,10 @@ export interface ClusterRuntimeOptions {
   readonly drain: () => Promise<void>;
   /** A partition's lease was acquired, released or lost: in-memory state must be reloaded or dropped. */
   readonly partitionChanged: (topic: string, partition: number) => void;
-  /** Runs with every view refresh, e.g. to pick up topics other agents created or deleted. */
-  readonly onViewRefresh?: () => Promise<void>;
+  /** The topics as the store has them now (including those other agents created or deleted). */
+  readonly listTopics: () => Promise<readonly ClusterTopic[]>;
+  /** How often the client-facing view is refreshed; default VIEW_REFRESH_MS. */
+  readonly viewRefreshMs?: number;
 }
 
 interface HeldLease {
@@ -37,10 +54,14 @@ interface HeldLease {
   readonly localDeadline: number;
 }
 
-/** How often the cluster picture (live agents, lease owners) is refreshed for clients. */
-const VIEW_REFRESH_MS = 500;
+/** How often the cluster picture (live agents, lease owners, topics) is refreshed. */
+const VIEW_REFRESH_MS = 250;
 /** Retry pace while this agent wants resources another agent still holds. */
-const PENDING_RETRY_MS = 200;
+const PENDING_RETRY_MS = 100;
+/** Shortest gap between two on-demand view refreshes (a burst of leaderless look-ups). */
+const MIN_ON_DEMAND_REFRESH_MS = 50;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 export class ClusterRuntime {
   private readonly held = new Map<string, HeldLease>();
@@ -48,9 +69,16 @@ export class ClusterRuntime {
   private liveAgents: AgentRecord[] = [];
   private allAgents = new Map<string, AgentRecord>();
   private me: AgentRecord | undefined;
-  private tickChain: Promise<void> = Promise.resolve();
-  private tickTimer: NodeJS.Timeout | undefined;
+  /** The live agent ids the last heartbeat divided the work by, sorted. */
+  private assignedOver: string[] = [];
+  /** Resources this agent should own but another agent still held at the last attempt. */
+  private pending: string[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pendingTimer: NodeJS.Timeout | undefined;
   private viewTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private lastRefreshStart = 0;
   private stopped = false;
   private pokePending = false;
 
@@ -61,18 +89,27 @@ export class ClusterRuntime {
     return this.me;
   }
 
-  /** Registers, takes what this agent should own, and starts the loops. */
+  /** Registers, fences a previous incarnation, takes what this agent should own, and starts the loops. */
   async start(): Promise<void> {
-    this.me = await this.opts.metadata.agents.register({
-      agentId: this.opts.agentId,
+    const { metadata, agentId } = this.opts;
+    this.me = await metadata.agents.register({
+      agentId,
       ...(this.opts.nodeId !== undefined ? { nodeId: this.opts.nodeId } : {}),
       host: this.opts.host,
       port: this.opts.port,
       rack: this.opts.rack,
     });
-    await this.runTick();
+    // leases still held under this agent id belong to a previous process (a restart): give
+    // them up so this process, or whichever agent should own them now, takes them at once
+    const leftOver = (await metadata.leases.list()).filter((l) => l.owner === agentId);
+    if (leftOver.length > 0) {
+      await metadata.leases.releaseMany(leftOver, agentId);
+      this.opts.logger.info({ released: leftOver.length }, 'released leases left by a previous run of this agent');
+    }
+    await this.runHeartbeat();
     await this.refreshView();
-    this.viewTimer = setInterval(() => void this.refreshView().catch((err: unknown) => this.opts.logger.warn({ err }, 'cluster view refresh failed')), VIEW_REFRESH_MS);
+    const every = this.opts.viewRefreshMs ?? VIEW_REFRESH_MS;
+    this.viewTimer = setInterval(() => void this.refreshSoon(0), every);
     this.viewTimer.unref();
   }
 
@@ -126,42 +163,89 @@ export class ClusterRuntime {
     this.poke();
   }
 
-  /** Runs a tick soon (e.g. a topic appeared or a partition has no leader). */
+  /** Runs a heartbeat soon (something this agent should act on changed). */
   poke(): void {
     if (this.stopped || this.pokePending) return;
     this.pokePending = true;
     setTimeout(() => {
       this.pokePending = false;
-      this.schedule(0);
+      this.scheduleHeartbeat(0);
     }, 20).unref();
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.tickTimer = setTimeout(() => {
-      this.tickTimer = undefined;
-      void this.runTick();
-    }, delayMs);
-    this.tickTimer.unref();
+  /**
+   * Refreshes the view unless one ran within `minGapMs` (then waits for that one): a
+   * leaderless look-up asks for this instead of a heartbeat, so a burst of client
+   * requests during a failover costs a few reads, not a storm of lease writes.
+   */
+  refreshSoon(minGapMs = MIN_ON_DEMAND_REFRESH_MS): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.refreshing) return this.refreshing;
+    if (performance.now() - this.lastRefreshStart < minGapMs) return Promise.resolve();
+    this.lastRefreshStart = performance.now();
+    this.refreshing = this.refreshView()
+      .catch((err: unknown) => this.opts.logger.warn({ err }, 'cluster view refresh failed'))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 
-  private runTick(): Promise<void> {
-    this.tickChain = this.tickChain.then(async () => {
+  /**
+   * Waits until every resource has an owner this agent knows of (e.g. the partitions of a
+   * topic just created); false when `timeoutMs` passed first.
+   */
+  async awaitOwners(resources: readonly string[], timeoutMs: number): Promise<boolean> {
+    const until = performance.now() + timeoutMs;
+    this.poke();
+    for (;;) {
+      if (resources.every((r) => this.leaseOf(r) !== undefined)) return true;
+      if (this.stopped || performance.now() >= until) return false;
+      await sleep(MIN_ON_DEMAND_REFRESH_MS);
+      await this.refreshSoon();
+    }
+  }
+
+  private scheduleHeartbeat(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatTimer = undefined;
+      void this.runHeartbeat();
+    }, delayMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private schedulePendingRetry(): void {
+    if (this.stopped || this.pendingTimer || this.pending.length === 0) return;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      void this.serialized(() => this.retryPending());
+    }, Math.min(PENDING_RETRY_MS, this.opts.heartbeatIntervalMs));
+    this.pendingTimer.unref();
+  }
+
+  private serialized(work: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(async () => {
       if (this.stopped) return;
-      let pending = false;
       try {
-        pending = await this.tick();
+        await work();
       } catch (err) {
         this.opts.logger.warn({ err }, 'cluster heartbeat failed');
       }
-      this.schedule(pending ? Math.min(PENDING_RETRY_MS, this.opts.heartbeatIntervalMs) : this.opts.heartbeatIntervalMs);
     });
-    return this.tickChain;
+    this.chain = run;
+    return run;
   }
 
-  /** One heartbeat; true when this agent still waits for resources held by others. */
-  private async tick(): Promise<boolean> {
+  private runHeartbeat(): Promise<void> {
+    return this.serialized(() => this.heartbeat()).finally(() => {
+      this.scheduleHeartbeat(this.opts.heartbeatIntervalMs);
+      this.schedulePendingRetry();
+    });
+  }
+
+  private async heartbeat(): Promise<void> {
     const { metadata, agentId, leaseTtlMs, logger } = this.opts;
     if (!(await metadata.agents.heartbeat(agentId))) {
       this.me = await metadata.agents.register({ agentId, nodeId: this.self.nodeId, host: this.opts.host, port: this.opts.port, rack: this.opts.rack });
@@ -169,26 +253,31 @@ export class ClusterRuntime {
     const live = await metadata.agents.listLive(leaseTtlMs);
     const liveIds = live.map((a) => a.agentId);
     if (!liveIds.includes(agentId)) liveIds.push(agentId);
+    liveIds.sort();
 
-    await Promise.all(
-      [...this.held].map(async ([resource, h]) => {
-        const sent = performance.now();
-        const renewed = await metadata.leases.renew(resource, agentId, h.lease.epoch, leaseTtlMs);
-        if (this.held.get(resource) !== h) return;
-        if (renewed) this.held.set(resource, { lease: renewed, localDeadline: sent + leaseTtlMs });
+    // one statement renews every held lease
+    if (this.held.size > 0) {
+      const before = new Map(this.held);
+      const sent = performance.now();
+      const renewed = await metadata.leases.renewMany(
+        [...before.values()].map((h) => h.lease),
+        agentId,
+        leaseTtlMs,
+      );
+      const ok = new Map(renewed.map((l) => [l.resource, l]));
+      for (const [resource, h] of before) {
+        if (this.held.get(resource) !== h) continue;
+        const lease = ok.get(resource);
+        if (lease) this.held.set(resource, { lease, localDeadline: sent + leaseTtlMs });
         else {
           this.held.delete(resource);
           logger.warn({ resource, epoch: h.lease.epoch }, 'lease expired before renewal');
           this.changed(resource);
         }
-      }),
-    );
-
-    const resources: string[] = [];
-    for (const topic of await metadata.topics.list()) {
-      for (let p = 0; p < topic.partitionCount; p++) resources.push(partitionLeaseResource(topic.name, p));
+      }
     }
-    for (let s = 0; s < this.opts.coordinatorShards; s++) resources.push(coordinatorShardResource(s));
+
+    const resources = await this.resources();
     const existing = new Set(resources);
 
     // planned hand-over: stop accepting, commit what is queued, then let go
@@ -196,29 +285,52 @@ export class ClusterRuntime {
     if (moving.length > 0) {
       const leases = moving.map((r) => this.held.get(r)!.lease);
       for (const r of moving) this.held.delete(r);
+      const started = performance.now();
       await this.opts.drain();
-      await Promise.all(leases.map((l) => metadata.leases.release(l.resource, agentId, l.epoch)));
-      for (const r of moving) this.changed(r);
-      logger.info({ released: moving.length }, 'handed over leases');
+      await metadata.leases.releaseMany(leases, agentId);
+      for (const r of moving) {
+        this.snapshot.delete(r);
+        this.changed(r);
+      }
+      logger.info({ released: moving.length, ms: Math.round(performance.now() - started) }, 'handed over leases');
     }
 
-    let pending = false;
-    const wanted = resources.filter((r) => !this.held.has(r) && rendezvousOwner(r, liveIds) === agentId);
-    await Promise.all(
-      wanted.map(async (resource) => {
-        const sent = performance.now();
-        const lease = await metadata.leases.acquire(resource, agentId, leaseTtlMs);
-        if (!lease) {
-          pending = true;
-          return;
-        }
-        this.held.set(resource, { lease, localDeadline: sent + leaseTtlMs });
-        this.changed(resource);
-        logger.debug({ resource, epoch: lease.epoch }, 'lease acquired');
-      }),
-    );
+    this.assignedOver = liveIds;
     this.liveAgents = live;
-    return pending;
+    this.pending = resources.filter((r) => !this.held.has(r) && rendezvousOwner(r, liveIds) === agentId);
+    await this.acquire();
+  }
+
+  /** One acquireMany for what this agent should own and still waits for. */
+  private async retryPending(): Promise<void> {
+    this.pending = this.pending.filter((r) => !this.held.has(r));
+    await this.acquire();
+    this.schedulePendingRetry();
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const sent = performance.now();
+    const got = await this.opts.metadata.leases.acquireMany(this.pending, this.opts.agentId, this.opts.leaseTtlMs);
+    for (const lease of got) {
+      this.held.set(lease.resource, { lease, localDeadline: sent + this.opts.leaseTtlMs });
+      this.snapshot.set(lease.resource, lease);
+      this.changed(lease.resource);
+      this.opts.logger.debug({ resource: lease.resource, epoch: lease.epoch }, 'lease acquired');
+    }
+    if (got.length > 0) {
+      const taken = new Set(got.map((l) => l.resource));
+      this.pending = this.pending.filter((r) => !taken.has(r));
+    }
+  }
+
+  private async resources(): Promise<string[]> {
+    const resources: string[] = [];
+    for (const topic of await this.opts.listTopics()) {
+      for (let p = 0; p < topic.partitionCount; p++) resources.push(partitionLeaseResource(topic.name, p));
+    }
+    for (let s = 0; s < this.opts.coordinatorShards; s++) resources.push(coordinatorShardResource(s));
+    return resources;
   }
 
   private changed(resource: string): void {
@@ -228,29 +340,44 @@ export class ClusterRuntime {
 
   private async refreshView(): Promise<void> {
     if (this.stopped) return;
-    const [live, all, leases] = await Promise.all([
+    const [live, all, leases, resources] = await Promise.all([
       this.opts.metadata.agents.listLive(this.opts.leaseTtlMs),
       this.opts.metadata.agents.list(),
       this.opts.metadata.leases.list(),
+      this.resources(),
     ]);
     this.liveAgents = live;
     this.allAgents = new Map(all.map((a) => [a.agentId, a]));
     this.snapshot = new Map(leases.map((l) => [l.resource, l]));
-    await this.opts.onViewRefresh?.();
+    for (const [resource, h] of this.held) this.snapshot.set(resource, h.lease);
+    if (this.needsHeartbeat(live, resources)) this.poke();
+  }
+
+  /** An agent joined or left, or a resource this agent should own has no owner. */
+  private needsHeartbeat(live: readonly AgentRecord[], resources: readonly string[]): boolean {
+    const liveIds = live.map((a) => a.agentId);
+    if (!liveIds.includes(this.opts.agentId)) liveIds.push(this.opts.agentId);
+    liveIds.sort();
+    if (liveIds.join('\u0000') !== this.assignedOver.join('\u0000')) return true;
+    const pending = new Set(this.pending);
+    for (const r of resources) {
+      if (!this.snapshot.has(r) && !pending.has(r) && rendezvousOwner(r, liveIds) === this.opts.agentId) return true;
+    }
+    return false;
   }
 
   /** Graceful stop (SIGTERM): stop accepting, commit what is queued, release everything, leave. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
+    for (const t of [this.heartbeatTimer, this.pendingTimer]) if (t) clearTimeout(t);
     if (this.viewTimer) clearInterval(this.viewTimer);
-    await this.tickChain;
+    await this.chain;
     const leases = [...this.held.values()].map((h) => h.lease);
     this.held.clear();
     try {
       await this.opts.drain();
-      await Promise.all(leases.map((l) => this.opts.metadata.leases.release(l.resource, this.opts.agentId, l.epoch)));
+      await this.opts.metadata.leases.releaseMany(leases, this.opts.agentId);
       await this.opts.metadata.agents.deregister(this.opts.agentId);
     } catch (err) {
       this.opts.logger.warn({ err }, 'could not release leases at stop; they expire on their own');

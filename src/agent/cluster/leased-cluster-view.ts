@@ -44,6 +44,15 @@ export class LeasedClusterView implements ClusterView, CoordinatorLocator {
     return owner && { nodeId: owner.node.nodeId, leaderEpoch: owner.epoch };
   }
 
+  async awaitLeaders(partitions: ReadonlyArray<{ topic: string; partition: number }>, timeoutMs: number): Promise<boolean> {
+    const runtime = this.current();
+    if (!runtime) return false;
+    return runtime.awaitOwners(
+      partitions.map((p) => partitionLeaseResource(p.topic, p.partition)),
+      timeoutMs,
+    );
+  }
+
   coordinatorFor(groupId: string): BrokerNode | undefined {
     return this.ownerOf(coordinatorShardResource(coordinatorShardOf(groupId, this.shards)))?.node;
   }
@@ -58,8 +67,8 @@ export class LeasedClusterView implements ClusterView, CoordinatorLocator {
     const lease = runtime.leaseOf(resource);
     const owner = lease && runtime.agent(lease.owner);
     if (!lease || !owner) {
-      // nobody holds it (a new topic, or a failover in progress): look sooner than the next heartbeat
-      runtime.poke();
+      // nobody holds it (a new topic, or a failover in progress): look again soon
+      void runtime.refreshSoon();
       return undefined;
     }
     return { node: toNode(owner), epoch: lease.epoch };

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { TopicError } from '../topic-service.js';
+import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 
 export const createPartitionsHandler = defineHandler({
   apiKey: 37,
@@ -21,8 +22,12 @@ export const createPartitionsHandler = defineHandler({
         if (topic && t.assignments !== null && t.assignments.length !== t.count - topic.partitionCount) {
           throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - topic.partitionCount} but ${t.assignments.length} assignments provided.`);
         }
+        const before = topic?.partitionCount ?? 0;
         await services.topics.addPartitions(t.name, t.count, request.validateOnly);
-        if (!request.validateOnly) services.logger.info({ topic: t.name, partitions: t.count }, 'added partitions');
+        if (!request.validateOnly) {
+          services.logger.info({ topic: t.name, partitions: t.count }, 'added partitions');
+          await awaitNewLeaders(services, t.name, before, t.count, Math.min(request.timeoutMs, CREATE_LEADER_WAIT_MS));
+        }
         results.push({ name: t.name, errorCode: 0, errorMessage: null });
       } catch (e) {
         if (!(e instanceof TopicError)) throw e;

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { TopicError } from '../topic-service.js';
 import { topicConfigViews } from './topic-configs-view.js';
+import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -58,6 +59,11 @@ export const createTopicsHandler = defineHandler({
         if (!(e instanceof TopicError)) throw e;
         results.push({ ...base, errorCode: e.errorCode, errorMessage: e.message });
       }
+    }
+    if (!request.validateOnly) {
+      const created = results.filter((r) => r.errorCode === 0);
+      const waitMs = Math.min(request.timeoutMs, CREATE_LEADER_WAIT_MS);
+      await Promise.all(created.map((r) => awaitNewLeaders(services, r.name, 0, r.numPartitions, waitMs)));
     }
     return { throttleTimeMs: 0, topics: results };
   },

@@ -4,6 +4,7 @@ import type { MetadataResponseTopic } from '../../protocol/messages/generated/me
 import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
 import { TopicError } from '../topic-service.js';
 import { topicNameProblem } from '../topic-names.js';
+import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -46,6 +47,7 @@ export const metadataHandler = defineHandler({
           try {
             topic = await services.topics.autoCreate(name);
             services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic');
+            await awaitNewLeaders(services, name, 0, topic.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);
           } catch (e) {
             if (!(e instanceof TopicError)) throw e;
             topics.push({ errorCode: e.errorCode, name, topicId: ZERO_UUID, partitions: [] });

@@ -6,6 +6,7 @@ import { NO_RESPONSE, defineHandler, type BrokerServices, type ConnectionState, 
 import { TopicError } from '../topic-service.js';
 import { topicNameProblem } from '../topic-names.js';
 import { getLog } from './log-access.js';
+import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 import { partitionErrorOf, type PartitionError } from './partition-error.js';
 import { validateProducedRecords } from './produce-validation.js';
 
@@ -127,6 +128,7 @@ async function resolveTopic(services: BrokerServices, name: string): Promise<{ t
   try {
     const topic = await services.topics.autoCreate(name);
     services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic on produce');
+    await awaitNewLeaders(services, name, 0, topic.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);
     return { topic };
   } catch (e) {
     if (e instanceof TopicError) return { error: { errorCode: e.errorCode, errorMessage: e.message } };

@@ -87,28 +87,69 @@ export function runAgentAndLeaseContract(current: () => MetadataStore, openStore
   });
 
   describe('leases', () => {
-    it('grants a free lease at epoch 1, extends it for its owner, refuses others and bumps the epoch at each change of hands', async () => {
+    it('grants a free lease at epoch 1, renews it for its owner, refuses others and bumps the epoch at each new tenure', async () => {
       const store = current();
       const first = await store.leases.acquire('partition/t/0', 'a', 60_000);
       expect(first).toMatchObject({ resource: 'partition/t/0', owner: 'a', epoch: 1 });
       expect(await store.leases.acquire('partition/t/0', 'b', 60_000)).toBeUndefined();
-      expect(await store.leases.acquire('partition/t/0', 'a', 60_000)).toMatchObject({ owner: 'a', epoch: 1 });
-      const renewed = await store.leases.renew('partition/t/0', 'a', 1, 120_000);
-      expect(renewed).toMatchObject({ owner: 'a', epoch: 1 });
+      // the holder asking again is a restarted incarnation: a new epoch fences the old one
+      expect(await store.leases.acquire('partition/t/0', 'a', 60_000)).toMatchObject({ owner: 'a', epoch: 2 });
+      expect(await store.leases.renew('partition/t/0', 'a', 1, 60_000)).toBeUndefined();
+      const renewed = await store.leases.renew('partition/t/0', 'a', 2, 120_000);
+      expect(renewed).toMatchObject({ owner: 'a', epoch: 2 });
       expect(renewed!.expiresAt).toBeGreaterThan(first!.expiresAt);
-      expect(await store.leases.renew('partition/t/0', 'a', 2, 60_000)).toBeUndefined();
-      expect(await store.leases.renew('partition/t/0', 'b', 1, 60_000)).toBeUndefined();
-      expect(await store.leases.release('partition/t/0', 'a', 2)).toBe(false);
-      expect(await store.leases.release('partition/t/0', 'b', 1)).toBe(false);
-      expect(await store.leases.release('partition/t/0', 'a', 1)).toBe(true);
+      expect(await store.leases.renew('partition/t/0', 'a', 3, 60_000)).toBeUndefined();
+      expect(await store.leases.renew('partition/t/0', 'b', 2, 60_000)).toBeUndefined();
+      expect(await store.leases.release('partition/t/0', 'a', 1)).toBe(false);
+      expect(await store.leases.release('partition/t/0', 'b', 2)).toBe(false);
+      expect(await store.leases.release('partition/t/0', 'a', 2)).toBe(true);
       expect(await store.leases.get('partition/t/0')).toBeUndefined();
-      expect(await store.leases.lastEpoch('partition/t/0')).toBe(1);
-      expect(await store.leases.acquire('partition/t/0', 'b', 60_000)).toMatchObject({ owner: 'b', epoch: 2 });
-      expect(await store.leases.release('partition/t/0', 'b', 2)).toBe(true);
-      // even the same owner taking it back after a release is a new tenure
+      expect(await store.leases.lastEpoch('partition/t/0')).toBe(2);
       expect(await store.leases.acquire('partition/t/0', 'b', 60_000)).toMatchObject({ owner: 'b', epoch: 3 });
-      expect(await store.leases.get('partition/t/0')).toMatchObject({ owner: 'b', epoch: 3 });
+      expect(await store.leases.release('partition/t/0', 'b', 3)).toBe(true);
+      // even the same owner taking it back after a release is a new tenure
+      expect(await store.leases.acquire('partition/t/0', 'b', 60_000)).toMatchObject({ owner: 'b', epoch: 4 });
+      expect(await store.leases.get('partition/t/0')).toMatchObject({ owner: 'b', epoch: 4 });
       expect(await store.leases.lastEpoch('never')).toBe(0);
+    });
+
+    it('acquires, renews and releases many leases in one call, each judged on its own', async () => {
+      const store = current();
+      expect(await store.leases.acquireMany([], 'a', 60_000)).toEqual([]);
+      expect(await store.leases.renewMany([], 'a', 60_000)).toEqual([]);
+      expect(await store.leases.releaseMany([], 'a')).toBe(0);
+      await store.leases.acquire('m/1', 'b', 60_000);
+      await store.leases.acquire('m/3', 'a', 150);
+      await sleep(300);
+      // m/1 is b's, m/3 expired (a new tenure even for its former holder), the rest are free
+      const got = await store.leases.acquireMany(['m/4', 'm/3', 'm/1', 'm/0', 'm/4'], 'a', 60_000);
+      expect(got.map((l) => [l.resource, l.owner, l.epoch])).toEqual([
+        ['m/0', 'a', 1],
+        ['m/3', 'a', 2],
+        ['m/4', 'a', 1],
+      ]);
+      const renewed = await store.leases.renewMany(
+        [
+          { resource: 'm/0', epoch: 1 },
+          { resource: 'm/3', epoch: 1 }, // stale epoch
+          { resource: 'm/1', epoch: 1 }, // someone else's
+          { resource: 'm/4', epoch: 1 },
+          { resource: 'm/9', epoch: 1 }, // never leased
+        ],
+        'a',
+        120_000,
+      );
+      expect(renewed.map((l) => [l.resource, l.epoch])).toEqual([
+        ['m/0', 1],
+        ['m/4', 1],
+      ]);
+      for (const l of renewed) expect(l.expiresAt).toBeGreaterThan(got[0]!.expiresAt);
+      expect(await store.leases.releaseMany([{ resource: 'm/0', epoch: 1 }, { resource: 'm/3', epoch: 1 }, { resource: 'm/1', epoch: 1 }], 'a')).toBe(1);
+      expect((await store.leases.list('m/')).map((l) => [l.resource, l.owner, l.epoch])).toEqual([
+        ['m/1', 'b', 1],
+        ['m/3', 'a', 2],
+        ['m/4', 'a', 1],
+      ]);
     });
 
     it('expires a lease by the store clock: the holder can no longer renew and another takes it with a new epoch', async () => {

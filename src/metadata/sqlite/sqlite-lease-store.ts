@@ -1,4 +1,4 @@
-import type { Lease, LeaseStore } from '../metadata-store.js';
+import type { Lease, LeaseClaim, LeaseStore } from '../metadata-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 interface LeaseRow {
@@ -14,40 +14,64 @@ export class SqliteLeaseStore implements LeaseStore {
   constructor(private readonly ctx: SqliteContext) {}
 
   async acquire(resource: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    return (await this.acquireMany([resource], owner, ttlMs))[0];
+  }
+
+  async acquireMany(resources: readonly string[], owner: string, ttlMs: number): Promise<Lease[]> {
     this.ctx.assertOpen();
-    const now = this.ctx.now();
-    const row = this.ctx.db
-      .prepare<[{ resource: string; owner: string; expiresAt: number; now: number }], LeaseRow>(
-        `INSERT INTO leases (resource, owner, epoch, expires_at) VALUES (@resource, @owner, 1, @expiresAt)
-         ON CONFLICT (resource) DO UPDATE SET
-           epoch = CASE WHEN leases.owner = excluded.owner AND leases.expires_at > @now THEN leases.epoch ELSE leases.epoch + 1 END,
-           owner = excluded.owner,
-           expires_at = excluded.expires_at
-         WHERE leases.owner IS NULL OR leases.expires_at <= @now OR leases.owner = excluded.owner
-         RETURNING resource, owner, epoch, expires_at`,
-      )
-      .get({ resource, owner, expiresAt: now + ttlMs, now });
-    return row === undefined ? undefined : toLease(row);
+    const stmt = this.ctx.db.prepare<[{ resource: string; owner: string; expiresAt: number; now: number }], LeaseRow>(
+      `INSERT INTO leases (resource, owner, epoch, expires_at) VALUES (@resource, @owner, 1, @expiresAt)
+       ON CONFLICT (resource) DO UPDATE SET
+         epoch = leases.epoch + 1,
+         owner = excluded.owner,
+         expires_at = excluded.expires_at
+       WHERE leases.owner IS NULL OR leases.expires_at <= @now OR leases.owner = excluded.owner
+       RETURNING resource, owner, epoch, expires_at`,
+    );
+    return this.ctx.db.transaction(() => {
+      const now = this.ctx.now();
+      const out: Lease[] = [];
+      for (const resource of [...new Set(resources)].sort()) {
+        const row = stmt.get({ resource, owner, expiresAt: now + ttlMs, now });
+        if (row !== undefined) out.push(toLease(row));
+      }
+      return out;
+    })();
   }
 
   async renew(resource: string, owner: string, epoch: number, ttlMs: number): Promise<Lease | undefined> {
+    return (await this.renewMany([{ resource, epoch }], owner, ttlMs))[0];
+  }
+
+  async renewMany(leases: readonly LeaseClaim[], owner: string, ttlMs: number): Promise<Lease[]> {
     this.ctx.assertOpen();
-    const now = this.ctx.now();
-    const row = this.ctx.db
-      .prepare<[number, string, string, number, number], LeaseRow>(
-        `UPDATE leases SET expires_at = ? WHERE resource = ? AND owner = ? AND epoch = ? AND expires_at > ?
-         RETURNING resource, owner, epoch, expires_at`,
-      )
-      .get(now + ttlMs, resource, owner, epoch, now);
-    return row === undefined ? undefined : toLease(row);
+    const stmt = this.ctx.db.prepare<[number, string, string, number, number], LeaseRow>(
+      `UPDATE leases SET expires_at = ? WHERE resource = ? AND owner = ? AND epoch = ? AND expires_at > ?
+       RETURNING resource, owner, epoch, expires_at`,
+    );
+    return this.ctx.db.transaction(() => {
+      const now = this.ctx.now();
+      const out: Lease[] = [];
+      for (const l of [...leases].sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0))) {
+        const row = stmt.get(now + ttlMs, l.resource, owner, l.epoch, now);
+        if (row !== undefined) out.push(toLease(row));
+      }
+      return out;
+    })();
   }
 
   async release(resource: string, owner: string, epoch: number): Promise<boolean> {
+    return (await this.releaseMany([{ resource, epoch }], owner)) === 1;
+  }
+
+  async releaseMany(leases: readonly LeaseClaim[], owner: string): Promise<number> {
     this.ctx.assertOpen();
-    return (
-      this.ctx.db.prepare('UPDATE leases SET owner = NULL, expires_at = 0 WHERE resource = ? AND owner = ? AND epoch = ?').run(resource, owner, epoch)
-        .changes === 1
-    );
+    const stmt = this.ctx.db.prepare('UPDATE leases SET owner = NULL, expires_at = 0 WHERE resource = ? AND owner = ? AND epoch = ?');
+    return this.ctx.db.transaction(() => {
+      let released = 0;
+      for (const l of leases) released += stmt.run(l.resource, owner, l.epoch).changes;
+      return released;
+    })();
   }
 
   async get(resource: string): Promise<Lease | undefined> {
