@@ -2,8 +2,9 @@
  * Cluster numbers on this machine (one PostgreSQL, one s3rver, agents from dist/):
  * aggregate produce throughput with 1, 2 and 3 agents (pre-built batches, acks=all, each
  * single-partition topic driven at its leader), planned hand-over pause when an agent
- * joins, and failover time after kill -9 (kill -> first acknowledged produce per moved
- * partition). Heartbeat 1 s, lease TTL 3 s.
+ * joins and when one is stopped with SIGTERM (longest acknowledgement pause per moved
+ * partition, as a paced kafkajs producer sees it), and failover time after kill -9 (kill ->
+ * first acknowledged produce per moved partition). Heartbeat 1 s, lease TTL 3 s.
  *   npx tsx bench/cluster-failover.ts --duration-s 5
  */
 import { intFlag, parseFlags } from './lib/args.js';
@@ -34,7 +35,12 @@ async function main(): Promise<void> {
         leaderOf.clear();
         for (const t of topics) leaderOf.set(t, (await leaders(cluster.agents[0]!.bootstrap, t).catch(() => new Map<number, number>())).get(0) ?? -1);
         const nodes = new Set(leaderOf.values());
-        if ([...nodes].every((l) => l >= 1 && l <= n) && nodes.size === n) break;
+        if ([...nodes].every((l) => l >= 1 && l <= n) && nodes.size === n) {
+          // and still the same a moment later (no hand-over under way)
+          await sleep(1000);
+          const again = await Promise.all(topics.map(async (t) => (await leaders(cluster.agents[0]!.bootstrap, t).catch(() => new Map<number, number>())).get(0) ?? -1));
+          if (again.every((l, i) => l === leaderOf.get(topics[i]!))) break;
+        }
         if (attempt > 100) throw new Error(`leaders did not settle over ${n} agents: ${JSON.stringify([...leaderOf])}`);
         await sleep(200);
       }
@@ -52,10 +58,11 @@ async function main(): Promise<void> {
 
     // planned hand-over: a fourth agent joins while a paced producer writes every partition
     const brokers = cluster.bootstraps();
-    await createTopic(brokers, 'handover', 8);
-    await waitForLeaders(brokers[0]!, 'handover', 8);
+    const HANDOVER_PARTITIONS = 16;
+    await createTopic(brokers, 'handover', HANDOVER_PARTITIONS);
+    await waitForLeaders(brokers[0]!, 'handover', HANDOVER_PARTITIONS);
     const before = await leaders(brokers[0]!, 'handover');
-    const paced = await startPacedKafkajsProducer(brokers, 'handover', 8, 10);
+    const paced = await startPacedKafkajsProducer(brokers, 'handover', HANDOVER_PARTITIONS, 10);
     await sleep(2000);
     const joinAt = Date.now();
     await cluster.startAgent(3);
@@ -67,10 +74,28 @@ async function main(): Promise<void> {
     out.joinUnmovedMaxGapMs = Object.fromEntries(still.map((p) => [p, longestAckGap(paced.reports, p, joinAt, joinAt + 8000)]));
     console.log(`join hand-over (longest ack pause per moved partition, ms): ${JSON.stringify(out.joinHandOverMs)}; unmoved: ${JSON.stringify(out.joinUnmovedMaxGapMs)}`);
 
+    // planned hand-over on SIGTERM of the agent leading the most partitions
+    const busiest = (m: Map<number, number>, nodes: number[]) => {
+      const counts = nodes.map((n) => [...m.values()].filter((l) => l === n).length);
+      return nodes[counts.indexOf(Math.max(...counts))]!;
+    };
+    const leavingNode = busiest(after, [1, 2, 3, 4]);
+    const leavingParts = [...after].filter(([, l]) => l === leavingNode).map(([p]) => p);
+    const termAt = Date.now();
+    await cluster.agents[leavingNode - 1]!.stop();
+    out.sigtermExitMs = Date.now() - termAt;
+    await sleep(4000);
+    out.sigtermHandOverMs = Object.fromEntries(leavingParts.map((p) => [p, longestAckGap(paced.reports, p, termAt, termAt + 8000)]));
+    const stayed = [...after].filter(([, l]) => l !== leavingNode).map(([p]) => p);
+    out.sigtermUnmovedMaxGapMs = Object.fromEntries(stayed.map((p) => [p, longestAckGap(paced.reports, p, termAt, termAt + 8000)]));
+    console.log(`SIGTERM of node ${leavingNode} (exited after ${out.sigtermExitMs} ms) hand-over (longest ack pause per moved partition, ms): ${JSON.stringify(out.sigtermHandOverMs)}; unmoved: ${JSON.stringify(out.sigtermUnmovedMaxGapMs)}`);
+
     // failover: kill -9 the leader of the most partitions; first ack after the kill per moved partition
-    const counts = [1, 2, 3, 4].map((n) => [...after.values()].filter((l) => l === n).length);
-    const victimNode = counts.indexOf(Math.max(...counts)) + 1;
-    const victimParts = [...after].filter(([, l]) => l === victimNode).map(([p]) => p);
+    const alive = [1, 2, 3, 4].filter((n) => n !== leavingNode);
+    const survivor = cluster.agents[alive[0]! - 1]!.bootstrap;
+    const afterStop = await leaders(survivor, 'handover');
+    const victimNode = busiest(afterStop, alive);
+    const victimParts = [...afterStop].filter(([, l]) => l === victimNode).map(([p]) => p);
     await cluster.agents[victimNode - 1]!.kill('SIGKILL');
     const killAt = Date.now();
     const deadline = killAt + 30_000;

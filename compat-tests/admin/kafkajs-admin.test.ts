@@ -133,11 +133,11 @@ describe('kafkajs admin against a broker process', () => {
       // the listener is set on the command line, so it is a static broker config
       expect(byName.get('listeners')).toEqual(staticEntry('listeners', `PLAINTEXT://127.0.0.1:${broker.kafkaPort}`));
       expect(byName.get('advertised.listeners')).toEqual(staticEntry('advertised.listeners', `PLAINTEXT://127.0.0.1:${broker.kafkaPort}`));
-      // left at their defaults: Kafka may report these as DEFAULT_CONFIG, so only values are pinned
-      const valueOf = (name: string) => ({ value: byName.get(name)?.configValue, readOnly: byName.get(name)?.readOnly });
-      expect(valueOf('broker.id')).toEqual({ value: '0', readOnly: true });
-      expect(valueOf('message.max.bytes')).toEqual({ value: '1048588', readOnly: true });
-      expect(valueOf('auto.create.topics.enable')).toEqual({ value: 'true', readOnly: true });
+      // left at their defaults: reported as defaults
+      const defaultEntry = (configName: string, configValue: string) => ({ configName, configValue, readOnly: true, isDefault: true, configSource: DEFAULT_CONFIG, isSensitive: false, configSynonyms: [] });
+      expect(byName.get('broker.id')).toEqual(defaultEntry('broker.id', '0'));
+      expect(byName.get('message.max.bytes')).toEqual(defaultEntry('message.max.bytes', '1048588'));
+      expect(byName.get('auto.create.topics.enable')).toEqual(defaultEntry('auto.create.topics.enable', 'true'));
 
       const cluster = await admin.describeCluster();
       expect(cluster.brokers).toEqual([{ nodeId: 0, host: '127.0.0.1', port: broker.kafkaPort }]);

@@ -149,11 +149,11 @@ describe('confluent-kafka AdminClient against a broker process', () => {
     // the listener is set on the command line, so it is a static broker config
     expect(configs['listeners']).toEqual(staticEntry(`PLAINTEXT://127.0.0.1:${broker.kafkaPort}`));
     expect(configs['advertised.listeners']).toEqual(staticEntry(`PLAINTEXT://127.0.0.1:${broker.kafkaPort}`));
-    // left at their defaults: Kafka may report these as DEFAULT_CONFIG, so only values are pinned
-    const valueOf = (name: string) => ({ value: configs[name]?.value, read_only: configs[name]?.read_only });
-    expect(valueOf('broker.id')).toEqual({ value: '0', read_only: true });
-    expect(valueOf('message.max.bytes')).toEqual({ value: '1048588', read_only: true });
-    expect(valueOf('num.partitions')).toEqual({ value: '1', read_only: true });
+    // left at their defaults: reported as defaults
+    const defaultEntry = (value: string) => ({ value, source: DEFAULT_CONFIG, is_default: true, read_only: true, is_sensitive: false });
+    expect(configs['broker.id']).toEqual(defaultEntry('0'));
+    expect(configs['message.max.bytes']).toEqual(defaultEntry('1048588'));
+    expect(configs['num.partitions']).toEqual(defaultEntry('1'));
 
     expect(listed.brokers).toEqual([{ id: 0, host: '127.0.0.1', port: broker.kafkaPort }]);
     expect(listed.controller_id).toBe(0);

@@ -162,11 +162,11 @@ describe('kafka-python KafkaAdminClient against a broker process', () => {
     // the listener is set on the command line, so it is a static broker config
     expect(entries['listeners']).toEqual(staticEntry(`PLAINTEXT://127.0.0.1:${broker.kafkaPort}`));
     expect(entries['advertised.listeners']).toEqual(staticEntry(`PLAINTEXT://127.0.0.1:${broker.kafkaPort}`));
-    // left at their defaults: Kafka may report these as DEFAULT_CONFIG, so only values are pinned
-    const valueOf = (name: string) => ({ value: entries[name]?.value, read_only: entries[name]?.read_only });
-    expect(valueOf('broker.id')).toEqual({ value: '0', read_only: true });
-    expect(valueOf('message.max.bytes')).toEqual({ value: '1048588', read_only: true });
-    expect(valueOf('log.retention.ms')).toEqual({ value: '604800000', read_only: true });
+    // left at their defaults: reported as defaults
+    const defaultEntry = (value: string) => ({ value, source: DEFAULT_CONFIG, read_only: true, is_sensitive: false });
+    expect(entries['broker.id']).toEqual(defaultEntry('0'));
+    expect(entries['message.max.bytes']).toEqual(defaultEntry('1048588'));
+    expect(entries['log.retention.ms']).toEqual(defaultEntry('604800000'));
   });
 
   it('keeps topics, partition counts and configs across a broker restart', async () => {

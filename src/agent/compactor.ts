@@ -31,13 +31,23 @@ export interface CompactionStats {
 
 const PAGE = 1000;
 
-/** Runs of at least two consecutive small chunks, each run within the target size. */
-export function planMerges(chunks: readonly IndexedChunk[], smallChunkBytes: number, targetChunkBytes: number): IndexedChunk[][] {
+/**
+ * Runs of at least two consecutive small chunks, each run within the target size.
+ *
+ * While a partition is still being written (`quiet` false) a run is cut down to its longest
+ * suffix in which no chunk outweighs all the others together: a merged chunk is rewritten
+ * only once as many new bytes have joined it, so under a trickle each byte is rewritten
+ * O(log n) times and a partition keeps O(log n) small chunks (like a binary counter)
+ * instead of rewriting its whole merged chunk on every pass. Once a partition is quiet (no
+ * new chunk since the last pass) its runs merge whole, down to one chunk.
+ */
+export function planMerges(chunks: readonly IndexedChunk[], smallChunkBytes: number, targetChunkBytes: number, quiet = true): IndexedChunk[][] {
   const runs: IndexedChunk[][] = [];
   let run: IndexedChunk[] = [];
   let bytes = 0;
   const close = () => {
-    if (run.length >= 2) runs.push(run);
+    const picked = quiet ? run : balancedSuffix(run);
+    if (picked.length >= 2) runs.push(picked);
     run = [];
     bytes = 0;
   };
@@ -52,6 +62,20 @@ export function planMerges(chunks: readonly IndexedChunk[], smallChunkBytes: num
   return runs;
 }
 
+/** The longest suffix whose largest chunk is no bigger than the rest together (empty if none). */
+function balancedSuffix(run: IndexedChunk[]): IndexedChunk[] {
+  let best = 0;
+  let sum = 0;
+  let max = 0;
+  for (let i = run.length - 1; i >= 0; i--) {
+    const size = run[i]!.byteLength;
+    sum += size;
+    if (size > max) max = size;
+    if (run.length - i >= 2 && max <= sum - max) best = run.length - i;
+  }
+  return run.slice(run.length - best);
+}
+
 /**
  * Compaction of small objects (SPEC §6): one partition's chunks scattered over many small
  * flush objects are rewritten into one per-partition object and the index rows are swapped
@@ -63,6 +87,8 @@ export class Compactor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<CompactionStats> | undefined;
   private readonly keys: SegmentKeyGenerator;
+  /** Last offset of each partition's newest chunk at the previous pass: unchanged means quiet. */
+  private readonly lastSeenEnd = new Map<string, bigint>();
 
   constructor(private readonly opts: CompactorOptions) {
     this.keys = new SegmentKeyGenerator(`${opts.agentId}.compactor`);
@@ -107,7 +133,11 @@ export class Compactor {
         }
         stats.chunksBefore += chunks.length;
         let after = chunks.length;
-        for (const run of planMerges(chunks, this.opts.smallChunkBytes, this.opts.targetChunkBytes)) {
+        const key = `${target.topic}\u0000${p}`;
+        const end = chunks[chunks.length - 1]?.lastOffset ?? -1n;
+        const quiet = this.lastSeenEnd.get(key) === end;
+        this.lastSeenEnd.set(key, end);
+        for (const run of planMerges(chunks, this.opts.smallChunkBytes, this.opts.targetChunkBytes, quiet)) {
           if (await this.merge(target.topic, p, run)) {
             stats.merged++;
             after -= run.length - 1;

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { brokerConfigEntries } from '../config/broker-config.js';
+import { brokerConfigEntries, defaultBrokerConfig } from '../config/broker-config.js';
 import { defineHandler } from '../handler.js';
 import { ConfigSource, topicConfigViews, type ConfigView } from './topic-configs-view.js';
 
@@ -28,17 +28,23 @@ export const describeConfigsHandler = defineHandler({
           results.push({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${services.config.nodeId} or empty string, but received ${resource.resourceName}`, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] });
           continue;
         }
-        const views: ConfigView[] = brokerConfigEntries(services.config).map((e) => ({
-          name: e.name,
-          value: e.value,
-          readOnly: e.readOnly,
-          isDefault: false,
-          configSource: ConfigSource.STATIC_BROKER_CONFIG,
-          isSensitive: false,
-          synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source: ConfigSource.STATIC_BROKER_CONFIG }] : [],
-          configType: 2,
-          documentation: null,
-        }));
+        // a value left at its default is reported as such, as Kafka does; anything set is static
+        const defaults = new Map(brokerConfigEntries(defaultBrokerConfig()).map((e) => [e.name, e.value]));
+        const views: ConfigView[] = brokerConfigEntries(services.config).map((e) => {
+          const isDefault = defaults.get(e.name) === e.value;
+          const source = isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
+          return {
+            name: e.name,
+            value: e.value,
+            readOnly: e.readOnly,
+            isDefault,
+            configSource: source,
+            isSensitive: false,
+            synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
+            configType: 2,
+            documentation: null,
+          };
+        });
         results.push({ errorCode: 0, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: pick(views) });
       } else {
         results.push({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resource.resourceType}`, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] });
