@@ -31,6 +31,9 @@ export interface CompactionStats {
 
 const PAGE = 1000;
 
+/** Small chunks a partition under a trickle may keep before its run is merged whole. */
+export const BUSY_RUN_CHUNKS = 4;
+
 /**
  * Runs of at least two consecutive small chunks, each run within the target size.
  *
@@ -38,15 +41,17 @@ const PAGE = 1000;
  * suffix in which no chunk outweighs all the others together: a merged chunk is rewritten
  * only once as many new bytes have joined it, so under a trickle each byte is rewritten
  * O(log n) times and a partition keeps O(log n) small chunks (like a binary counter)
- * instead of rewriting its whole merged chunk on every pass. Once a partition is quiet (no
- * new chunk since the last pass) its runs merge whole, down to one chunk.
+ * instead of rewriting its whole merged chunk on every pass. A run longer than
+ * BUSY_RUN_CHUNKS merges whole anyway, which bounds the small chunks (and so the objects and
+ * reads) per partition; a quiet partition (no new chunk since the last pass) merges whole,
+ * down to one chunk.
  */
 export function planMerges(chunks: readonly IndexedChunk[], smallChunkBytes: number, targetChunkBytes: number, quiet = true): IndexedChunk[][] {
   const runs: IndexedChunk[][] = [];
   let run: IndexedChunk[] = [];
   let bytes = 0;
   const close = () => {
-    const picked = quiet ? run : balancedSuffix(run);
+    const picked = quiet || run.length > BUSY_RUN_CHUNKS ? run : balancedSuffix(run);
     if (picked.length >= 2) runs.push(picked);
     run = [];
     bytes = 0;
