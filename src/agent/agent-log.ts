@@ -272,10 +272,7 @@ export class AgentLog implements LogService {
     if (!load) {
       load = this.opts.objects
         .get(chunk.objectKey, { start: chunk.byteOffset, end: chunk.byteOffset + chunk.byteLength })
-        .then((data) => {
-          this.chunkCache.set(chunk.objectKey, chunk.byteOffset, data);
-          return data;
-        })
+        .then((data) => this.chunkCache.set(chunk.objectKey, chunk.byteOffset, data))
         .finally(() => this.chunkLoads.delete(loadKey));
       this.chunkLoads.set(loadKey, load);
     }
