@@ -4,9 +4,8 @@
 // lazily on first use, stopped after the file (setup.ts) or at exit. Each broker gets its
 // own database and key prefix, keyed by its data directory, so restarting a broker on the
 // same data directory finds its metadata and objects again while tests stay isolated.
-// Those brokers run as one agent (--cluster false, like the embedded default) unless
-// STREAMHOUSE_CLUSTER is set; tests that pass --metadata/--storage themselves choose for
-// themselves (with postgres:// that is cluster mode, the product default).
+// Those brokers run in cluster mode (leases), the product default with postgres://, unless
+// STREAMHOUSE_CLUSTER=false; the embedded backend is the single-agent path without leases.
 
 import { randomUUID } from 'node:crypto';
 import { startPostgres, type PostgresProcess } from '../support/postgres-process.js';

@@ -117,14 +117,12 @@ async function resolveStorage(dataDir: string, opts: BrokerProcessOptions): Prom
     return { metadataUrl: `sqlite://${dataDir}/metadata.db`, storageUrl: `file://${dataDir}/objects`, args: [], env: {} };
   }
   const allocated = await backend.storageForDataDir(dataDir);
-  // One broker, as on the embedded backend: with postgres:// the broker would otherwise join
-  // a cluster (leases; partitions get a leader a moment after they are created). Set
-  // STREAMHOUSE_CLUSTER (or pass --cluster) to run the suite in cluster mode instead.
-  const chooseCluster = flagValue(args, '--cluster') === undefined && !env.STREAMHOUSE_CLUSTER;
+  // The product default for postgres://: the broker runs as a (one-agent) cluster with
+  // leases. STREAMHOUSE_CLUSTER=false (or passing --cluster) chooses otherwise.
   return {
     metadataUrl: allocated.metadataUrl,
     storageUrl: allocated.storageUrl,
-    args: ['--metadata', allocated.metadataUrl, '--storage', allocated.storageUrl, ...(chooseCluster ? ['--cluster', 'false'] : [])],
+    args: ['--metadata', allocated.metadataUrl, '--storage', allocated.storageUrl],
     env: { ...allocated.env },
   };
 }
