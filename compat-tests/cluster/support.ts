@@ -2,6 +2,7 @@
 // leader look-ups, an idempotent kafkajs producer that stamps every acknowledgement with
 // its time, and the exact log check for both producers' topics (SPEC §8).
 
+import { appendFileSync } from 'node:fs';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
@@ -82,8 +83,22 @@ export async function startCluster(name: string, count: number, opts: (index: nu
   return cluster;
 }
 
-export function kafkaFor(brokers: string[], retries = 30): Kafka {
-  return new Kafka({ clientId: 'cluster-test', brokers, logLevel: logLevel.NOTHING, retry: { retries, initialRetryTime: 100, maxRetryTime: 1000 } });
+export function kafkaFor(brokers: string[], retries = 30, logFile?: string): Kafka {
+  const retry = { retries, initialRetryTime: 100, maxRetryTime: 1000 };
+  if (!logFile) return new Kafka({ clientId: 'cluster-test', brokers, logLevel: logLevel.NOTHING, retry });
+  // for diagnosis: every kafkajs log line, appended to a file
+  return new Kafka({
+    clientId: 'cluster-test',
+    brokers,
+    retry,
+    logLevel: logLevel.DEBUG,
+    logCreator:
+      () =>
+      ({ namespace, level, log }) => {
+        const { message, ...extra } = log;
+        appendFileSync(logFile, `${new Date().toISOString()} ${level} ${namespace} ${message} ${JSON.stringify(extra)}\n`);
+      },
+  });
 }
 
 export async function createTopic(brokers: string[], topic: string, numPartitions: number): Promise<void> {
@@ -132,6 +147,8 @@ export interface TimedReport extends DeliveryReport {
 
 export interface PacedKafkajsProducer {
   readonly reports: TimedReport[];
+  /** Partitions whose send has been waiting for an answer, with how long (ms). */
+  waiting(): Array<{ partition: number; ms: number }>;
   /** Stops after every partition has sent the same number of values; returns how many in all. */
   stop(): Promise<{ produced: number }>;
 }
@@ -142,16 +159,18 @@ export interface PacedKafkajsProducer {
  * that partition accepted writes. Values follow durable-producer.py so checkCrashLog applies.
  */
 export async function startPacedKafkajsProducer(brokers: string[], topic: string, partitions: number, intervalMs: number): Promise<PacedKafkajsProducer> {
-  const producer = kafkaFor(brokers, 40).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafkaFor(brokers, 40, process.env.CLUSTER_TEST_KAFKAJS_LOG).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   const reports: TimedReport[] = [];
   const sent = new Array<number>(partitions).fill(0);
+  const since = new Array<number>(partitions).fill(0);
   let target: number | undefined;
   const loops = Array.from({ length: partitions }, async (_, p) => {
     while (target === undefined || sent[p]! < target) {
       const value = `m-${sent[p]! * partitions + p}`;
       sent[p]!++;
       const sentAt = Date.now();
+      since[p] = sentAt;
       try {
         const [meta] = await producer.send({ topic, acks: -1, timeout: 30_000, messages: [{ partition: p, value }] });
         reports.push({ p, o: Number(meta!.baseOffset), v: value, e: null, sentAt, at: Date.now() });
@@ -159,11 +178,13 @@ export async function startPacedKafkajsProducer(brokers: string[], topic: string
         const e = err as Error;
         reports.push({ p, o: -1, v: value, e: { code: -1, name: e.name, message: e.message }, sentAt, at: Date.now() });
       }
+      since[p] = 0;
       await sleep(intervalMs);
     }
   });
   return {
     reports,
+    waiting: () => since.flatMap((t, partition) => (t === 0 ? [] : [{ partition, ms: Date.now() - t }])),
     async stop() {
       target = Math.max(...sent);
       await Promise.all(loops);
