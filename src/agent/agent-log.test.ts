@@ -100,6 +100,36 @@ describe('AgentLog', () => {
     expect(next.baseOffset).toBe(2n);
   });
 
+  it('reads as views of the cached chunks, contiguous batches of a chunk as one part, without concatenating', async () => {
+    const log = await setup(20);
+    const deadlineMs = Date.now() + 5000;
+    await Promise.all([
+      log.append({ topic, partition: 0, batches: [batch(['a0', 'a1'])], deadlineMs }),
+      log.append({ topic, partition: 0, batches: [batch(['a2'])], deadlineMs }),
+    ]);
+    await log.append({ topic, partition: 0, batches: [batch(['a3'])], deadlineMs });
+    const r = await log.read({ topic: 't', partition: 0, offset: 0n, maxBytes: 1 << 20 });
+    // two flushes, two chunks: one part each, each a view of the recent-write cache's chunk
+    expect(r.parts).toHaveLength(2);
+    expect(r.parts[0]!.buffer).toBe(log.recent.find('t\u00000', 0n)!.data.buffer);
+    expect(r.parts[1]!.buffer).toBe(log.recent.find('t\u00000', 3n)!.data.buffer);
+    expect(r.size).toBe(r.parts[0]!.length + r.parts[1]!.length);
+    expect(valuesOf(r.records).map((x) => x.value)).toEqual(['a0', 'a1', 'a2', 'a3']);
+    // maxBytes cuts after whole batches: the first always comes back
+    const one = await log.read({ topic: 't', partition: 0, offset: 0n, maxBytes: 1 });
+    expect(one.parts).toHaveLength(1);
+    expect(valuesOf(one.records).map((x) => x.value)).toEqual(['a0', 'a1']);
+    // after a restart the parts are views of the chunk cache's buffers
+    await log.close();
+    const fresh = open(objects);
+    const cold = await fresh.read({ topic: 't', partition: 0, offset: 2n, maxBytes: 1 << 20 });
+    expect(cold.parts).toHaveLength(2);
+    // the batch a0-a1 ends before offset 2: its chunk contributes only the batch a2
+    expect(valuesOf(cold.records).map((x) => x.value)).toEqual(['a2', 'a3']);
+    const again = await fresh.read({ topic: 't', partition: 0, offset: 2n, maxBytes: 1 << 20 });
+    expect(again.parts[0]!.buffer).toBe(cold.parts[0]!.buffer);
+  });
+
   it('answers OFFSET_OUT_OF_RANGE beyond the HWM and an empty read at it', async () => {
     const log = await setup();
     await log.append({ topic, partition: 0, batches: [batch(['x'])], deadlineMs: Date.now() + 5000 });

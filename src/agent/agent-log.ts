@@ -16,6 +16,7 @@ import {
   type ReadRequest,
   type ReadResult,
   type TimestampLookup,
+  readResult,
 } from './log-service.js';
 import { PartitionLog } from './partition-log.js';
 import type { PendingProducerBatch } from './producer-state.js';
@@ -46,8 +47,6 @@ export interface PartitionLeases {
   /** A commit was fenced by the lease guard: the lease is gone. */
   lost(topic: string, partition: number): void;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -227,32 +226,44 @@ export class AgentLog implements LogService {
     if (request.offset < start || request.offset > hwm) {
       throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `Offset ${request.offset} is outside the log ${start}..${hwm} of ${request.topic}-${request.partition}`);
     }
-    if (request.offset === hwm) return { records: EMPTY, highWatermark: hwm, logStartOffset: start };
+    if (request.offset === hwm) return readResult([], hwm, start);
+    // views of the cached chunks, contiguous batches of one chunk as one part: nothing is copied
     const parts: Buffer[] = [];
     let total = 0;
     let next = request.offset;
-    outer: while (next < hwm) {
+    while (next < hwm) {
       const chunk = await this.chunkAt(log, next);
       if (!chunk) break;
       const data = chunk.data;
       let pos = 0;
+      let runStart = 0;
+      let runEnd = -1;
+      let full = false;
       while (pos + LOG_OVERHEAD <= data.length) {
         const size = data.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
         const base = data.readBigInt64BE(pos);
         const lastOffset = base + BigInt(data.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET));
         if (lastOffset >= next && base < hwm) {
           // always at least one whole batch, then stay within maxBytes
-          if (total > 0 && total + size > request.maxBytes) break outer;
-          parts.push(data.subarray(pos, pos + size));
+          if (total > 0 && total + size > request.maxBytes) {
+            full = true;
+            break;
+          }
+          if (runEnd !== pos) {
+            if (runEnd >= 0) parts.push(data.subarray(runStart, runEnd));
+            runStart = pos;
+          }
+          runEnd = pos + size;
           total += size;
         }
         pos += size;
       }
+      if (runEnd >= 0) parts.push(data.subarray(runStart, runEnd));
+      if (full) break;
       next = chunk.lastOffset + 1n;
       if (total >= request.maxBytes) break;
     }
-    const records = parts.length === 0 ? EMPTY : parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-    return { records, highWatermark: hwm, logStartOffset: start };
+    return readResult(parts, hwm, start);
   }
 
   /** The chunk holding `offset`: recent writes first, then the chunk cache, then the object store. */

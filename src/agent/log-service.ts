@@ -37,10 +37,36 @@ export interface ReadRequest {
 }
 
 export interface ReadResult {
-  /** Whole record batches starting with the one containing `offset`; empty at the HWM. */
+  /**
+   * Whole record batches starting with the one containing `offset`; empty at the HWM. One
+   * buffer: when the read came back in several parts, they are concatenated on first use.
+   */
   readonly records: Buffer;
+  /**
+   * The same bytes as a list of parts, each made of whole batches, usually views of cached
+   * chunks (Fetch writes them to the socket without concatenating them).
+   */
+  readonly parts: readonly Buffer[];
+  /** Total bytes of `parts` (= records.length). */
+  readonly size: number;
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
+}
+
+/** A ReadResult over `parts`, whose `records` concatenates them only if someone asks. */
+export function readResult(parts: readonly Buffer[], highWatermark: bigint, logStartOffset: bigint): ReadResult {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  let joined: Buffer | undefined = parts.length === 0 ? Buffer.alloc(0) : parts.length === 1 ? parts[0] : undefined;
+  return {
+    get records(): Buffer {
+      return (joined ??= Buffer.concat(parts as Buffer[], size));
+    },
+    parts,
+    size,
+    highWatermark,
+    logStartOffset,
+  };
 }
 
 export interface PartitionOffsets {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { API_VERSIONS_KEY, apiName, decodeRequestBody, encodeResponse, requestHeaderVersion } from '../protocol/api-codec.js';
+import { API_VERSIONS_KEY, apiName, decodeRequestBody, encodeResponse, encodeResponseSegments, requestHeaderVersion } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { decodeRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/primitives/reader.js';
@@ -13,7 +13,8 @@ const MAX_IN_FLIGHT = 256;
 
 interface Slot {
   done: boolean;
-  response: Buffer | null;
+  /** The encoded response as buffers to write in order (Fetch records by reference). */
+  response: Buffer[] | null;
 }
 
 let nextConnectionId = 1;
@@ -87,7 +88,7 @@ export class Connection {
       if (apiKey === API_VERSIONS_KEY) {
         // a v0-format reply so that the client learns which versions we do speak
         const body = { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: this.registry.advertised() };
-        this.enqueueReady(encodeResponse(API_VERSIONS_KEY, 0, correlationId, body));
+        this.enqueueReady([encodeResponse(API_VERSIONS_KEY, 0, correlationId, body)]);
         return;
       }
       this.fail(new ProtocolError(`${apiName(apiKey)} v${apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`), 'unsupported version');
@@ -116,7 +117,7 @@ export class Connection {
       .then(() => handler.handle(ctx, body as never))
       .then(
         (result) => {
-          if (result !== NO_RESPONSE) slot.response = encodeResponse(apiKey, apiVersion, correlationId, result);
+          if (result !== NO_RESPONSE) slot.response = encodeResponseSegments(apiKey, apiVersion, correlationId, result).segments;
           this.services.metrics.requests.inc({ api: name });
           this.services.metrics.requestDuration.observe({ api: name }, Number(process.hrtime.bigint() - started) / 1e9);
           slot.done = true;
@@ -131,16 +132,24 @@ export class Connection {
       );
   }
 
-  private enqueueReady(response: Buffer): void {
+  private enqueueReady(response: Buffer[]): void {
     this.queue.push({ done: true, response });
     this.flushQueue();
   }
 
   private flushQueue(): void {
+    // corked, the buffers of all ready responses leave in one writev instead of one write each
+    let corked = false;
     while (this.queue.length > 0 && this.queue[0]!.done) {
       const slot = this.queue.shift()!;
-      if (slot.response && !this.closed) this.socket.write(slot.response);
+      if (!slot.response || this.closed) continue;
+      if (!corked && (slot.response.length > 1 || (this.queue.length > 0 && this.queue[0]!.done))) {
+        this.socket.cork();
+        corked = true;
+      }
+      for (const segment of slot.response) this.socket.write(segment);
     }
+    if (corked) this.socket.uncork();
     if (this.paused && this.queue.length < MAX_IN_FLIGHT / 2) {
       this.paused = false;
       this.socket.resume();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ApiKey, RequestOf, ResponseOf } from '../protocol/api-codec.js';
+import type { ByteParts } from '../protocol/primitives/writer.js';
 import type { RequestHeader } from '../protocol/headers.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { BrokerConfig } from './config/broker-config.js';
@@ -7,9 +8,12 @@ import type { ClusterView } from './cluster-view.js';
 import type { TopicService } from './topic-service.js';
 import type { BrokerMetrics } from './broker-metrics.js';
 
-/** Response objects may leave out fields: the encoder fills Kafka's defaults. */
+/**
+ * Response objects may leave out fields: the encoder fills Kafka's defaults. Bytes fields may
+ * be given as ByteParts, whose large parts the connection writes by reference (not copied).
+ */
 export type Loose<T> = T extends Buffer
-  ? T
+  ? T | ByteParts
   : T extends Array<infer E>
     ? Array<Loose<E>>
     : T extends object

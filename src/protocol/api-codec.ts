@@ -82,6 +82,20 @@ export function encodeResponse(apiKey: number, version: number, correlationId: n
   return writer.toBuffer();
 }
 
+/**
+ * Encodes a response like `encodeResponse`, but as a list of buffers to be written in order:
+ * large `ByteParts` parts in the body (Fetch records) are passed by reference, not copied.
+ * The 4-byte length prefix at the start covers them too.
+ */
+export function encodeResponseSegments(apiKey: number, version: number, correlationId: number, body: unknown, sizeHint = 256): { segments: Buffer[]; size: number } {
+  const writer = new Writer(sizeHint, { segmented: true });
+  const lengthAt = writer.reserveInt32();
+  encodeResponseHeader(writer, correlationId, responseHeaderVersion(apiKey, version));
+  compileMessage(requireApi(apiKey).response, version).encode(writer, body);
+  writer.patchInt32(lengthAt, writer.size - 4);
+  return { segments: writer.toSegments(), size: writer.size };
+}
+
 /** Encodes a request with its header and length prefix (clients, tests, the CLI). */
 export function encodeRequest(header: RequestHeader, body: unknown): Buffer {
   const writer = new Writer(256);

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeResponse, encodeResponse } from '../../protocol/api-codec.js';
+import { decodeResponse, encodeResponse, encodeResponseSegments } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequest, FetchRequestFetchTopic } from '../../protocol/messages/generated/fetch.js';
+import { ByteParts } from '../../protocol/primitives/writer.js';
 import { setBaseOffset, splitBatches } from '../../protocol/records/record-batch.js';
 import { buildRecordBatch } from '../../protocol/records/record-codec.js';
 import { fetchHandler } from './fetch.js';
@@ -38,9 +39,21 @@ function want(topic: string, ...partitions: Array<[number, bigint] | [number, bi
   };
 }
 
-async function fetch(kit: HandlerKit, version: number, topics: FetchRequestFetchTopic[], opts: Partial<FetchRequest> = {}) {
+async function fetchRaw(kit: HandlerKit, version: number, topics: FetchRequestFetchTopic[], opts: Partial<FetchRequest> = {}) {
   const body: Partial<FetchRequest> = { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 50 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics, forgottenTopicsData: [], rackId: '', ...opts };
   return answered(await callHandler(kit, fetchHandler, version, body));
+}
+
+/** The handler's answer with each partition's records (ByteParts) as one Buffer. */
+async function fetch(kit: HandlerKit, version: number, topics: FetchRequestFetchTopic[], opts: Partial<FetchRequest> = {}) {
+  const r = await fetchRaw(kit, version, topics, opts);
+  return {
+    ...r,
+    responses: r.responses!.map((t) => ({
+      ...t,
+      partitions: t.partitions!.map((p) => ({ ...p, records: p.records instanceof ByteParts ? p.records.toBuffer() : p.records })),
+    })),
+  };
 }
 
 function partitionsOf(result: Awaited<ReturnType<typeof fetch>>) {
@@ -99,6 +112,25 @@ describe('Fetch handler', () => {
       if (v >= 4) expect(ok!.partitions[0]!.abortedTransactions).toEqual([]);
       if (v >= 4) expect(ok!.partitions[0]!.lastStableOffset).toBe(1n);
       if (v >= 5) expect(ok!.partitions[0]!.logStartOffset).toBe(0n);
+    }
+  });
+
+  it('encodes as segments whose concatenation is the single-buffer encoding, records by reference, at every version', async () => {
+    // batches of ~10 KiB, big enough to be kept by reference
+    const big = (): Buffer => buildRecordBatch({ baseOffset: 0n, records: Array.from({ length: 100 }, (_, i) => ({ key: null, value: Buffer.alloc(100, i), timestamp: 1_700_000_000_000n })) });
+    kit.log.seed('events', 0, [big(), big()]);
+    kit.log.seed('events', 2, [big()]);
+    for (let v = 0; v <= 12; v++) {
+      const raw = await fetchRaw(kit, v, [want('events', [0, 0n], [1, 0n], [2, 0n]), want('nope', [0, 0n])]);
+      const flat = await fetch(kit, v, [want('events', [0, 0n], [1, 0n], [2, 0n]), want('nope', [0, 0n])]);
+      const { segments, size } = encodeResponseSegments(1, v, 7, raw);
+      const single = encodeResponse(1, v, 7, flat);
+      expect(Buffer.concat(segments)).toEqual(single);
+      expect(size).toBe(single.length);
+      const records = raw.responses![0]!.partitions!.flatMap((p) => (p.records as ByteParts).parts);
+      expect(records.length).toBeGreaterThan(0);
+      // every record part is one of the segments: the very same Buffer object, not a copy
+      for (const part of records) expect(segments.some((s) => s === part)).toBe(true);
     }
   });
 
@@ -266,7 +298,7 @@ describe('Fetch handler', () => {
         [0, stored(0n)],
         [1, stored(0n)],
       ]);
-      expect(splitBatches(Buffer.concat(partitionsOf(r).map((p) => p.records!))).batches).toHaveLength(2);
+      expect(splitBatches(Buffer.concat(partitionsOf(r).map((p) => p.records as Buffer))).batches).toHaveLength(2);
     });
   });
 });

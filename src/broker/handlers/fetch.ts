@@ -1,7 +1,8 @@
 import type { LogService } from '../../agent/log-service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequest, FetchResponsePartitionData } from '../../protocol/messages/generated/fetch.js';
-import { splitBatches } from '../../protocol/records/record-batch.js';
+import { ByteParts } from '../../protocol/primitives/writer.js';
+import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../../protocol/records/record-batch.js';
 import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
 import { leaderEpochError } from './leader-epoch.js';
 import { getLog } from './log-access.js';
@@ -9,7 +10,7 @@ import { partitionErrorOf } from './partition-error.js';
 
 type PartitionData = Loose<FetchResponsePartitionData>;
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new ByteParts([]);
 
 /** One requested partition, in request order. */
 interface Wanted {
@@ -25,7 +26,8 @@ interface Outcome {
   readonly errorCode: number;
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
-  readonly records: Buffer;
+  /** Views of the log's cached chunks: the response writes them without copying. */
+  readonly records: ByteParts;
 }
 
 interface Pass {
@@ -180,7 +182,7 @@ async function readAll(services: BrokerServices, log: LogService, maxBytes: numb
 async function readOne(services: BrokerServices, log: LogService, w: Wanted, maxBytes: number): Promise<Outcome> {
   try {
     const r = await log.read({ topic: w.topic, partition: w.partition, offset: w.fetchOffset, maxBytes });
-    return { errorCode: 0, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records };
+    return { errorCode: 0, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.parts.length === 0 ? EMPTY : new ByteParts(r.parts) };
   } catch (err) {
     const { errorCode } = partitionErrorOf(err, services.logger, 'Fetch', w.topic, w.partition);
     if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -196,12 +198,20 @@ async function readOne(services: BrokerServices, log: LogService, w: Wanted, max
   }
 }
 
-/** The leading whole batches of `records` whose total size is at most `limit`. */
-function wholeBatchesWithin(records: Buffer, limit: number): Buffer {
-  let end = 0;
-  for (const b of splitBatches(records).batches) {
-    if (end + b.length > limit) break;
-    end += b.length;
+/** The leading whole batches of `records` whose total size is at most `limit` (views, not copies). */
+function wholeBatchesWithin(records: ByteParts, limit: number): ByteParts {
+  const kept: Buffer[] = [];
+  let total = 0;
+  for (const part of records.parts) {
+    let end = 0;
+    while (end + LOG_OVERHEAD <= part.length) {
+      const size = part.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (end + size > part.length || total + size > limit) break;
+      end += size;
+      total += size;
+    }
+    if (end > 0) kept.push(end === part.length ? part : part.subarray(0, end));
+    if (end < part.length) break;
   }
-  return end === 0 ? EMPTY : records.subarray(0, end);
+  return total === 0 ? EMPTY : new ByteParts(kept);
 }

@@ -1,13 +1,85 @@
 /**
+ * Bytes given as a list of parts (e.g. record batches that are views of cached chunks), so
+ * that a value can be encoded without first concatenating it. `length` is the total.
+ */
+export class ByteParts {
+  readonly length: number;
+
+  constructor(readonly parts: readonly Buffer[]) {
+    let n = 0;
+    for (const p of parts) n += p.length;
+    this.length = n;
+  }
+
+  /** The parts as one buffer (copies unless there is exactly one part). */
+  toBuffer(): Buffer {
+    if (this.parts.length === 1) return this.parts[0]!;
+    return Buffer.concat(this.parts as Buffer[], this.length);
+  }
+}
+
+/** Bytes values an encoder accepts: one buffer or a list of parts. */
+export type BytesValue = Uint8Array | ByteParts;
+
+/** A part at least this long is kept by reference by a segmented Writer; shorter ones are copied. */
+export const MIN_REFERENCED_BYTES = 1024;
+
+/**
  * Growable output buffer. Encoders append into one allocation that doubles as needed,
  * so a response is built without per-field Buffer objects.
+ *
+ * A segmented Writer (`new Writer(n, { segmented: true })`) keeps large `ByteParts` parts
+ * by reference instead of copying them: `toSegments()` then returns the encoding as a list
+ * of buffers (pieces of its own buffer interleaved with the referenced parts). `offset`
+ * counts only the bytes in its own buffer; `size` is the total encoded length.
  */
 export class Writer {
   private buf: Buffer;
   offset = 0;
+  private readonly segmented: boolean;
+  /** Referenced parts, each with the position in `buf` before which it goes. */
+  private readonly refs: Array<{ at: number; bytes: Buffer }> = [];
+  private refBytes = 0;
 
-  constructor(initialSize = 256) {
+  constructor(initialSize = 256, opts: { segmented?: boolean } = {}) {
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.segmented = opts.segmented === true;
+  }
+
+  /** Total encoded bytes, referenced parts included. */
+  get size(): number {
+    return this.offset + this.refBytes;
+  }
+
+  /**
+   * The encoding as a list of buffers whose concatenation is the whole output: views of
+   * this writer's buffer (valid until the next write) and the referenced parts themselves.
+   */
+  toSegments(): Buffer[] {
+    if (this.refs.length === 0) return [this.toBuffer()];
+    const out: Buffer[] = [];
+    let from = 0;
+    for (const { at, bytes } of this.refs) {
+      if (at > from) out.push(this.buf.subarray(from, at));
+      out.push(bytes);
+      from = at;
+    }
+    if (this.offset > from) out.push(this.buf.subarray(from, this.offset));
+    return out;
+  }
+
+  /** Appends bytes; a segmented writer keeps large parts by reference. */
+  writeBytesValue(v: BytesValue): this {
+    if (!(v instanceof ByteParts)) return this.writeRaw(v);
+    for (const part of v.parts) {
+      if (this.segmented && part.length >= MIN_REFERENCED_BYTES) {
+        this.refs.push({ at: this.offset, bytes: part });
+        this.refBytes += part.length;
+      } else {
+        this.writeRaw(part);
+      }
+    }
+    return this;
   }
 
   private ensure(n: number): void {
@@ -19,8 +91,9 @@ export class Writer {
     this.buf = next;
   }
 
-  /** The bytes written so far (a view, valid until the next write). */
+  /** The bytes written so far (a view, valid until the next write); see `toSegments` when segmented. */
   toBuffer(): Buffer {
+    if (this.refs.length > 0) throw new Error('a segmented Writer holding referenced parts has no single buffer; use toSegments()');
     return this.buf.subarray(0, this.offset);
   }
 
@@ -143,11 +216,11 @@ export class Writer {
     return this.writeNullableString(v, compact);
   }
 
-  writeNullableBytes(v: Uint8Array | null, compact: boolean): this {
+  writeNullableBytes(v: BytesValue | null, compact: boolean): this {
     if (v === null) return compact ? this.writeUnsignedVarint(0) : this.writeInt32(-1);
     if (compact) this.writeUnsignedVarint(v.length + 1);
     else this.writeInt32(v.length);
-    return this.writeRaw(v);
+    return this.writeBytesValue(v);
   }
 
   writeArrayLength(n: number | null, compact: boolean): this {

@@ -1,6 +1,6 @@
 import { ProtocolError } from '../protocol-error.js';
 import { Reader } from '../primitives/reader.js';
-import { Writer } from '../primitives/writer.js';
+import { ByteParts, Writer, type BytesValue } from '../primitives/writer.js';
 import { inRange, type FieldSchema, type MessageSchema, type PrimitiveType } from './schema-types.js';
 
 type Value = unknown;
@@ -105,8 +105,8 @@ function primitiveCodec(type: PrimitiveType, nullable: boolean, compact: boolean
     case 'bytes':
     case 'records':
       return nullable || type === 'records'
-        ? { decode: (r) => r.readNullableBytes(compact), encode: (w, v) => void w.writeNullableBytes(v as Buffer | null, compact) }
-        : { decode: (r) => r.readBytes(compact), encode: (w, v) => void w.writeNullableBytes(v as Buffer, compact) };
+        ? { decode: (r) => r.readNullableBytes(compact), encode: (w, v) => void w.writeNullableBytes(v as BytesValue | null, compact) }
+        : { decode: (r) => r.readBytes(compact), encode: (w, v) => void w.writeNullableBytes(v as BytesValue, compact) };
   }
 }
 
@@ -195,7 +195,7 @@ function planField(field: FieldSchema, version: number, flexible: boolean): Fiel
     if (v === undefined) return true;
     if (field.array) return v === null ? zero === null : Array.isArray(v) && v.length === 0 && zero !== null;
     if (field.type === 'struct') return v === null || v === undefined ? zero === null || nullable : isDefaultStruct(structPlan!, v as Obj);
-    if (Buffer.isBuffer(v)) return zero !== null && v.length === 0;
+    if (Buffer.isBuffer(v) || v instanceof ByteParts) return zero !== null && v.length === 0;
     return v === zero;
   };
   return { name: field.name, decode, encode, defaultValue, isDefault, minSize: field.array ? 1 : elementMin };

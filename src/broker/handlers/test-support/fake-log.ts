@@ -7,6 +7,7 @@ import {
   type ReadRequest,
   type ReadResult,
   type TimestampLookup,
+  readResult,
 } from '../../../agent/log-service.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { readBatchHeader, setBaseOffset } from '../../../protocol/records/record-batch.js';
@@ -111,7 +112,7 @@ export class FakeLog implements LogService {
       out.push(b.bytes);
       size += b.bytes.length;
     }
-    return { records: Buffer.concat(out), highWatermark: p.highWatermark, logStartOffset: p.logStartOffset };
+    return readResult(out, p.highWatermark, p.logStartOffset);
   }
 
   async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
