@@ -18,6 +18,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export interface AgentOptions {
   env?: Record<string, string>;
+  /** Instead of LEASE_TTL_MS. */
+  leaseTtlMs?: number;
 }
 
 export interface Cluster {
@@ -50,7 +52,7 @@ export async function startCluster(name: string, count: number, opts: (index: nu
           '--agent-id', `agent-${index}`,
           '--node-id', String(index + 1),
           '--heartbeat-interval-ms', String(HEARTBEAT_MS),
-          '--lease-ttl-ms', String(LEASE_TTL_MS),
+          '--lease-ttl-ms', String(agentOpts.leaseTtlMs ?? LEASE_TTL_MS),
           '--flush-interval-ms', '20',
         ],
         env: { ...s3.env, ...agentOpts.env },
