@@ -202,6 +202,34 @@ export function runAgentAndLeaseContract(current: () => MetadataStore, openStore
       }
     });
 
+    it('lets exactly one of several stores racing acquireMany over overlapping sets, in any order, win each resource', async () => {
+      const stores = [current(), await openStore(), await openStore(), await openStore()];
+      const resources = Array.from({ length: 30 }, (_, i) => `many/${String(i).padStart(2, '0')}`);
+      let seed = 7;
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed / 0x7fffffff;
+      };
+      for (let round = 0; round < 3; round++) {
+        // each store asks for a random two thirds of the resources, shuffled
+        const asks = stores.map(() => resources.filter(() => random() < 0.67).sort(() => random() - 0.5));
+        const results = await Promise.all(stores.map((s, who) => s.leases.acquireMany(asks[who]!, `agent-${who}`, 1500)));
+        const winners = new Map<string, string[]>();
+        results.forEach((leases, who) => {
+          for (const l of leases) {
+            expect(asks[who]).toContain(l.resource);
+            expect(l.owner).toBe(`agent-${who}`);
+            winners.set(l.resource, [...(winners.get(l.resource) ?? []), l.owner]);
+          }
+        });
+        // every resource somebody asked for has exactly one winner
+        for (const r of new Set(asks.flat())) expect(winners.get(r)).toHaveLength(1);
+        const held = await current().leases.list('many/');
+        expect(held.map((l) => [l.resource, l.owner])).toEqual([...winners].sort(([a], [b]) => (a < b ? -1 : 1)).map(([r, o]) => [r, o[0]]));
+        await sleep(1600);
+      }
+    });
+
     it('never has two owners of one epoch, nor lets an epoch go back, over 1,000 randomized rounds with guarded commits', async () => {
       const contenders = [current(), await openStore(), await openStore()];
       await current().topics.create({ name: 't', partitionCount: 1, configs: {} });
