@@ -93,7 +93,7 @@ export class Compactor {
   private running: Promise<CompactionStats> | undefined;
   private readonly keys: SegmentKeyGenerator;
   /** Last offset of each partition's newest chunk at the previous pass: unchanged means quiet. */
-  private readonly lastSeenEnd = new Map<string, bigint>();
+  private lastSeenEnd = new Map<string, bigint>();
 
   constructor(private readonly opts: CompactorOptions) {
     this.keys = new SegmentKeyGenerator(`${opts.agentId}.compactor`);
@@ -123,6 +123,8 @@ export class Compactor {
 
   private async pass(): Promise<CompactionStats> {
     const stats: CompactionStats = { partitions: 0, merged: 0, chunksBefore: 0, chunksAfter: 0, conflicts: 0 };
+    // rebuilt each pass, so deleted topics and partitions led elsewhere drop out
+    const seenEnd = new Map<string, bigint>();
     for (const target of await this.opts.targets()) {
       for (let p = 0; p < target.partitions; p++) {
         if (!this.opts.leads(target.topic, p)) continue;
@@ -141,7 +143,7 @@ export class Compactor {
         const key = `${target.topic}\u0000${p}`;
         const end = chunks[chunks.length - 1]?.lastOffset ?? -1n;
         const quiet = this.lastSeenEnd.get(key) === end;
-        this.lastSeenEnd.set(key, end);
+        seenEnd.set(key, end);
         for (const run of planMerges(chunks, this.opts.smallChunkBytes, this.opts.targetChunkBytes, quiet)) {
           if (await this.merge(target.topic, p, run)) {
             stats.merged++;
@@ -151,6 +153,7 @@ export class Compactor {
         stats.chunksAfter += after;
       }
     }
+    this.lastSeenEnd = seenEnd;
     if (stats.merged > 0) this.opts.logger.info(stats, 'compaction merged small chunks');
     return stats;
   }

@@ -296,6 +296,11 @@ export interface LeaseClaim {
   readonly epoch: number;
 }
 
+/** Orders leases (or claims) by resource name: the order stores lock rows in and list them. */
+export function byLeaseResource(a: { readonly resource: string }, b: { readonly resource: string }): number {
+  return a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0;
+}
+
 export interface LeaseStore {
   /**
    * Starts a new tenure (epoch + 1) when the lease is free, released, expired, or already

@@ -72,13 +72,18 @@ export function decodeRequestBody<K extends ApiKey>(apiKey: K, version: number, 
   return compileMessage<RequestOf<K>>(requireApi(apiKey).request, version).decode(reader);
 }
 
-/** Encodes a response with its header and 4-byte length prefix, ready for the socket. */
-export function encodeResponse(apiKey: number, version: number, correlationId: number, body: unknown, sizeHint = 256): Buffer {
-  const writer = new Writer(sizeHint);
+/** Writes a response with its header and 4-byte length prefix (the prefix covers referenced parts too). */
+function writeResponse(writer: Writer, apiKey: number, version: number, correlationId: number, body: unknown): void {
   const lengthAt = writer.reserveInt32();
   encodeResponseHeader(writer, correlationId, responseHeaderVersion(apiKey, version));
   compileMessage(requireApi(apiKey).response, version).encode(writer, body);
-  writer.patchInt32(lengthAt, writer.offset - 4);
+  writer.patchInt32(lengthAt, writer.size - 4);
+}
+
+/** Encodes a response with its header and 4-byte length prefix, ready for the socket. */
+export function encodeResponse(apiKey: number, version: number, correlationId: number, body: unknown, sizeHint = 256): Buffer {
+  const writer = new Writer(sizeHint);
+  writeResponse(writer, apiKey, version, correlationId, body);
   return writer.toBuffer();
 }
 
@@ -89,10 +94,7 @@ export function encodeResponse(apiKey: number, version: number, correlationId: n
  */
 export function encodeResponseSegments(apiKey: number, version: number, correlationId: number, body: unknown, sizeHint = 256): { segments: Buffer[]; size: number } {
   const writer = new Writer(sizeHint, { segmented: true });
-  const lengthAt = writer.reserveInt32();
-  encodeResponseHeader(writer, correlationId, responseHeaderVersion(apiKey, version));
-  compileMessage(requireApi(apiKey).response, version).encode(writer, body);
-  writer.patchInt32(lengthAt, writer.size - 4);
+  writeResponse(writer, apiKey, version, correlationId, body);
   return { segments: writer.toSegments(), size: writer.size };
 }
 

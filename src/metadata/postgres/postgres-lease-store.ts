@@ -1,4 +1,4 @@
-import type { Lease, LeaseClaim, LeaseStore } from '../metadata-store.js';
+import { byLeaseResource, type Lease, type LeaseClaim, type LeaseStore } from '../metadata-store.js';
 import { DB_NOW_MS, type PostgresContext } from './postgres-context.js';
 
 interface LeaseRow {
@@ -57,7 +57,7 @@ export class PostgresLeaseStore implements LeaseStore {
     this.ctx.assertOpen();
     if (resources.length === 0) return [];
     const result = await this.ctx.query<LeaseRow>(ACQUIRE_MANY, [[...new Set(resources)], owner, ttlMs]);
-    return result.rows.map(toLease).sort(byResource);
+    return result.rows.map(toLease).sort(byLeaseResource);
   }
 
   async renew(resource: string, owner: string, epoch: number, ttlMs: number): Promise<Lease | undefined> {
@@ -68,7 +68,7 @@ export class PostgresLeaseStore implements LeaseStore {
     this.ctx.assertOpen();
     if (leases.length === 0) return [];
     const result = await this.ctx.query<LeaseRow>(RENEW_MANY, [leases.map((l) => l.resource), leases.map((l) => l.epoch), owner, ttlMs]);
-    return result.rows.map(toLease).sort(byResource);
+    return result.rows.map(toLease).sort(byLeaseResource);
   }
 
   async release(resource: string, owner: string, epoch: number): Promise<boolean> {
@@ -120,8 +120,4 @@ export class PostgresLeaseStore implements LeaseStore {
 
 function toLease(row: LeaseRow): Lease {
   return { resource: row.resource, owner: row.owner ?? '', epoch: Number(row.epoch), expiresAt: Number(row.expires_at) };
-}
-
-function byResource(a: Lease, b: Lease): number {
-  return a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-import type { Lease, LeaseClaim, LeaseStore } from '../metadata-store.js';
+import { byLeaseResource, type Lease, type LeaseClaim, type LeaseStore } from '../metadata-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 interface LeaseRow {
@@ -52,7 +52,7 @@ export class SqliteLeaseStore implements LeaseStore {
     return this.ctx.db.transaction(() => {
       const now = this.ctx.now();
       const out: Lease[] = [];
-      for (const l of [...leases].sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0))) {
+      for (const l of [...leases].sort(byLeaseResource)) {
         const row = stmt.get(now + ttlMs, l.resource, owner, l.epoch, now);
         if (row !== undefined) out.push(toLease(row));
       }
