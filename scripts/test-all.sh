@@ -27,7 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-[ -d node_modules ] || npm ci || npm install --no-audit --no-fund
+[ -d node_modules ] || npm ci
 npm run build
 npx tsc -p tsconfig.json --noEmit
 npx vitest run --config vitest.config.ts
