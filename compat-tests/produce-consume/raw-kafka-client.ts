@@ -54,6 +54,14 @@ export class RawKafkaClient {
     });
   }
 
+  /** Sends several encoded requests in one socket write (pipelined); resolves with their response frames in order. */
+  sendFrames(frames: readonly Buffer[]): Promise<Buffer[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const answers = frames.map(() => new Promise<Buffer>((resolve, reject) => this.waiting.push({ resolve, reject })));
+    this.socket.write(Buffer.concat(frames));
+    return Promise.all(answers);
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -121,4 +129,28 @@ export async function listOffset(client: RawKafkaClient, topic: string, partitio
   });
   const p = res.topics[0]!.partitions[0]!;
   return { errorCode: p.errorCode, offset: p.offset, timestamp: p.timestamp };
+}
+
+/** DeleteRecords v2 for one partition: the new low watermark, or the error code. */
+export async function deleteRecordsBefore(client: RawKafkaClient, topic: string, partition: number, offset: bigint): Promise<{ errorCode: number; lowWatermark: bigint }> {
+  const res = await client.request(21, 2, { topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs: 5000 });
+  const p = res.topics[0]!.partitions[0]!;
+  return { errorCode: p.errorCode, lowWatermark: p.lowWatermark };
+}
+
+/**
+ * Waits until the broker behind `client` leads the partitions (a restarted cluster agent takes
+ * its leases back within a few heartbeats). Probes with DeleteRecords to offset 0, which only
+ * the leader accepts and which removes nothing.
+ */
+export async function waitUntilLeading(client: RawKafkaClient, topic: string, partitions: readonly number[], timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (const partition of partitions) {
+    for (;;) {
+      const { errorCode } = await deleteRecordsBefore(client, topic, partition, 0n);
+      if (errorCode === 0) break;
+      if (errorCode !== 6 || Date.now() > until) throw new Error(`${topic}-${partition}: DeleteRecords probe answered error ${errorCode}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

@@ -56,6 +56,8 @@ function partitionKey(topic: string, partition: number): string {
 export class AgentLog implements LogService {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly loading = new Map<string, Promise<PartitionLog | undefined>>();
+  /** Per partition, the last append still waiting for the partition to load (keeps call order). */
+  private readonly waitingAppends = new Map<string, Promise<void>>();
   private readonly chunkLoads = new Map<string, Promise<Buffer>>();
   readonly recent: RecentWriteCache;
   readonly chunkCache: ChunkCache;
@@ -134,25 +136,40 @@ export class AgentLog implements LogService {
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
-    // Enqueue synchronously when the partition is loaded, so appends keep the order in which
-    // they were called (a pipelining idempotent producer depends on it).
+    // Appends to one partition are enqueued in the order they were called (one connection's
+    // requests, a pipelining idempotent producer): synchronously when the partition is loaded
+    // and nothing waits before it, else behind the appends already waiting for it to load.
     let lease: { readonly owner: string; readonly epoch: number } | undefined;
     if (this.opts.leases) {
       lease = this.opts.leases.held(request.topic.name, request.partition);
       if (!lease) return Promise.reject(new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This agent does not lead ${request.topic.name}-${request.partition}`));
     }
-    const loaded = this.logs.get(partitionKey(request.topic.name, request.partition));
-    if (loaded && loaded.lease?.epoch === lease?.epoch) {
+    const key = partitionKey(request.topic.name, request.partition);
+    const waiting = this.waitingAppends.get(key);
+    const loaded = this.logs.get(key);
+    if (!waiting && loaded && loaded.lease?.epoch === lease?.epoch) {
       try {
         return this.appendTo(loaded, request);
       } catch (err) {
         return Promise.reject(err);
       }
     }
-    return this.requireLog(request.topic.name, request.partition).then((log) => {
-      if (log.lease?.epoch !== lease?.epoch) throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leadership of ${request.topic.name}-${request.partition} changed; retry`);
-      return this.appendTo(log, request);
+    // Resolves once this append is in the pipeline (boxed, so it does not wait for the commit).
+    const enqueued = (waiting ?? Promise.resolve())
+      .then(() => this.requireLog(request.topic.name, request.partition))
+      .then((log) => {
+        if (log.lease?.epoch !== lease?.epoch) throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leadership of ${request.topic.name}-${request.partition} changed; retry`);
+        return { outcome: this.appendTo(log, request) };
+      });
+    const turn = enqueued.then(
+      () => {},
+      () => {},
+    );
+    this.waitingAppends.set(key, turn);
+    void turn.then(() => {
+      if (this.waitingAppends.get(key) === turn) this.waitingAppends.delete(key);
     });
+    return enqueued.then((e) => e.outcome);
   }
 
   private appendTo(log: PartitionLog, request: AppendRequest): Promise<AppendResult> {
@@ -362,6 +379,10 @@ export class AgentLog implements LogService {
   }
 
   async deleteRecords(topic: string, partition: number, offset: bigint): Promise<bigint> {
+    // Only the leader moves a partition's log start (Kafka answers NOT_LEADER_OR_FOLLOWER).
+    if (this.opts.leases && !this.opts.leases.held(topic, partition)) {
+      throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This agent does not lead ${topic}-${partition}`);
+    }
     const log = await this.requireLog(topic, partition);
     const target = offset === -1n ? log.highWatermark : offset;
     if (target < 0n || target > log.highWatermark) {
