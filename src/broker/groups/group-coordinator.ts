@@ -7,6 +7,7 @@ import { GroupMember, type ProtocolMetadata } from './group-member.js';
 import { joinError, syncError, type JoinGroupResult, type SyncGroupResult } from './group-results.js';
 import { matchesStateFilter, type GroupState } from './group-state.js';
 import { KeyedTimers } from './keyed-timers.js';
+import { KeyedMutex } from '../../agent/keyed-mutex.js';
 
 export interface GroupCoordinatorOptions {
   readonly store: GroupOffsetStore;
@@ -139,6 +140,7 @@ export class GroupCoordinator {
   /** Offset commits awaiting the store, per group: such a group is not cleaned up meanwhile. */
   private readonly commitsInFlight = new Map<string, number>();
   private readonly timers: KeyedTimers;
+  private readonly commitOrder = new KeyedMutex<string>();
   private readonly opts: typeof DEFAULTS & GroupCoordinatorOptions;
   private active = false;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -703,7 +705,15 @@ export class GroupCoordinator {
    * OffsetCommit for partitions the handler already knows exist. Returns one error code per
    * entry, in order; accepted offsets are durable in the store before this resolves.
    */
-  async commitOffsets(input: OffsetCommitInput): Promise<number[]> {
+  /**
+   * Commits of one group are applied in the order this is called (librdkafka commits
+   * asynchronously, many in flight): the group's turn is taken at the call.
+   */
+  commitOffsets(input: OffsetCommitInput): Promise<number[]> {
+    return this.commitOrder.run(input.groupId, () => this.commitOffsetsInTurn(input));
+  }
+
+  private async commitOffsetsInTurn(input: OffsetCommitInput): Promise<number[]> {
     const all = (code: number) => input.offsets.map(() => code);
     const statusError = this.groupStatusError(input.groupId, true);
     if (statusError !== undefined) return all(statusError);

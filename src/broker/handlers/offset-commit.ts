@@ -2,6 +2,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 import type { OffsetCommitEntry } from '../groups/group-coordinator.js';
+import { inConnectionOrder } from '../connection-order.js';
 
 /**
  * OffsetCommit v0-8. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION; the rest
@@ -18,36 +19,43 @@ export const offsetCommitHandler = defineHandler({
     const { services } = ctx;
     const v = ctx.apiVersion;
     const codes = new Map<string, number>();
-    const accepted: Array<OffsetCommitEntry & { key: string }> = [];
-    for (const t of request.topics) {
-      const topic = await services.topics.get(t.name);
-      for (const p of t.partitions) {
-        const key = `${t.name}\0${p.partitionIndex}`;
-        if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount) {
-          codes.set(key, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          continue;
+    // Commits are applied in the order they arrive: this connection's turn covers the look-ups
+    // and the call into the coordinator, which keeps one group's commits in call order.
+    const stored = await inConnectionOrder(ctx.connection, async () => {
+      const accepted: Array<OffsetCommitEntry & { key: string }> = [];
+      for (const t of request.topics) {
+        const topic = await services.topics.get(t.name);
+        for (const p of t.partitions) {
+          const key = `${t.name}\0${p.partitionIndex}`;
+          if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount) {
+            codes.set(key, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+            continue;
+          }
+          const commitTimestamp = v === 1 && p.commitTimestamp >= 0n ? Number(p.commitTimestamp) : undefined;
+          accepted.push({
+            key,
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.committedOffset,
+            leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+            metadata: p.committedMetadata,
+            ...(commitTimestamp !== undefined ? { commitTimestamp } : {}),
+          });
         }
-        const commitTimestamp = v === 1 && p.commitTimestamp >= 0n ? Number(p.commitTimestamp) : undefined;
-        accepted.push({
-          key,
-          topic: t.name,
-          partition: p.partitionIndex,
-          offset: p.committedOffset,
-          leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
-          metadata: p.committedMetadata,
-          ...(commitTimestamp !== undefined ? { commitTimestamp } : {}),
-        });
       }
-    }
-    if (accepted.length > 0) {
-      const results = await getGroupCoordinator(services).commitOffsets({
+      if (accepted.length === 0) return undefined;
+      const results = getGroupCoordinator(services).commitOffsets({
         groupId: request.groupId,
         generationId: v >= 1 ? request.generationIdOrMemberEpoch : -1,
         memberId: v >= 1 ? request.memberId : '',
         groupInstanceId: v >= 7 ? request.groupInstanceId : null,
         offsets: accepted,
       });
-      accepted.forEach((a, i) => codes.set(a.key, results[i]!));
+      return { accepted, results };
+    });
+    if (stored) {
+      const results = await stored.results;
+      stored.accepted.forEach((a, i) => codes.set(a.key, results[i]!));
     }
     return {
       throttleTimeMs: 0,

@@ -2,13 +2,14 @@ import type { AppendResult, LogService } from '../../agent/log-service.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProduceRequest, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/generated/produce.js';
-import { NO_RESPONSE, defineHandler, type BrokerServices, type ConnectionState, type Loose } from '../handler.js';
+import { NO_RESPONSE, defineHandler, type BrokerServices, type Loose } from '../handler.js';
 import { TopicError } from '../topic-service.js';
 import { topicNameProblem } from '../topic-names.js';
 import { getLog } from './log-access.js';
 import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 import { partitionErrorOf, type PartitionError } from './partition-error.js';
 import { validateProducedRecords } from './produce-validation.js';
+import { inConnectionOrder } from '../connection-order.js';
 
 type PartitionResponse = Loose<ProduceResponsePartitionProduceResponse>;
 
@@ -133,29 +134,5 @@ async function resolveTopic(services: BrokerServices, name: string): Promise<{ t
   } catch (e) {
     if (e instanceof TopicError) return { error: { errorCode: e.errorCode, errorMessage: e.message } };
     throw e;
-  }
-}
-
-const appendTurns = new WeakMap<ConnectionState, Promise<void>>();
-
-/**
- * Requests of one connection run concurrently, but a producer pipelining several Produce
- * requests (idempotent producers keep up to 5 in flight) needs its batches appended in the
- * order it sent them. So validation and the *start* of the appends take turns per
- * connection; waiting for the appends to complete does not.
- */
-async function inConnectionOrder<T>(connection: ConnectionState, work: () => Promise<T>): Promise<T> {
-  const previous = appendTurns.get(connection);
-  let release!: () => void;
-  const mine = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  appendTurns.set(connection, mine);
-  try {
-    if (previous) await previous;
-    return await work();
-  } finally {
-    release();
-    if (appendTurns.get(connection) === mine) appendTurns.delete(connection);
   }
 }

@@ -147,6 +147,20 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
         expect(await store.groupOffsets.listGroups()).toEqual([]);
       });
 
+      it('keeps any Kafka string exactly: NUL and other control characters in group ids and commit metadata', async () => {
+        const group = 'grp\u0000with\u0001nul\u00ff\u{1F600}';
+        const meta = 'Hello\u0000world!\u0001\u0002';
+        await store.groupOffsets.commit(group, [at('t', 0, 4n, 1000, meta), at('t', 1, 5n, 1000, '')]);
+        const again = await reopen();
+        expect(await again.groupOffsets.fetch(group)).toEqual([at('t', 0, 4n, 1000, meta), at('t', 1, 5n, 1000, '')]);
+        expect(await again.groupOffsets.fetch(group, [{ topic: 't', partition: 0 }])).toEqual([at('t', 0, 4n, 1000, meta)]);
+        expect(await again.groupOffsets.fetch('grp')).toEqual([]);
+        expect(await again.groupOffsets.listGroups()).toEqual([group]);
+        await again.groupOffsets.deleteOffsets(group, [{ topic: 't', partition: 1 }]);
+        expect(await again.groupOffsets.expire([group], 2000)).toBe(1);
+        expect(await again.groupOffsets.listGroups()).toEqual([]);
+      });
+
       it('expires only old offsets of the listed groups', async () => {
         await store.groupOffsets.commit('old', [at('t', 0, 1n, 100), at('t', 1, 2n, 5000)]);
         await store.groupOffsets.commit('other', [at('t', 0, 1n, 100)]);

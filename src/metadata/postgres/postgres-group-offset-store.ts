@@ -6,9 +6,12 @@ interface OffsetRow {
   partition: number;
   committed_offset: bigint;
   leader_epoch: number;
-  metadata: string | null;
+  metadata: Buffer | null;
   commit_timestamp: bigint;
 }
+
+/** Group ids and commit metadata are bytea: Kafka strings may hold NUL, PostgreSQL text not. */
+const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 const COLUMNS = 'g.topic, g.partition, g.committed_offset, g.leader_epoch, g.metadata, g.commit_timestamp';
 
@@ -18,7 +21,7 @@ function toOffset(row: OffsetRow): CommittedOffset {
     partition: row.partition,
     offset: row.committed_offset,
     leaderEpoch: row.leader_epoch,
-    metadata: row.metadata,
+    metadata: row.metadata === null ? null : row.metadata.toString('utf8'),
     commitTimestamp: Number(row.commit_timestamp),
   };
 }
@@ -41,16 +44,16 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     // Rerunnable after a broken connection: the same upsert again changes nothing more.
     await this.ctx.query(
       `INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
-       SELECT $1, * FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::text[], $7::bigint[])
+       SELECT $1::bytea, * FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::integer[], $6::bytea[], $7::bigint[])
        ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
          leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
       [
-        group,
+        bytes(group),
         rows.map((o) => o.topic),
         rows.map((o) => o.partition),
         rows.map((o) => o.offset),
         rows.map((o) => o.leaderEpoch),
-        rows.map((o) => o.metadata),
+        rows.map((o) => (o.metadata === null ? null : bytes(o.metadata))),
         rows.map((o) => o.commitTimestamp),
       ],
       'rerunnable',
@@ -62,7 +65,7 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     if (partitions === undefined) {
       const result = await this.ctx.query<OffsetRow>(
         `SELECT ${COLUMNS} FROM group_offsets g WHERE g.group_id = $1 ORDER BY g.topic, g.partition`,
-        [group],
+        [bytes(group)],
       );
       return result.rows.map(toOffset);
     }
@@ -70,20 +73,20 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     const result = await this.ctx.query<OffsetRow>(
       `SELECT ${COLUMNS} FROM unnest($2::text[], $3::integer[]) AS u(topic, partition)
        JOIN group_offsets g ON g.group_id = $1 AND g.topic = u.topic AND g.partition = u.partition`,
-      [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+      [bytes(group), partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
     );
     return result.rows.map(toOffset).sort(byTopicPartition);
   }
 
   async listGroups(): Promise<string[]> {
     this.ctx.assertOpen();
-    const result = await this.ctx.query<{ group_id: string }>('SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id');
-    return result.rows.map((r) => r.group_id);
+    const result = await this.ctx.query<{ group_id: Buffer }>('SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id');
+    return result.rows.map((r) => r.group_id.toString('utf8'));
   }
 
   async deleteGroup(group: string): Promise<number> {
     this.ctx.assertOpen();
-    const result = await this.ctx.query('DELETE FROM group_offsets WHERE group_id = $1', [group], 'once');
+    const result = await this.ctx.query('DELETE FROM group_offsets WHERE group_id = $1', [bytes(group)], 'once');
     return result.rowCount ?? 0;
   }
 
@@ -93,7 +96,7 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     await this.ctx.query(
       `DELETE FROM group_offsets g USING unnest($2::text[], $3::integer[]) AS u(topic, partition)
        WHERE g.group_id = $1 AND g.topic = u.topic AND g.partition = u.partition`,
-      [group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+      [bytes(group), partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
       'rerunnable',
     );
   }
@@ -102,8 +105,8 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     this.ctx.assertOpen();
     if (groups.length === 0) return 0;
     const result = await this.ctx.query(
-      'DELETE FROM group_offsets WHERE group_id = ANY($1::text[]) AND commit_timestamp < $2::numeric',
-      [groups, olderThan],
+      'DELETE FROM group_offsets WHERE group_id = ANY($1::bytea[]) AND commit_timestamp < $2::numeric',
+      [groups.map(bytes), olderThan],
       'once',
     );
     return result.rowCount ?? 0;

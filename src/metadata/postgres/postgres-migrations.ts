@@ -150,6 +150,19 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'group ids and commit metadata as bytes',
+    async up(tx) {
+      // Kafka strings may hold NUL, which PostgreSQL text cannot; bytea keeps them exactly
+      // (and sorts like COLLATE "C" on UTF-8).
+      await tx.query(`
+        ALTER TABLE group_offsets
+          ALTER COLUMN group_id TYPE bytea USING convert_to(group_id, 'UTF8'),
+          ALTER COLUMN metadata TYPE bytea USING convert_to(metadata, 'UTF8');
+      `);
+    },
+  },
 ];
 
 export function latestPostgresSchemaVersion(migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): number {
