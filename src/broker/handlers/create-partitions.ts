@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { TopicError } from '../topic-service.js';
+import { checkReplicaAssignment } from './replica-assignment.js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 
 export const createPartitionsHandler = defineHandler({
@@ -19,8 +20,13 @@ export const createPartitionsHandler = defineHandler({
       }
       try {
         const topic = await services.topics.get(t.name);
-        if (topic && t.assignments !== null && t.assignments.length !== t.count - topic.partitionCount) {
-          throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${t.count - topic.partitionCount} but ${t.assignments.length} assignments provided.`);
+        if (topic && t.assignments !== null && t.count > topic.partitionCount) {
+          const adding = t.count - topic.partitionCount;
+          if (t.assignments.length !== adding) {
+            throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${adding} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`);
+          }
+          const registered = new Set(services.cluster.brokers().map((b) => b.nodeId));
+          for (const a of t.assignments) checkReplicaAssignment(a.brokerIds, registered);
         }
         const before = topic?.partitionCount ?? 0;
         await services.topics.addPartitions(t.name, t.count, request.validateOnly);

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { checkReplicaAssignment } from './replica-assignment.js';
 import { TopicError } from '../topic-service.js';
 import { topicConfigViews } from './topic-configs-view.js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
@@ -28,9 +29,11 @@ export const createTopicsHandler = defineHandler({
             throw new TopicError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
           }
           const indexes = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
-          if (indexes.some((p, i) => p !== i) || t.assignments.some((a) => a.brokerIds.length === 0)) {
+          if (indexes.some((p, i) => p !== i)) {
             throw new TopicError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions must be numbered 0..n-1, each with at least one replica.');
           }
+          const registered = new Set(services.cluster.brokers().map((b) => b.nodeId));
+          for (const a of t.assignments) checkReplicaAssignment(a.brokerIds, registered);
           partitions = t.assignments.length;
         } else if (partitions === -1) {
           partitions = services.config.defaultPartitions;

@@ -1,5 +1,6 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
 
 /** Endpoint type 1 = brokers (KIP-919); we have no separate controller endpoints. */
 const BROKER_ENDPOINT = 1;
@@ -21,7 +22,7 @@ export const describeClusterHandler = defineHandler({
       clusterId: cluster.clusterId,
       controllerId: cluster.controllerId(),
       brokers: cluster.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-      clusterAuthorizedOperations: -2147483648,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
     };
   },
 });

@@ -2,9 +2,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
-/** AclOperation bits of what a group allows without an authorizer: READ, DELETE, DESCRIBE. */
-export const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
-const OPERATIONS_NOT_REQUESTED = -2147483648;
+import { GROUP_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
 
 /**
  * DescribeGroups v0-5. Member metadata and assignments are shown only while the group is
