@@ -74,7 +74,8 @@ export async function platformaticRead(bootstrap: string, topics: string[]): Pro
         while (next < end) {
           const res = await consumer.fetch({
             node: info.partitions[partition]!.leader,
-            topics: [{ topicId: topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: next, lastFetchedEpoch: -1, partitionMaxBytes: 16 * 1024 * 1024 }] }],
+            // Fetch v13+ names the topic by its id (v12 wrote this field as the topic name)
+            topics: [{ topicId: info.id, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: next, lastFetchedEpoch: -1, partitionMaxBytes: 16 * 1024 * 1024 }] }],
             maxWaitTime: 0,
             minBytes: 0,
             isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,

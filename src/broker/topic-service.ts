@@ -31,6 +31,8 @@ export interface CreateTopicRequest {
  */
 export class TopicService {
   private cache = new Map<string, Topic>();
+  /** The same topics by id (Metadata v12 and Fetch v13+ name topics by id). */
+  private byId = new Map<string, Topic>();
   private cacheLoaded = false;
   /** Bumped when this agent starts or finishes changing a topic, so a reload that raced it is dropped. */
   private changes = 0;
@@ -56,7 +58,7 @@ export class TopicService {
     const hit = this.cache.get(name);
     if (hit || !this.shared) return hit;
     const stored = await this.store.topics.get(name);
-    if (stored && !this.cache.has(name)) this.cache.set(name, stored);
+    if (stored && !this.cache.has(name)) this.remember(stored);
     return stored;
   }
 
@@ -65,9 +67,34 @@ export class TopicService {
     return this.cache.get(name);
   }
 
+  /**
+   * The topic with this id. In a cluster an id missing from the cache is looked up in the
+   * store: another agent may have just (re-)created the topic.
+   */
   async getById(id: string): Promise<Topic | undefined> {
-    for (const t of await this.list()) if (t.id === id) return t;
-    return undefined;
+    if (!this.cacheLoaded) await this.reload();
+    const hit = this.byId.get(id);
+    if (hit || !this.shared) return hit;
+    const changesBefore = this.changes;
+    const stored = await this.store.topics.getById(id);
+    // the store is newer than a cached topic of that name; a change of this agent's that
+    // overlapped the read knows better
+    if (stored && this.changing === 0 && this.changes === changesBefore) this.remember(stored);
+    return stored;
+  }
+
+  /** Caches a topic under its name and id, replacing whatever the name had. */
+  private remember(topic: Topic): void {
+    const previous = this.cache.get(topic.name);
+    if (previous && previous.id !== topic.id) this.byId.delete(previous.id);
+    this.cache.set(topic.name, topic);
+    this.byId.set(topic.id, topic);
+  }
+
+  private forget(name: string): void {
+    const previous = this.cache.get(name);
+    if (previous) this.byId.delete(previous.id);
+    this.cache.delete(name);
   }
 
   /** Re-reads every topic so the cache sees changes made by other agents. */
@@ -83,6 +110,7 @@ export class TopicService {
         if (attempt < 5) continue;
       }
       this.cache = new Map(topics.map((t) => [t.name, t]));
+      this.byId = new Map(topics.map((t) => [t.id, t]));
       this.cacheLoaded = true;
       return;
     }
@@ -125,7 +153,7 @@ export class TopicService {
     try {
       return await this.changingTopic(async () => {
         const topic = await this.store.topics.create({ name: req.name, partitionCount: req.partitions, configs: req.configs });
-        this.cache.set(topic.name, topic);
+        this.remember(topic);
         return topic;
       });
     } catch (e) {
@@ -159,7 +187,7 @@ export class TopicService {
         try {
           return await this.store.topics.delete(name);
         } finally {
-          this.cache.delete(name);
+          this.forget(name);
         }
       });
     } catch (e) {
@@ -185,7 +213,7 @@ export class TopicService {
     if (validateOnly) return { ...topic, partitionCount: newTotal };
     return this.changingTopic(async () => {
       const updated = await this.store.topics.addPartitions(name, newTotal);
-      this.cache.set(name, updated);
+      this.remember(updated);
       return updated;
     });
   }
@@ -212,7 +240,7 @@ export class TopicService {
     }
     return this.changingTopic(async () => {
       const configs = await this.store.topics.setConfigs(name, changes);
-      this.cache.set(name, { ...topic, configs });
+      this.remember({ ...topic, configs });
       return configs;
     });
   }

@@ -15,8 +15,17 @@ export const deleteTopicsHandler = defineHandler({
     const responses = [];
     for (const target of targets) {
       let name = target.name;
-      if (name === null || name === undefined) {
-        const byId = target.topicId !== ZERO_UUID ? await services.topics.getById(target.topicId) : undefined;
+      // Kafka (KRaft) refuses an entry that gives both or neither, and deletes the others
+      if (name !== null && target.topicId !== ZERO_UUID) {
+        responses.push({ name, topicId: target.topicId, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'You may not specify both topic name and topic id.' });
+        continue;
+      }
+      if (name === null && target.topicId === ZERO_UUID) {
+        responses.push({ name: null, topicId: ZERO_UUID, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Neither topic name nor id were specified.' });
+        continue;
+      }
+      if (name === null) {
+        const byId = await services.topics.getById(target.topicId);
         if (!byId) {
           responses.push({ name: null, topicId: target.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' });
           continue;

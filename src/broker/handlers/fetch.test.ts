@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeResponse, encodeResponse, encodeResponseSegments } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -23,10 +24,12 @@ function stored(base: bigint, n = 1): Buffer {
   return b;
 }
 
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
 function want(topic: string, ...partitions: Array<[number, bigint] | [number, bigint, number]>): FetchRequestFetchTopic {
   return {
     topic,
-    topicId: '00000000-0000-0000-0000-000000000000',
+    topicId: ZERO_UUID,
     partitions: partitions.map(([partition, fetchOffset, partitionMaxBytes = 1 << 20]) => ({
       partition,
       fetchOffset,
@@ -60,13 +63,21 @@ function partitionsOf(result: Awaited<ReturnType<typeof fetch>>) {
   return result.responses!.flatMap((t) => t.partitions!.map((p) => ({ topic: t.topic, ...p })));
 }
 
+/** The same request by id (what v13+ sends: the name is not on the wire). */
+function byId(topicId: string, t: FetchRequestFetchTopic): FetchRequestFetchTopic {
+  return { ...t, topic: '', topicId };
+}
+
 describe('Fetch handler', () => {
   let kit: HandlerKit;
+  let eventsId: string;
 
   beforeEach(async () => {
     kit = await handlerKit();
-    await kit.services.topics.create({ name: 'events', partitions: 3, configs: {} });
+    eventsId = (await kit.services.topics.create({ name: 'events', partitions: 3, configs: {} })).id;
   });
+  /** `t` as version `v` names it: by name up to v12, by id (the given one, else events') from v13. */
+  const at = (v: number, t: FetchRequestFetchTopic, id = eventsId): FetchRequestFetchTopic => (v >= 13 ? byId(id, t) : t);
   afterEach(async () => {
     await kit.close();
   });
@@ -99,16 +110,18 @@ describe('Fetch handler', () => {
     expect(kit.log.reads).toEqual([{ topic: 'events', partition: 0, offset: 2n, maxBytes: 1 << 20 }]);
   });
 
-  it('encodes its answer at every advertised version 0-12', async () => {
-    expect([fetchHandler.minVersion, fetchHandler.maxVersion]).toEqual([0, 12]);
+  it('encodes its answer at every advertised version 0-15', async () => {
+    expect([fetchHandler.minVersion, fetchHandler.maxVersion]).toEqual([0, 15]);
     kit.log.seed('events', 1, [batch(1)]);
-    for (let v = 0; v <= 12; v++) {
-      const result = await fetch(kit, v, [want('events', [1, 0n]), want('nope', [0, 0n])]);
+    const nope = randomUUID();
+    for (let v = 0; v <= 15; v++) {
+      const result = await fetch(kit, v, [at(v, want('events', [1, 0n])), at(v, want('nope', [0, 0n]), nope)]);
       const { body } = decodeResponse(1, v, encodeResponse(1, v, 9, result).subarray(4));
       const [ok, missing] = body.responses;
       expect(ok!.partitions[0]!.records).toEqual(stored(0n, 1));
       expect(ok!.partitions[0]!.highWatermark).toBe(1n);
-      expect(missing!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      expect(missing!.partitions[0]!.errorCode).toBe(v >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      expect([ok!.topic, ok!.topicId, missing!.topic, missing!.topicId]).toEqual(v >= 13 ? ['', eventsId, '', nope] : ['events', ZERO_UUID, 'nope', ZERO_UUID]);
       if (v >= 4) expect(ok!.partitions[0]!.abortedTransactions).toEqual([]);
       if (v >= 4) expect(ok!.partitions[0]!.lastStableOffset).toBe(1n);
       if (v >= 5) expect(ok!.partitions[0]!.logStartOffset).toBe(0n);
@@ -120,9 +133,11 @@ describe('Fetch handler', () => {
     const big = (): Buffer => buildRecordBatch({ baseOffset: 0n, records: Array.from({ length: 100 }, (_, i) => ({ key: null, value: Buffer.alloc(100, i), timestamp: 1_700_000_000_000n })) });
     kit.log.seed('events', 0, [big(), big()]);
     kit.log.seed('events', 2, [big()]);
-    for (let v = 0; v <= 12; v++) {
-      const raw = await fetchRaw(kit, v, [want('events', [0, 0n], [1, 0n], [2, 0n]), want('nope', [0, 0n])]);
-      const flat = await fetch(kit, v, [want('events', [0, 0n], [1, 0n], [2, 0n]), want('nope', [0, 0n])]);
+    const nope = randomUUID();
+    for (let v = 0; v <= 15; v++) {
+      const topics = [at(v, want('events', [0, 0n], [1, 0n], [2, 0n])), at(v, want('nope', [0, 0n]), nope)];
+      const raw = await fetchRaw(kit, v, topics);
+      const flat = await fetch(kit, v, topics);
       const { segments, size } = encodeResponseSegments(1, v, 7, raw);
       const single = encodeResponse(1, v, 7, flat);
       expect(Buffer.concat(segments)).toEqual(single);
@@ -157,6 +172,58 @@ describe('Fetch handler', () => {
       ['ghost', 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, 0],
     ]);
     expect(kit.log.waits).toHaveLength(0);
+  });
+
+  describe('topics by id (v13+)', () => {
+    it('reads the topic the id names and answers with its id, not its name', async () => {
+      kit.log.seed('events', 0, [batch(2)]);
+      kit.log.seed('events', 2, [batch(1)]);
+      const r = await fetch(kit, 13, [byId(eventsId, want('events', [0, 0n], [2, 0n]))]);
+      expect(r.responses).toEqual([
+        {
+          topic: '',
+          topicId: eventsId,
+          partitions: [
+            { partitionIndex: 0, errorCode: 0, highWatermark: 2n, lastStableOffset: 2n, logStartOffset: 0n, abortedTransactions: [], preferredReadReplica: -1, records: stored(0n, 2) },
+            { partitionIndex: 2, errorCode: 0, highWatermark: 1n, lastStableOffset: 1n, logStartOffset: 0n, abortedTransactions: [], preferredReadReplica: -1, records: stored(0n, 1) },
+          ],
+        },
+      ]);
+      expect(kit.log.reads.map((x) => [x.topic, x.partition])).toEqual([['events', 0], ['events', 2]]);
+    });
+
+    it('answers UNKNOWN_TOPIC_ID for each partition of an unknown or zero id, at once, and reads the other topics', async () => {
+      kit.log.seed('events', 1, [batch(1)]);
+      const ghost = randomUUID();
+      const started = Date.now();
+      const r = await fetch(kit, 13, [byId(ghost, want('', [0, 0n], [1, 5n])), byId(eventsId, want('', [1, 0n], [7, 0n])), byId(ZERO_UUID, want('events', [0, 0n]))], { maxWaitMs: 10_000, minBytes: 1 });
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(r.responses.map((t) => [t.topicId, t.partitions.map((p) => [p.partitionIndex, p.errorCode, p.highWatermark, p.logStartOffset, p.records!.length])])).toEqual([
+        [ghost, [[0, ErrorCode.UNKNOWN_TOPIC_ID, -1n, -1n, 0], [1, ErrorCode.UNKNOWN_TOPIC_ID, -1n, -1n, 0]]],
+        [eventsId, [[1, 0, 1n, 0n, SIZE], [7, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n, -1n, 0]]],
+        [ZERO_UUID, [[0, ErrorCode.UNKNOWN_TOPIC_ID, -1n, -1n, 0]]],
+      ]);
+      expect(kit.log.reads.map((x) => [x.topic, x.partition])).toEqual([['events', 1]]);
+    });
+
+    it("refuses a deleted topic's id once the name is re-created, and reads the new topic by its new id", async () => {
+      const oldId = eventsId;
+      await kit.services.topics.delete('events');
+      const recreated = await kit.services.topics.create({ name: 'events', partitions: 1, configs: {} });
+      expect(recreated.id).not.toBe(oldId);
+      kit.log.seed('events', 0, [batch(1)]);
+      const stale = await fetch(kit, 13, [byId(oldId, want('', [0, 0n]))]);
+      expect(partitionsOf(stale).map((p) => [p.partitionIndex, p.errorCode, p.records!.length])).toEqual([[0, ErrorCode.UNKNOWN_TOPIC_ID, 0]]);
+      const fresh = await fetch(kit, 15, [byId(recreated.id, want('', [0, 0n]))]);
+      expect(partitionsOf(fresh).map((p) => [p.partitionIndex, p.errorCode, p.records])).toEqual([[0, 0, stored(0n, 1)]]);
+      expect(kit.log.reads).toHaveLength(1);
+    });
+
+    it('v12 still names topics by name', async () => {
+      kit.log.seed('events', 0, [batch(1)]);
+      const r = await fetch(kit, 12, [want('events', [0, 0n])]);
+      expect(partitionsOf(r).map((p) => [p.topic, p.errorCode, p.records])).toEqual([['events', 0, stored(0n, 1)]]);
+    });
   });
 
   it('answers OFFSET_OUT_OF_RANGE with the HWM and log start filled in, without waiting', async () => {

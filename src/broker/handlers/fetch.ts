@@ -37,13 +37,15 @@ interface Pass {
 }
 
 /**
- * Fetch v0-12 without fetch sessions: every request is a full fetch answered with session
+ * Fetch v0-15 without fetch sessions: every request is a full fetch answered with session
  * id 0, which clients treat as "the broker keeps no session" and keep sending full fetches.
+ * From v13 on topics are named by id (an id no topic has gets UNKNOWN_TOPIC_ID for each of
+ * its partitions, as in Kafka); v14 and v15 only change what followers send.
  */
 export const fetchHandler = defineHandler({
   apiKey: 1,
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 15,
   async handle(ctx, request) {
     const { services } = ctx;
     const log = getLog(services);
@@ -52,11 +54,12 @@ export const fetchHandler = defineHandler({
     if (ctx.apiVersion >= 7 && request.sessionEpoch !== 0 && request.sessionEpoch !== -1) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
-    const wanted = await resolvePartitions(services, request);
+    const wanted = await resolvePartitions(services, request, ctx.apiVersion >= 13);
     const pass = await longPoll(services, log, request, wanted, ctx.connection.closed);
     let k = 0;
     const responses = request.topics.map((t) => ({
       topic: t.topic,
+      ...(ctx.apiVersion >= 13 ? { topicId: t.topicId } : {}),
       partitions: t.partitions.map((p) => partitionData(p.partition, pass.outcomes[k++]!, ctx.apiVersion)),
     }));
     return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
@@ -77,17 +80,23 @@ function partitionData(partitionIndex: number, o: Outcome, apiVersion: number): 
   };
 }
 
-async function resolvePartitions(services: BrokerServices, request: FetchRequest): Promise<Wanted[]> {
+/** @param byId v13+: the request names its topics by id, not by name */
+async function resolvePartitions(services: BrokerServices, request: FetchRequest, byId: boolean): Promise<Wanted[]> {
   const wanted: Wanted[] = [];
   for (const t of request.topics) {
-    const topic = await services.topics.get(t.topic);
+    const topic = byId ? await services.topics.getById(t.topicId) : await services.topics.get(t.topic);
+    const name = topic?.name ?? t.topic;
     for (const p of t.partitions) {
-      const base = { topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
-      if (!topic || p.partition < 0 || p.partition >= topic.partitionCount) {
+      const base = { topic: name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+      if (!topic) {
+        wanted.push({ ...base, refused: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        continue;
+      }
+      if (p.partition < 0 || p.partition >= topic.partitionCount) {
         wanted.push({ ...base, refused: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
         continue;
       }
-      const epochError = leaderEpochError(services, t.topic, p.partition, p.currentLeaderEpoch);
+      const epochError = leaderEpochError(services, name, p.partition, p.currentLeaderEpoch);
       wanted.push(epochError === undefined ? base : { ...base, refused: epochError });
     }
   }

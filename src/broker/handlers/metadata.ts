@@ -1,6 +1,6 @@
 import type { Topic } from '../../metadata/metadata-store.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { MetadataResponseTopic } from '../../protocol/messages/generated/metadata.js';
+import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/messages/generated/metadata.js';
 import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
 import { TopicError } from '../topic-service.js';
 import { topicNameProblem } from '../topic-names.js';
@@ -21,22 +21,52 @@ export function describeTopicPartitions(services: BrokerServices, topic: Topic):
   return { errorCode: 0, name: topic.name, topicId: topic.id, isInternal: false, partitions };
 }
 
+/**
+ * Kafka's answer to a request it refuses as a whole (MetadataRequest.getErrorResponse): every
+ * requested topic with the error, no brokers, no cluster id, no controller.
+ */
+function refuseAll(request: MetadataRequest, errorCode: number): Loose<MetadataResponse> {
+  return {
+    throttleTimeMs: 0,
+    brokers: [],
+    clusterId: null,
+    controllerId: -1,
+    topics: (request.topics ?? []).map((t) => ({ errorCode, name: t.name ?? '', topicId: t.topicId, isInternal: false, partitions: [] })),
+  };
+}
+
+/**
+ * Metadata v0-12. Topics carry their id from v10 on; v12 requests may name topics by id
+ * (v10 and v11 have the fields but Kafka refuses ids and null names in them).
+ */
 export const metadataHandler = defineHandler({
   apiKey: 3,
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 12,
   async handle(ctx, request) {
     const { services } = ctx;
     // v0 asks for every topic with an empty list; later versions with null
     const wantsAll = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
+    const requested = wantsAll ? [] : (request.topics ?? []);
+    if (ctx.apiVersion >= 10 && ctx.apiVersion < 12 && requested.some((t) => t.name === null || t.topicId !== ZERO_UUID)) {
+      return refuseAll(request, ErrorCode.INVALID_REQUEST);
+    }
     // before v4 the request had no flag and clients relied on the broker default
     const clientAllowsCreate = ctx.apiVersion < 4 ? true : request.allowAutoTopicCreation;
+    // As in Kafka, a request that names any topic by id is answered by id alone: the ids it
+    // names, each once, and nothing for its entries that only give a name.
+    const ids = ctx.apiVersion >= 12 ? [...new Set(requested.map((t) => t.topicId).filter((id) => id !== ZERO_UUID))] : [];
     const topics: Array<Loose<MetadataResponseTopic>> = [];
     if (wantsAll) {
       for (const t of await services.topics.list()) topics.push(describeTopicPartitions(services, t));
+    } else if (ids.length > 0) {
+      for (const id of ids) {
+        const topic = await services.topics.getById(id);
+        topics.push(topic ? describeTopicPartitions(services, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: id, isInternal: false, partitions: [] });
+      }
     } else {
-      for (const requested of request.topics ?? []) {
-        const name = requested.name ?? '';
+      for (const entry of requested) {
+        const name = entry.name ?? '';
         const problem = topicNameProblem(name);
         if (problem) {
           topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: [] });
