@@ -4,11 +4,13 @@
  * - CreatePartitions / CreateTopics with a replica assignment naming a broker that does not
  *   exist, naming one twice, or with too few assignments: INVALID_REPLICA_ASSIGNMENT and no
  *   partition added.
+ * - Topic configs of Kafka 3.x that mean nothing here (message.format.version, the replication
+ *   throttles) are accepted and described; synonyms name the broker config behind a topic config.
  * - DescribeCluster and Metadata asked for authorized operations: with no authorizer, every
  *   operation of the resource (8 for a topic, 7 for the cluster); INT32_MIN when not asked.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { RawKafkaClient } from '../produce-consume/raw-kafka-client.js';
@@ -107,5 +109,51 @@ describe('authorized operations', () => {
     } finally {
       raw.close();
     }
+  });
+});
+
+describe('authorized operations in Metadata', () => {
+  it('Metadata v8-10 answers the topic (8) and cluster (7) operations when asked, INT32_MIN when not', async () => {
+    const topic = `ops-${randomUUID().slice(0, 8)}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const raw = await RawKafkaClient.connect('127.0.0.1', broker.kafkaPort);
+    try {
+      const ask = (version: number, flag: boolean) =>
+        raw.request(3, version, { topics: [{ name: topic, topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: flag, includeTopicAuthorizedOperations: flag });
+      const topicOps = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+      const clusterOps = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+      for (const version of [8, 9, 10]) {
+        const asked = await ask(version, true);
+        expect({ version, topic: asked.topics[0]!.topicAuthorizedOperations, cluster: asked.clusterAuthorizedOperations }).toEqual({ version, topic: topicOps, cluster: clusterOps });
+        const notAsked = await ask(version, false);
+        expect({ version, topic: notAsked.topics[0]!.topicAuthorizedOperations, cluster: notAsked.clusterAuthorizedOperations }).toEqual({ version, topic: NOT_ASKED, cluster: NOT_ASKED });
+      }
+      // v11+ has no cluster field (DescribeCluster took it over); the topic field stays
+      expect((await ask(12, true)).topics[0]!.topicAuthorizedOperations).toBe(topicOps);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+describe('topic configs as Kafka 3.9 describes them', () => {
+  it('accepts the configs with no effect here, and reports synonyms and sources', async () => {
+    const topic = `cfg-${randomUUID().slice(0, 8)}`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'message.format.version', value: '2.8-IV1' }] }], waitForLeaders: true });
+    await admin.alterConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'message.format.version', value: '2.8-IV1' }, { name: 'leader.replication.throttled.replicas', value: '*' }, { name: 'follower.replication.throttled.replicas', value: '0:0' }] }],
+      validateOnly: false,
+    });
+    const res = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['message.format.version', 'leader.replication.throttled.replicas', 'follower.replication.throttled.replicas', 'retention.ms', 'max.message.bytes'] }], includeSynonyms: true });
+    const entries = res.resources[0]!.configEntries.map((e) => ({ name: e.configName, value: e.configValue, source: e.configSource, synonyms: e.configSynonyms.map((x) => [x.configName, x.configValue, x.configSource]) }));
+    expect(entries).toEqual([
+      { name: 'follower.replication.throttled.replicas', value: '0:0', source: 1, synonyms: [['follower.replication.throttled.replicas', '0:0', 1]] },
+      { name: 'leader.replication.throttled.replicas', value: '*', source: 1, synonyms: [['leader.replication.throttled.replicas', '*', 1]] },
+      { name: 'max.message.bytes', value: '1048588', source: 5, synonyms: [['message.max.bytes', '1048588', 5]] },
+      { name: 'message.format.version', value: '2.8-IV1', source: 1, synonyms: [['message.format.version', '2.8-IV1', 1], ['log.message.format.version', '3.0-IV1', 5]] },
+      { name: 'retention.ms', value: '604800000', source: 5, synonyms: [['log.retention.ms', '604800000', 5]] },
+    ]);
+    const bad = await refusal(admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'leader.replication.throttled.replicas', value: 'everything' }] }], validateOnly: false }));
+    expect(bad.type).toBe('INVALID_CONFIG');
   });
 });

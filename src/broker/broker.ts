@@ -50,7 +50,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   // single agent leads everything without leases.
   const clustered = config.clusterMode === 'on' || (config.clusterMode === 'auto' && /^postgres(ql)?:\/\//.test(config.metadataUrl));
   const topics = new TopicService(metadata, config, clustered);
-  await topics.reload();
+  await Promise.all([topics.reload(), topics.brokerConfigs.reload()]);
   const flushDuration = new Histogram({ name: 'streamhouse_flush_duration_seconds', help: 'Time from a flush closing to its metadata commit', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [metrics.registry] });
   const flushBytes = new Counter({ name: 'streamhouse_object_bytes_written_total', help: 'Chunk bytes committed in segment objects', registers: [metrics.registry] });
   const commitDuration = new Histogram({ name: 'streamhouse_commit_duration_seconds', help: 'Metadata transaction time per flush', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics.registry] });
@@ -130,7 +130,8 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
       partitionChanged: (topic, partition) => log.leaseChanged(topic, partition),
       // reloaded each time: topics created or deleted through other agents
       listTopics: async () => {
-        await topics.reload();
+        // dynamic broker configs ride along: every agent sees another's AlterConfigs
+        await Promise.all([topics.reload(), topics.brokerConfigs.reload()]);
         return topics.list();
       },
     });
@@ -181,6 +182,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   });
   const services: BrokerServices = {
     config,
+    brokerConfigs: topics.brokerConfigs,
     metadata,
     cluster,
     topics,

@@ -1,3 +1,4 @@
+import type { DynamicBrokerConfigs } from './config/dynamic-broker-configs.js';
 import type { Logger } from 'pino';
 import type { ApiKey, RequestOf, ResponseOf } from '../protocol/api-codec.js';
 import type { ByteParts } from '../protocol/primitives/writer.js';
@@ -29,6 +30,8 @@ export interface BrokerServices {
   readonly metadata: MetadataStore;
   readonly cluster: ClusterView;
   readonly topics: TopicService;
+  /** Broker configs in force: start-up values under the dynamic ones (AlterConfigs). */
+  readonly brokerConfigs: DynamicBrokerConfigs;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
   /** Filled in by later layers (log, groups); handlers check what they need. */

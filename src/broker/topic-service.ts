@@ -2,6 +2,7 @@ import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerConfig } from './config/broker-config.js';
+import { DynamicBrokerConfigs } from './config/dynamic-broker-configs.js';
 import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './config/topic-config-definitions.js';
 import { collisionKey, topicNameProblem } from './topic-names.js';
 
@@ -44,8 +45,10 @@ export class TopicService {
    */
   constructor(
     private readonly store: MetadataStore,
-    private readonly config: BrokerConfig,
+    config: BrokerConfig,
     private readonly shared = false,
+    /** Broker configs behind the topic defaults (log.retention.ms, message.max.bytes, ...). */
+    readonly brokerConfigs: DynamicBrokerConfigs = new DynamicBrokerConfigs(store.cluster, config),
   ) {}
 
   async list(): Promise<Topic[]> {
@@ -168,7 +171,7 @@ export class TopicService {
   /** Creates a topic with broker defaults when auto-creation allows it. */
   async autoCreate(name: string): Promise<Topic> {
     try {
-      return await this.create({ name, partitions: this.config.defaultPartitions, configs: {} });
+      return await this.create({ name, partitions: this.brokerConfigs.defaultPartitions, configs: {} });
     } catch (e) {
       if (e instanceof TopicError && e.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) {
         const t = await this.get(name);
@@ -251,9 +254,7 @@ export class TopicService {
     if (own !== undefined) return own;
     const def = TOPIC_CONFIG_BY_NAME.get(name);
     if (!def) return null;
-    if (def.name === 'retention.ms') return String(this.config.logRetentionMs);
-    if (def.name === 'retention.bytes') return String(this.config.logRetentionBytes);
-    if (def.name === 'max.message.bytes') return String(this.config.messageMaxBytes);
-    return def.defaultValue;
+    // a dynamic or start-up broker value behind the topic config, else Kafka's default
+    return (def.brokerSynonym !== undefined ? this.brokerConfigs.value(def.brokerSynonym) : undefined) ?? def.defaultValue;
   }
 }

@@ -59,7 +59,7 @@ export class AdminService {
   async createTopic(req: CreateTopicRequestMsg): Promise<TopicInfoMsg> {
     if (!req.name) throw invalidArgument('name is required');
     if (!Number.isInteger(req.partitions) || req.partitions < 0) throw invalidArgument(`partitions must be 1 or more, got ${req.partitions}`);
-    const partitions = req.partitions === 0 ? this.services.config.defaultPartitions : req.partitions;
+    const partitions = req.partitions === 0 ? this.services.brokerConfigs.defaultPartitions : req.partitions;
     const topic = await this.services.topics.create({ name: req.name, partitions, configs: { ...req.configs } });
     this.services.logger.info({ topic: topic.name, partitions, configs: topic.configs }, 'created topic (gRPC)');
     await awaitNewLeaders(this.services, topic.name, 0, partitions, CREATE_LEADER_WAIT_MS);

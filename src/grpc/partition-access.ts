@@ -24,7 +24,7 @@ export async function topicForProduce(services: BrokerServices, name: string): P
   if (problem) throw invalidArgument(problem);
   const topic = await services.topics.get(name);
   if (topic) return topic;
-  if (!services.config.autoCreateTopics) throw notFound(`topic '${name}' does not exist`);
+  if (!services.brokerConfigs.autoCreateTopics) throw notFound(`topic '${name}' does not exist`);
   const created = await services.topics.autoCreate(name);
   services.logger.info({ topic: name, partitions: created.partitionCount }, 'auto-created topic on gRPC produce');
   await awaitNewLeaders(services, name, 0, created.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);

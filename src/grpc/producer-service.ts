@@ -61,7 +61,7 @@ export class ProducerService {
   private async append(topic: Topic, partition: number, batch: Buffer, acks: Acks, timeoutMs: number): Promise<Appended> {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw invalidArgument(`timeout_ms must be 0 or more, got ${timeoutMs}`);
     const configured = Number(this.services.topics.effectiveConfig(topic, 'max.message.bytes'));
-    const maxMessageBytes = Number.isFinite(configured) ? configured : this.services.config.messageMaxBytes;
+    const maxMessageBytes = Number.isFinite(configured) ? configured : this.services.brokerConfigs.messageMaxBytes;
     const tp = `${topic.name}-${partition}`;
     const checked = validateProducedRecords(batch, PRODUCE_VERSION, tp, maxMessageBytes);
     if ('error' in checked) {

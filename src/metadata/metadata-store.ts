@@ -112,9 +112,21 @@ export interface FlushCommit {
   readonly producerStates: readonly ProducerPartitionState[];
 }
 
+/** One dynamic broker config (AlterConfigs on a BROKER resource). */
+export interface BrokerConfigOverride {
+  /** '' for the cluster-wide default, else the broker (node) id it applies to. */
+  readonly scope: string;
+  readonly name: string;
+  readonly value: string;
+}
+
 export interface ClusterMetadataStore {
   /** 22-character base64url id created with the database; never changes. */
   getClusterId(): Promise<string>;
+  /** Every dynamic broker config, ordered by scope then name. */
+  listBrokerConfigs(): Promise<BrokerConfigOverride[]>;
+  /** Sets (string) or removes (null) dynamic configs of one scope, in one transaction. */
+  alterBrokerConfigs(scope: string, changes: Readonly<Record<string, string | null>>): Promise<void>;
 }
 
 export interface TopicMetadataStore {

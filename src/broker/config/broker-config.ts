@@ -120,6 +120,7 @@ export function brokerConfigEntries(config: BrokerConfig): Array<{ name: string;
     { name: 'compression.type', value: 'producer', readOnly: true },
     { name: 'min.insync.replicas', value: '1', readOnly: true },
     { name: 'log.message.timestamp.type', value: 'CreateTime', readOnly: true },
+    { name: 'log.message.format.version', value: '3.0-IV1', readOnly: true },
     { name: 'group.initial.rebalance.delay.ms', value: String(config.groupInitialRebalanceDelayMs), readOnly: true },
     { name: 'offsets.retention.minutes', value: String(config.offsetsRetentionMinutes), readOnly: true },
     { name: 'delete.topic.enable', value: 'true', readOnly: true },

@@ -53,6 +53,12 @@ function ratio(v: string): string | undefined {
   return Number.isFinite(n) && n >= 0 && n <= 1 ? undefined : 'must be between 0 and 1';
 }
 
+/** Kafka's throttled-replicas lists: empty, '*', or partition:broker pairs. */
+function throttledReplicas(v: string): string | undefined {
+  const t = v.trim();
+  return t === '' || t === '*' || /^\d+:\d+(\s*,\s*\d+:\d+)*$/.test(t) ? undefined : "must be empty, '*' or a list of partitionId:brokerId";
+}
+
 export const COMPRESSION_TYPES = ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'] as const;
 
 export const TOPIC_CONFIGS: readonly ConfigDefinition[] = [
@@ -60,14 +66,17 @@ export const TOPIC_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'compression.type', type: 'string', defaultValue: 'producer', brokerSynonym: 'compression.type', validate: oneOf(...COMPRESSION_TYPES), documentation: 'final compression of stored batches' },
   { name: 'delete.retention.ms', type: 'long', defaultValue: '86400000', brokerSynonym: 'log.cleaner.delete.retention.ms', validate: longAtLeast(0n), documentation: 'tombstone retention for compacted topics' },
   { name: 'file.delete.delay.ms', type: 'long', defaultValue: '60000', brokerSynonym: 'log.segment.delete.delay.ms', validate: longAtLeast(0n), documentation: 'grace period before unreferenced objects are deleted' },
+  { name: 'follower.replication.throttled.replicas', type: 'list', defaultValue: '', validate: throttledReplicas, documentation: 'accepted for compatibility, no effect: there is no replication between agents' },
   { name: 'flush.messages', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.messages', validate: longAtLeast(1n), documentation: 'accepted for compatibility; every acknowledged write is already durable' },
   { name: 'flush.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.ms', validate: longAtLeast(0n), documentation: 'accepted for compatibility; every acknowledged write is already durable' },
   { name: 'index.interval.bytes', type: 'int', defaultValue: '4096', brokerSynonym: 'log.index.interval.bytes', validate: intAtLeast(0), documentation: 'accepted for compatibility' },
+  { name: 'leader.replication.throttled.replicas', type: 'list', defaultValue: '', validate: throttledReplicas, documentation: 'accepted for compatibility, no effect: there is no replication between agents' },
   { name: 'local.retention.bytes', type: 'long', defaultValue: '-2', brokerSynonym: 'log.local.retention.bytes', validate: longAtLeast(-2n), documentation: 'accepted for compatibility' },
   { name: 'local.retention.ms', type: 'long', defaultValue: '-2', brokerSynonym: 'log.local.retention.ms', validate: longAtLeast(-2n), documentation: 'accepted for compatibility' },
   { name: 'max.compaction.lag.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.cleaner.max.compaction.lag.ms', validate: longAtLeast(1n), documentation: 'for compacted topics' },
   { name: 'max.message.bytes', type: 'int', defaultValue: '1048588', brokerSynonym: 'message.max.bytes', validate: intAtLeast(0), documentation: 'largest record batch accepted' },
   { name: 'message.downconversion.enable', type: 'boolean', defaultValue: 'true', brokerSynonym: 'log.message.downconversion.enable', validate: boolean, documentation: 'accepted for compatibility' },
+  { name: 'message.format.version', type: 'string', defaultValue: '3.0-IV1', brokerSynonym: 'log.message.format.version', validate: (v) => (/^\d+\.\d+(\.\d+)?(-IV\d+)?$/.test(v.trim()) ? undefined : 'must be a Kafka version such as 3.0-IV1'), documentation: 'deprecated in Kafka 3.x; accepted, no effect (batches are always stored as sent, magic v2)' },
   { name: 'message.timestamp.after.max.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.message.timestamp.after.max.ms', validate: longAtLeast(0n), documentation: 'largest allowed timestamp ahead of the broker clock' },
   { name: 'message.timestamp.before.max.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.message.timestamp.before.max.ms', validate: longAtLeast(0n), documentation: 'largest allowed timestamp behind the broker clock' },
   { name: 'message.timestamp.difference.max.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.message.timestamp.difference.max.ms', validate: longAtLeast(0n), documentation: 'deprecated form of the two settings above' },

@@ -57,7 +57,8 @@ describe('AlterConfigs and IncrementalAlterConfigs', () => {
           { resourceType: TOPIC, resourceName: 'nope', configs: [{ name: 'retention.ms', configOperation: 0, value: '1' }] },
           { resourceType: TOPIC, resourceName: 'cfg', configs: [{ name: 'no.such.key', configOperation: 0, value: '1' }] },
           { resourceType: TOPIC, resourceName: 'cfg', configs: [{ name: 'retention.ms', configOperation: 2, value: '1' }] },
-          { resourceType: BROKER, resourceName: '0', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '1' }] },
+          // read-only broker configs are refused (log.retention.ms and friends are dynamic, see below)
+          { resourceType: BROKER, resourceName: '0', configs: [{ name: 'broker.id', configOperation: 0, value: '1' }] },
         ],
         validateOnly: false,
       }),
@@ -66,5 +67,31 @@ describe('AlterConfigs and IncrementalAlterConfigs', () => {
     const v = answered(await callHandler(kit, incrementalAlterConfigsHandler, 1, { resources: [{ resourceType: TOPIC, resourceName: 'cfg', configs: [{ name: 'retention.ms', configOperation: 0, value: '42' }] }], validateOnly: true }));
     expect(v.responses![0]!.errorCode).toBe(0);
     expect((await configsOf())['retention.ms']).toBe('1000');
+  });
+
+  it('sets dynamic broker configs per broker and cluster-wide; topics without their own value follow them', async () => {
+    const broker = (resourceName: string, configs: Array<{ name: string; configOperation: number; value: string | null }>, validateOnly = false) =>
+      callHandler(kit, incrementalAlterConfigsHandler, 1, { resources: [{ resourceType: BROKER, resourceName, configs }], validateOnly }).then((r) => answered(r).responses!.map((x) => ({ errorCode: x.errorCode, errorMessage: x.errorMessage })));
+    const topic = (await kit.services.topics.get('cfg'))!;
+    const effective = () => kit.services.topics.effectiveConfig(topic, 'retention.bytes');
+    expect(effective()).toBe('-1');
+    expect(await broker('', [{ name: 'log.retention.bytes', configOperation: 0, value: '5000' }], true)).toEqual([{ errorCode: 0, errorMessage: null }]);
+    expect(effective()).toBe('-1');
+    expect(await broker('', [{ name: 'log.retention.bytes', configOperation: 0, value: '5000' }])).toEqual([{ errorCode: 0, errorMessage: null }]);
+    expect(effective()).toBe('5000');
+    expect(await broker('0', [{ name: 'log.retention.bytes', configOperation: 0, value: '7000' }])).toEqual([{ errorCode: 0, errorMessage: null }]);
+    expect(effective()).toBe('7000');
+    // another broker's value does not apply here
+    expect(await broker('9', [{ name: 'log.retention.bytes', configOperation: 0, value: '9000' }])).toEqual([{ errorCode: 0, errorMessage: null }]);
+    expect(effective()).toBe('7000');
+    expect(await broker('0', [{ name: 'log.retention.bytes', configOperation: 1, value: null }])).toEqual([{ errorCode: 0, errorMessage: null }]);
+    expect(effective()).toBe('5000');
+    expect(await broker('', [{ name: 'log.retention.bytes', configOperation: 0, value: 'lots' }])).toEqual([{ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Invalid value lots for configuration log.retention.bytes: must be an integer' }]);
+    expect(await broker('', [{ name: 'num.partitions', configOperation: 0, value: '3' }, { name: 'listeners', configOperation: 0, value: 'x' }])).toEqual([{ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Cannot update these configs dynamically: Set(listeners)' }]);
+    expect(kit.services.brokerConfigs.defaultPartitions).toBe(1);
+    expect(await kit.store.cluster.listBrokerConfigs()).toEqual([
+      { scope: '', name: 'log.retention.bytes', value: '5000' },
+      { scope: '9', name: 'log.retention.bytes', value: '9000' },
+    ]);
   });
 });

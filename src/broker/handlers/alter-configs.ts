@@ -1,12 +1,14 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config-definitions.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, type BrokerServices } from '../handler.js';
+import { BrokerConfigError } from '../config/dynamic-broker-configs.js';
 import { TopicError } from '../topic-service.js';
 import { ResourceType } from './describe-configs.js';
 
 /**
- * AlterConfigs replaces a topic's whole set of overrides: keys left out return to their
- * defaults. Broker configs are static in StreamHouse.
+ * AlterConfigs replaces a resource's whole set of overrides: keys left out return to their
+ * defaults. A BROKER resource names one broker (its id) or, empty, the cluster-wide default;
+ * only dynamic broker configs may be set (see DynamicBrokerConfigs).
  */
 export const alterConfigsHandler = defineHandler({
   apiKey: 33,
@@ -17,8 +19,16 @@ export const alterConfigsHandler = defineHandler({
     const responses = [];
     for (const resource of request.resources) {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      if (resource.resourceType === ResourceType.BROKER) {
+        // replaces the whole dynamic set of the resource: names left out are removed
+        const changes: Record<string, string | null> = {};
+        for (const o of services.brokerConfigs.scope(resource.resourceName)) changes[o.name] = null;
+        for (const c of resource.configs) changes[c.name] = c.value;
+        responses.push({ ...base, ...(await alterBrokerConfigs(services, resource.resourceName, changes, request.validateOnly)) });
+        continue;
+      }
       if (resource.resourceType !== ResourceType.TOPIC) {
-        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are set at start-up' });
+        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resource.resourceType}` });
         continue;
       }
       try {
@@ -54,8 +64,12 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const responses = [];
     for (const resource of request.resources) {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      if (resource.resourceType === ResourceType.BROKER) {
+        responses.push({ ...base, ...(await incrementalBrokerChange(services, resource.resourceName, resource.configs, request.validateOnly)) });
+        continue;
+      }
       if (resource.resourceType !== ResourceType.TOPIC) {
-        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Only topic configs can be altered; broker configs are set at start-up' });
+        responses.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resource.resourceType}` });
         continue;
       }
       try {
@@ -100,3 +114,49 @@ export const incrementalAlterConfigsHandler = defineHandler({
     return { throttleTimeMs: 0, responses };
   },
 });
+
+type Outcome = { errorCode: number; errorMessage: string | null };
+
+async function alterBrokerConfigs(services: BrokerServices, scope: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<Outcome> {
+  try {
+    await services.brokerConfigs.alter(scope, changes, validateOnly);
+    if (!validateOnly) services.logger.info({ broker: scope === '' ? 'cluster default' : scope, changes }, 'altered dynamic broker configs');
+    return { errorCode: 0, errorMessage: null };
+  } catch (e) {
+    if (!(e instanceof BrokerConfigError)) throw e;
+    return { errorCode: e.errorCode, errorMessage: e.message };
+  }
+}
+
+async function incrementalBrokerChange(
+  services: BrokerServices,
+  scope: string,
+  configs: ReadonlyArray<{ name: string; configOperation: number; value: string | null }>,
+  validateOnly: boolean,
+): Promise<Outcome> {
+  const changes: Record<string, string | null> = {};
+  const current = new Map(services.brokerConfigs.scope(scope).map((o) => [o.name, o.value]));
+  for (const c of configs) {
+    if (c.name in changes) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Error due to duplicate config keys: ${c.name}` };
+    switch (c.configOperation) {
+      case OP_SET:
+        if (c.value === null) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Null value not supported for : ${c.name}` };
+        changes[c.name] = c.value;
+        break;
+      case OP_DELETE:
+        changes[c.name] = null;
+        break;
+      case OP_APPEND:
+      case OP_SUBTRACT: {
+        if (c.name !== 'log.cleanup.policy') return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Config value append is not allowed for config key: ${c.name}` };
+        const have = (current.get(c.name) ?? services.brokerConfigs.value(c.name) ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+        const items = (c.value ?? '').split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+        changes[c.name] = (c.configOperation === OP_APPEND ? [...have, ...items.filter((i) => !have.includes(i))] : have.filter((v) => !items.includes(v))).join(',');
+        break;
+      }
+      default:
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${c.configOperation} for ${c.name}` };
+    }
+  }
+  return alterBrokerConfigs(services, scope, changes, validateOnly);
+}

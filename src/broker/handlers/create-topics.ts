@@ -36,7 +36,7 @@ export const createTopicsHandler = defineHandler({
           for (const a of t.assignments) checkReplicaAssignment(a.brokerIds, registered);
           partitions = t.assignments.length;
         } else if (partitions === -1) {
-          partitions = services.config.defaultPartitions;
+          partitions = services.brokerConfigs.defaultPartitions;
         }
         // storage is replicated by the object store, so any positive factor is accepted
         if (t.replicationFactor === 0 || t.replicationFactor < -1) {

@@ -1,7 +1,8 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { brokerConfigEntries, defaultBrokerConfig } from '../config/broker-config.js';
+import { brokerConfigEntries } from '../config/broker-config.js';
+import { isDynamicBrokerConfig } from '../config/dynamic-broker-configs.js';
 import { defineHandler } from '../handler.js';
-import { ConfigSource, topicConfigViews, type ConfigView } from './topic-configs-view.js';
+import { brokerConfigChain, ConfigSource, topicConfigViews, type ConfigView } from './topic-configs-view.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
@@ -28,23 +29,26 @@ export const describeConfigsHandler = defineHandler({
           results.push({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${services.config.nodeId} or empty string, but received ${resource.resourceName}`, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] });
           continue;
         }
-        // a value left at its default is reported as such, as Kafka does; anything set is static
-        const defaults = new Map(brokerConfigEntries(defaultBrokerConfig()).map((e) => [e.name, e.value]));
-        const views: ConfigView[] = brokerConfigEntries(services.config).map((e) => {
-          const isDefault = defaults.get(e.name) === e.value;
-          const source = isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
+        const configs = services.brokerConfigs;
+        const entry = (name: string, value: string | null, chain: Array<{ value: string | null; source: number }>): ConfigView => {
+          const source = chain[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
           return {
-            name: e.name,
-            value: e.value,
-            readOnly: e.readOnly,
-            isDefault,
+            name,
+            value,
+            readOnly: !isDynamicBrokerConfig(name),
+            isDefault: source === ConfigSource.DEFAULT_CONFIG,
             configSource: source,
             isSensitive: false,
-            synonyms: request.includeSynonyms ? [{ name: e.name, value: e.value, source }] : [],
+            synonyms: request.includeSynonyms ? chain.map((c) => ({ name, ...c })) : [],
             configType: 2,
             documentation: null,
           };
-        });
+        };
+        // the empty name is the cluster-wide default resource: only what is set there (Kafka)
+        const views: ConfigView[] =
+          resource.resourceName === ''
+            ? configs.scope('').map((o) => entry(o.name, o.value, [{ value: o.value, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }]))
+            : brokerConfigEntries(services.config).map((e) => entry(e.name, configs.value(e.name) ?? e.value, brokerConfigChain(configs, e.name)));
         results.push({ errorCode: 0, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: pick(views) });
       } else {
         results.push({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resource.resourceType}`, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] });

@@ -5,6 +5,7 @@ import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
 import { TopicError } from '../topic-service.js';
 import { topicNameProblem } from '../topic-names.js';
 import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
+import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_AUTHORIZED_OPERATIONS } from './authorized-operations.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -73,7 +74,7 @@ export const metadataHandler = defineHandler({
           continue;
         }
         let topic = await services.topics.get(name);
-        if (!topic && clientAllowsCreate && services.config.autoCreateTopics) {
+        if (!topic && clientAllowsCreate && services.brokerConfigs.autoCreateTopics) {
           try {
             topic = await services.topics.autoCreate(name);
             services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic');
@@ -92,7 +93,9 @@ export const metadataHandler = defineHandler({
       brokers: services.cluster.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterId: services.cluster.clusterId,
       controllerId: services.cluster.controllerId(),
-      topics,
+      // v8+: with no authorizer, every operation of the resource is allowed (Kafka answers the same)
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+      topics: topics.map((t) => ({ ...t, topicAuthorizedOperations: request.includeTopicAuthorizedOperations && t.errorCode === 0 ? TOPIC_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED })),
     };
   },
 });

@@ -87,7 +87,7 @@ async function startAppends(
   for (let ti = 0; ti < request.topicData.length; ti++) {
     const t = request.topicData[ti]!;
     const resolved = await resolveTopic(services, t.name);
-    let maxMessageBytes = services.config.messageMaxBytes;
+    let maxMessageBytes = services.brokerConfigs.messageMaxBytes;
     if (!('error' in resolved)) {
       const configured = Number(services.topics.effectiveConfig(resolved.topic, 'max.message.bytes'));
       if (Number.isFinite(configured)) maxMessageBytes = configured;
@@ -125,7 +125,7 @@ async function resolveTopic(services: BrokerServices, name: string): Promise<{ t
   if (problem) return { error: { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: problem } };
   const existing = await services.topics.get(name);
   if (existing) return { topic: existing };
-  if (!services.config.autoCreateTopics) return { error: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: UNKNOWN_PARTITION } };
+  if (!services.brokerConfigs.autoCreateTopics) return { error: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: UNKNOWN_PARTITION } };
   try {
     const topic = await services.topics.autoCreate(name);
     services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic on produce');

@@ -171,6 +171,20 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
     });
 
     describe('cluster', () => {
+      it('keeps dynamic broker configs per scope: set, overwrite, remove, durably', async () => {
+        expect(await store.cluster.listBrokerConfigs()).toEqual([]);
+        await store.cluster.alterBrokerConfigs('', { 'log.retention.ms': '1000', 'num.partitions': '3' });
+        await store.cluster.alterBrokerConfigs('2', { 'log.retention.ms': '2000' });
+        await store.cluster.alterBrokerConfigs('', { 'num.partitions': null, 'message.max.bytes': '5000', 'log.retention.ms': '1500' });
+        await store.cluster.alterBrokerConfigs('3', { 'never.set': null });
+        const again = await reopen();
+        expect(await again.cluster.listBrokerConfigs()).toEqual([
+          { scope: '', name: 'log.retention.ms', value: '1500' },
+          { scope: '', name: 'message.max.bytes', value: '5000' },
+          { scope: '2', name: 'log.retention.ms', value: '2000' },
+        ]);
+      });
+
       it('has a 22-character base64url id that never changes, even across reopen', async () => {
         const id = await store.cluster.getClusterId();
         expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);

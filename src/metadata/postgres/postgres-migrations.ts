@@ -163,6 +163,22 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'dynamic broker configs',
+    async up(tx) {
+      // scope '' is the cluster-wide default, else a broker (node) id; values are validated
+      // config values (no NUL), so text is fine here
+      await tx.query(`
+        CREATE TABLE broker_configs (
+          scope text COLLATE "C" NOT NULL,
+          name text COLLATE "C" NOT NULL,
+          value text NOT NULL,
+          PRIMARY KEY (scope, name)
+        );
+      `);
+    },
+  },
 ];
 
 export function latestPostgresSchemaVersion(migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): number {

@@ -137,6 +137,21 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'dynamic broker configs',
+    up(db) {
+      db.exec(`
+        -- scope '' is the cluster-wide default, else a broker (node) id
+        CREATE TABLE broker_configs (
+          scope TEXT NOT NULL,
+          name TEXT NOT NULL,
+          value TEXT NOT NULL,
+          PRIMARY KEY (scope, name)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function latestSqliteSchemaVersion(): number {

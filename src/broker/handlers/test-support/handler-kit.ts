@@ -29,11 +29,13 @@ export async function handlerKit(config: Partial<BrokerConfig> = {}): Promise<Ha
   const store = await openMetadataStore('sqlite::memory:');
   const cfg = defaultBrokerConfig({ autoCreateTopics: false, ...config });
   const log = new FakeLog();
+  const topics = new TopicService(store, cfg);
   const services: BrokerServices = {
     config: cfg,
     metadata: store,
     cluster: new SingleAgentClusterView(await store.cluster.getClusterId(), cfg),
-    topics: new TopicService(store, cfg),
+    topics,
+    brokerConfigs: topics.brokerConfigs,
     metrics: new BrokerMetrics(),
     logger: pino({ level: 'silent' }),
     extensions: new Map<string, unknown>([[LOG_EXTENSION, log]]),
