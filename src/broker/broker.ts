@@ -34,8 +34,21 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
+/**
+ * The hosts the HTTP and gRPC APIs bind (their ports are BrokerConfig's httpPort and
+ * grpcPort); 0.0.0.0, every interface, when not given.
+ */
+export interface ApiListenerHosts {
+  readonly httpHost?: string;
+  readonly grpcHost?: string;
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Wires one agent together: stores, handlers, Kafka listener and HTTP server. */
-export async function startBroker(config: BrokerConfig, logger: Logger): Promise<RunningBroker> {
+export async function startBroker(config: BrokerConfig & ApiListenerHosts, logger: Logger): Promise<RunningBroker> {
   const metadata: MetadataStore = await openMetadataStore(config.metadataUrl);
   let objects: ObjectStore | undefined;
   try {
@@ -207,14 +220,16 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
     describe: () => ({ agentId: config.agentId, nodeId: runtime?.self.nodeId ?? config.nodeId, clusterId }),
   });
   let kafka: HostPort;
+  const httpHost = config.httpHost ?? '0.0.0.0';
+  const grpcHost = config.grpcHost ?? '0.0.0.0';
   let httpPort: number;
   let grpcPort: number;
   const grpc = new GrpcServer(services, { httpPort: () => httpPort });
   try {
     await groups.start();
     kafka = await kafkaServer.listen(config.kafkaListener);
-    httpPort = await http.listen(config.httpPort);
-    grpcPort = await grpc.listen(config.grpcPort);
+    httpPort = await http.listen(config.httpPort, httpHost);
+    grpcPort = await grpc.listen(config.grpcPort, grpcHost);
     if (clustered) {
       const port = config.advertisedListener.port === 0 ? kafka.port : config.advertisedListener.port;
       runtime = newRuntime(config.nodeId, port);
@@ -240,7 +255,7 @@ export async function startBroker(config: BrokerConfig, logger: Logger): Promise
   gc.start();
   retention.start();
   if (config.compactionIntervalMs > 0) compactor.start();
-  logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: httpPort, grpc: grpcPort, clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
+  logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: formatHostPort(httpHost, httpPort), grpc: formatHostPort(grpcHost, grpcPort), clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
 
   let stopping: Promise<void> | undefined;
   return {

@@ -1,4 +1,5 @@
-import { ConfigError, defaultBrokerConfig, parseHostPort, type BrokerConfig } from '../broker/config/broker-config.js';
+import type { ApiListenerHosts } from '../broker/broker.js';
+import { ConfigError, defaultBrokerConfig, parseHostPort, type BrokerConfig, type HostPort } from '../broker/config/broker-config.js';
 
 /** One CLI flag, its environment variable and how it lands in BrokerConfig. */
 export interface StartOption {
@@ -11,8 +12,10 @@ export const START_OPTIONS: readonly StartOption[] = [
   { flag: 'data-dir', env: 'STREAMHOUSE_DATA_DIR', description: 'directory for embedded metadata and objects (default ./data)' },
   { flag: 'kafka-listener', env: 'STREAMHOUSE_KAFKA_LISTENER', description: 'host:port the Kafka protocol listens on (default 0.0.0.0:9092)' },
   { flag: 'advertised-listener', env: 'STREAMHOUSE_ADVERTISED_LISTENER', description: 'host:port clients are told to connect to (default localhost:<kafka port>)' },
-  { flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of /health, /ready, /metrics and the REST API (default 8080)' },
-  { flag: 'grpc-port', env: 'STREAMHOUSE_GRPC_PORT', description: 'port of the native gRPC API (default 50051)' },
+  { flag: 'http-listener', env: 'STREAMHOUSE_HTTP_LISTENER', description: 'host:port of /health, /ready, /metrics and the REST API (default 0.0.0.0:8080)' },
+  { flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of the HTTP API on every interface, like --http-listener 0.0.0.0:<port> (default 8080)' },
+  { flag: 'grpc-listener', env: 'STREAMHOUSE_GRPC_LISTENER', description: 'host:port of the native gRPC API (default 0.0.0.0:50051)' },
+  { flag: 'grpc-port', env: 'STREAMHOUSE_GRPC_PORT', description: 'port of the gRPC API on every interface, like --grpc-listener 0.0.0.0:<port> (default 50051)' },
   { flag: 'metadata', env: 'STREAMHOUSE_METADATA_URL', description: 'metadata store URL: sqlite://path or postgres://... (default sqlite://<data-dir>/metadata.db; DATABASE_URL also works)' },
   { flag: 'storage', env: 'STREAMHOUSE_STORAGE_URL', description: 'object store URL: file://dir or s3://bucket/prefix (default file://<data-dir>/objects)' },
   { flag: 'agent-id', env: 'STREAMHOUSE_AGENT_ID', description: 'this agent\'s id (default: host name)' },
@@ -44,16 +47,56 @@ function int(value: string, what: string, min: number, max: number): number {
   return n;
 }
 
+function envName(flag: string): string {
+  const opt = START_OPTIONS.find((o) => o.flag === flag);
+  if (!opt) throw new Error(`no start option --${flag}`);
+  return opt.env;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** What `streamhouse start` runs with: the broker config and the hosts its HTTP and gRPC APIs bind. */
+export type StartConfig = BrokerConfig & Required<ApiListenerHosts>;
+
+/**
+ * Where the HTTP or gRPC API binds: `--<api>-listener host:port`, or `--<api>-port` on every
+ * interface. Flags beat environment variables; a listener and a port from the same source
+ * must name the same port.
+ */
+function apiListener(
+  api: 'http' | 'grpc',
+  defaultPort: number,
+  flags: Record<string, string | undefined>,
+  env: NodeJS.ProcessEnv,
+): HostPort {
+  const listenerFlag = `${api}-listener`;
+  const portFlag = `${api}-port`;
+  const sources: Array<(flag: string) => string | undefined> = [(flag) => nonEmpty(flags[camel(flag)]), (flag) => nonEmpty(env[envName(flag)])];
+  for (const read of sources) {
+    const listenerText = read(listenerFlag);
+    const portText = read(portFlag);
+    const port = portText === undefined ? undefined : int(portText, `--${portFlag}`, 0, 65535);
+    if (listenerText === undefined) {
+      if (port !== undefined) return { host: '0.0.0.0', port };
+      continue;
+    }
+    const listener = parseHostPort(listenerText, `--${listenerFlag}`);
+    if (port !== undefined && port !== listener.port) {
+      throw new ConfigError(`--${listenerFlag} ${listenerText} and --${portFlag} ${port} name different ports; give one of them`);
+    }
+    return { host: listener.host === '' ? '0.0.0.0' : listener.host, port: listener.port };
+  }
+  return { host: '0.0.0.0', port: defaultPort };
+}
+
 /**
  * Merges flags over environment variables over defaults. Throws ConfigError with one
  * readable line for anything invalid.
  */
-export function resolveStartConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): BrokerConfig {
-  const get = (flag: string): string | undefined => {
-    const opt = START_OPTIONS.find((o) => o.flag === flag)!;
-    const v = flags[camel(flag)] ?? env[opt.env];
-    return v === undefined || v === '' ? undefined : v;
-  };
+export function resolveStartConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): StartConfig {
+  const get = (flag: string): string | undefined => nonEmpty(flags[camel(flag)]) ?? nonEmpty(env[envName(flag)]);
   const overrides: { -readonly [K in keyof BrokerConfig]?: BrokerConfig[K] } = {};
   const dataDir = get('data-dir') ?? './data';
   overrides.dataDir = dataDir;
@@ -65,10 +108,11 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
     if (hp.host === '' || hp.host === '0.0.0.0') throw new ConfigError('--advertised-listener needs a host clients can reach, not 0.0.0.0');
     overrides.advertisedListener = hp;
   }
-  const httpPort = get('http-port');
-  if (httpPort) overrides.httpPort = int(httpPort, '--http-port', 0, 65535);
-  const grpcPort = get('grpc-port');
-  if (grpcPort) overrides.grpcPort = int(grpcPort, '--grpc-port', 0, 65535);
+  const defaults = defaultBrokerConfig();
+  const http = apiListener('http', defaults.httpPort, flags, env);
+  overrides.httpPort = http.port;
+  const grpc = apiListener('grpc', defaults.grpcPort, flags, env);
+  overrides.grpcPort = grpc.port;
   const metadata = get('metadata') ?? (env.DATABASE_URL || undefined);
   if (metadata) {
     if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(metadata)) throw new ConfigError(`--metadata must be sqlite://path or postgres://..., got "${metadata.replace(/:[^:@/]*@/, ':***@')}"`);
@@ -123,5 +167,5 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
   if (resolved.leaseTtlMs < 2 * resolved.heartbeatIntervalMs) {
     throw new ConfigError(`--lease-ttl-ms (${resolved.leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${resolved.heartbeatIntervalMs})`);
   }
-  return resolved;
+  return { ...resolved, httpHost: http.host, grpcHost: grpc.host };
 }

@@ -1,33 +1,80 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
-import { Command } from 'commander';
+import { dirname, resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { startBroker } from '../broker/broker.js';
 import { ConfigError } from '../broker/config/broker-config.js';
 import { createLogger } from '../broker/logger.js';
-import { START_OPTIONS, resolveStartConfig } from './start-options.js';
+import { parseMetadataStoreUrl } from '../metadata/open-metadata-store.js';
+import { SQLITE_MEMORY_PATH } from '../metadata/sqlite/sqlite-metadata-store.js';
+import { localPathFromUrl } from '../storage/open-object-store.js';
+import { LocalDirectoryError, prepareLocalDirectories, type LocalDirectory } from './local-directories.js';
+import { START_OPTIONS, resolveStartConfig, type StartConfig } from './start-options.js';
 import { VERSION } from '../version.js';
+
+/** Exit code of a configuration or usage error (a bad flag, a data directory it cannot use). */
+const EXIT_USAGE = 2;
 
 // The AWS SDK warns on every start that Node 20 support ends; operators cannot act on it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * The local directories the stores will write to: the SQLite file's directory and the root of
+ * a file:// object store. Created here, one level at a time and checked for writing, so that
+ * a path that cannot work ends the start with one line (the stores' own recursive mkdir would
+ * spin on procfs). URLs the stores will reject are left to them.
+ */
+function localDirectories(config: StartConfig): LocalDirectory[] {
+  const dataDir = resolve(config.dataDir);
+  const name = (dir: string, label: string): LocalDirectory =>
+    resolve(dir) === dataDir ? { dir: config.dataDir, label: 'data directory' } : { dir, label };
+  const dirs: LocalDirectory[] = [];
+  try {
+    const location = parseMetadataStoreUrl(config.metadataUrl);
+    if (location.kind === 'sqlite' && location.path !== SQLITE_MEMORY_PATH) dirs.push(name(dirname(location.path), 'metadata directory'));
+  } catch {
+    // an unsupported metadata URL: openMetadataStore says so
+  }
+  if (config.storageUrl.toLowerCase().startsWith('file://')) {
+    try {
+      dirs.push(name(localPathFromUrl(config.storageUrl), 'storage directory'));
+    } catch {
+      // a malformed file:// URL: openObjectStore says so
+    }
+  }
+  return dirs;
+}
 
 const program = new Command();
 program.name('streamhouse').description('StreamHouse: a Kafka-compatible broker on object storage').version(VERSION);
 
 const start = program.command('start').description('run one agent (embedded SQLite + local directory by default)');
 for (const opt of START_OPTIONS) start.option(`--${opt.flag} <value>`, `${opt.description} [env ${opt.env}]`);
+// usage errors (unknown flag, missing value, unknown command) are one line and exit 2
+for (const cmd of [program, start]) {
+  cmd.exitOverride();
+  cmd.configureOutput({ outputError: (text, write) => write(`streamhouse: ${text.replace(/^error: /, '')}`) });
+}
 start.action(async (flags: Record<string, string | undefined>) => {
-  let config;
+  let config: StartConfig;
   try {
     config = resolveStartConfig(flags);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`streamhouse: invalid configuration: ${e.message}\n`);
-      process.exit(2);
+      process.exit(EXIT_USAGE);
+    }
+    throw e;
+  }
+  try {
+    prepareLocalDirectories(localDirectories(config));
+  } catch (e) {
+    if (e instanceof LocalDirectoryError) {
+      process.stderr.write(`streamhouse: ${e.message}\n`);
+      process.exit(EXIT_USAGE);
     }
     throw e;
   }
   const logger = createLogger(config.logLevel);
-  if (config.metadataUrl.startsWith('sqlite://') || config.storageUrl.startsWith('file://')) mkdirSync(config.dataDir, { recursive: true });
   let broker;
   try {
     broker = await startBroker(config, logger);
@@ -54,4 +101,10 @@ start.action(async (flags: Record<string, string | undefined>) => {
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
 });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  // --help and --version end with 0; commander already printed the one-line error
+  process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+}
