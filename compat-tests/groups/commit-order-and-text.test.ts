@@ -93,4 +93,21 @@ describe('offset commits of one group', () => {
       client.close();
     }
   });
+
+  it('refuses a NUL in a topic config value with INVALID_CONFIG (every stored config value is validated), and goes on serving', async () => {
+    const topic = `nul-config-${randomUUID().slice(0, 8)}`;
+    const client = await RawKafkaClient.connect('127.0.0.1', broker.kafkaPort);
+    try {
+      for (const [name, value] of [['cleanup.policy', 'delete\u0000'], ['message.format.version', '3.0\u0000'], ['leader.replication.throttled.replicas', '0:0\u0000']] as const) {
+        const res = await client.request(19, 5, { topics: [{ name: topic, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [{ name, value }] }], timeoutMs: 5000, validateOnly: false });
+        expect({ name, errorCode: res.topics[0]!.errorCode }).toEqual({ name, errorCode: 40 });
+      }
+      const created = await client.request(19, 5, { topics: [{ name: topic, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+      expect(created.topics[0]!.errorCode).toBe(0);
+      const altered = await client.request(44, 1, { resources: [{ resourceType: 2, resourceName: topic, configs: [{ name: 'compression.type', configOperation: 0, value: 'lz4\u0000' }] }], validateOnly: false });
+      expect(altered.responses[0]!.errorCode).toBe(40);
+    } finally {
+      client.close();
+    }
+  });
 });
