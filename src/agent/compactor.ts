@@ -1,3 +1,4 @@
+import { PeriodicTask } from './periodic-task.js';
 import type { Logger } from 'pino';
 import { isMetadataStoreError, type IndexedChunk, type MetadataStore } from '../metadata/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -89,36 +90,26 @@ function balancedSuffix(run: IndexedChunk[]): IndexedChunk[] {
  * holding an old row still finds its object until then.
  */
 export class Compactor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<CompactionStats> | undefined;
+  private readonly task: PeriodicTask<CompactionStats>;
   private readonly keys: SegmentKeyGenerator;
   /** Last offset of each partition's newest chunk at the previous pass: unchanged means quiet. */
   private lastSeenEnd = new Map<string, bigint>();
 
   constructor(private readonly opts: CompactorOptions) {
+    this.task = new PeriodicTask({ run: () => this.pass(), intervalMs: opts.intervalMs, logger: opts.logger, failureMessage: 'compaction pass failed' });
     this.keys = new SegmentKeyGenerator(`${opts.agentId}.compactor`);
   }
 
   start(): void {
-    const tick = () => {
-      this.runOnce()
-        .catch((err: unknown) => this.opts.logger.warn({ err }, 'compaction pass failed'))
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, this.opts.intervalMs).unref();
-        });
-    };
-    this.timer = setTimeout(tick, this.opts.intervalMs).unref();
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+    await this.task.stop();
   }
 
   runOnce(): Promise<CompactionStats> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.task.runOnce();
   }
 
   private async pass(): Promise<CompactionStats> {

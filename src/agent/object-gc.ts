@@ -1,3 +1,4 @@
+import { PeriodicTask } from './periodic-task.js';
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -19,33 +20,24 @@ export interface ObjectGcOptions {
  * commit, and objects orphaned by topic deletion or retention. Runs in the background.
  */
 export class ObjectGarbageCollector {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: PeriodicTask<number>;
   deletedTotal = 0;
 
-  constructor(private readonly opts: ObjectGcOptions) {}
+  constructor(private readonly opts: ObjectGcOptions) {
+    this.task = new PeriodicTask({ run: () => this.collect(), intervalMs: opts.intervalMs, firstDelayMs: Math.min(opts.intervalMs, 5000), logger: opts.logger, failureMessage: 'object garbage collection failed' });
+  }
 
   start(): void {
-    const tick = () => {
-      this.runOnce()
-        .catch((err: unknown) => this.opts.logger.warn({ err }, 'object garbage collection failed'))
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, this.opts.intervalMs).unref();
-        });
-    };
-    this.timer = setTimeout(tick, Math.min(this.opts.intervalMs, 5000)).unref();
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => 0);
+    await this.task.stop();
   }
 
   /** One pass; returns how many objects it deleted. */
   runOnce(): Promise<number> {
-    this.running ??= this.collect().finally(() => (this.running = undefined));
-    return this.running;
+    return this.task.runOnce();
   }
 
   private async collect(): Promise<number> {

@@ -1,3 +1,4 @@
+import { PeriodicTask } from './periodic-task.js';
 import type { Logger } from 'pino';
 import type { ChunkIndexStore, IndexedChunk } from '../metadata/metadata-store.js';
 import type { LogService } from './log-service.js';
@@ -52,32 +53,23 @@ export function retentionCut(chunks: readonly IndexedChunk[], policy: RetentionP
 
 /** Applies retention.ms / retention.bytes in the background by advancing log starts. */
 export class RetentionEnforcer {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly task: PeriodicTask<number>;
 
-  constructor(private readonly opts: RetentionOptions) {}
+  constructor(private readonly opts: RetentionOptions) {
+    this.task = new PeriodicTask({ run: () => this.pass(), intervalMs: opts.intervalMs, logger: opts.logger, failureMessage: 'retention pass failed' });
+  }
 
   start(): void {
-    const tick = () => {
-      this.runOnce()
-        .catch((err: unknown) => this.opts.logger.warn({ err }, 'retention pass failed'))
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, this.opts.intervalMs).unref();
-        });
-    };
-    this.timer = setTimeout(tick, this.opts.intervalMs).unref();
+    this.task.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => 0);
+    await this.task.stop();
   }
 
   /** One pass over every led partition; returns how many partitions were trimmed. */
   runOnce(): Promise<number> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.task.runOnce();
   }
 
   private async pass(): Promise<number> {
