@@ -7,6 +7,7 @@
  *   npx tsx bench/groups.ts
  *   npx tsx bench/groups.ts --heartbeat-ms 500 --session-timeout-ms 6000 --phases rebalance
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startPostgres, type PostgresProcess } from '../compat-tests/support/postgres-process.js';
 import { ErrorCode, errorInfo } from '../src/protocol/error-codes.js';
 import { intFlag, parseFlags } from './lib/args.js';
@@ -35,7 +36,6 @@ const flags = parseFlags('groups.ts', {
   'json-out': { default: '', help: 'append results as JSON lines to this file' },
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface StableWaiter {
   readonly expect: ReadonlySet<RawGroupMember>;

@@ -4,6 +4,7 @@
  * chunk cache holds), sampling VmRSS (/proc) and Node's heap/external memory throughout.
  *   npx tsx bench/memory.ts --produce-s 20 --record-size 1024
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ function pollNodeMemory(httpBase: string): { stop(): Promise<NodeMemory> } {
         peakExternal = Math.max(peakExternal, m.external);
         peakRss = Math.max(peakRss, m.rss);
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   })();
   return {
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const httpBase = `http://${broker.host}:${broker.httpPort}`;
   console.log(`started broker pid ${broker.pid()} on ${broker.bootstrap}, data in ${broker.dataDir}`);
   try {
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const idle = await scrapeNodeMemory(httpBase);
     const idleRss = readRss(broker.pid()) ?? 0;
     const rss = new RssSampler(broker.pid(), 50);
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     const readMem = readSampler.stop();
     const readNode = await node.stop();
     console.log(`read back ${fmt(read.bytes / 1e6, 0)} MB at ${fmt(read.mbPerSecond, 1)} MB/s`);
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     const after = await scrapeNodeMemory(httpBase);
     const afterRss = readRss(broker.pid()) ?? 0;
     const gcd = await forceFullGc(broker.pid(), diagDir);
@@ -145,7 +146,7 @@ async function forceFullGc(pid: number, dir: string): Promise<boolean> {
   const deadline = Date.now() + 60000;
   let lastSize = -1;
   while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const snap = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot'));
     if (!snap) continue;
     const size = statSync(join(dir, snap)).size;

@@ -7,6 +7,7 @@
  * the disk's share of produce latency (a 10 MB/s producer makes ~60 flushes/s of ~160 KiB):
  *   npx tsx bench/object-store-baseline.ts --paced-per-s 60 --object-mib 0.16 --paced-s 15
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
       let due = performance.now();
       for (let i = 0; due < end; i++) {
         const wait = due - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (wait > 0) await sleep(wait);
         const t0 = performance.now();
         await store.put(`aa/bench/${String(i).padStart(8, '0')}.seg`, body);
         latency.record(performance.now() - t0);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 /** What the PostgreSQL server had done in one database at one moment. */
@@ -96,7 +97,7 @@ export class PgActivityMonitor {
 
   /** Snapshot after `settleMs` without broker database activity from the caller. */
   async settledSnapshot(settleMs: number): Promise<PgActivitySnapshot> {
-    await new Promise((r) => setTimeout(r, settleMs));
+    await sleep(settleMs);
     return this.snapshot();
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, errorInfo } from '../../src/protocol/error-codes.js';
 import type { KafkaConnection } from './kafka-connection.js';
 
@@ -25,6 +26,6 @@ export async function ensureTopic(conn: KafkaConnection, name: string, partition
       if (t.partitions.every((p) => p.errorCode === 0 && p.leaderId >= 0)) return;
     }
     if (Date.now() > deadline) throw new Error(`topic ${name} has no leaders after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,6 @@ const STEADY_MS = 15_000;
 const STEADY_RATE = 20;
 const BASE_TS = 1_700_000_000_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`compaction under a trickle of small produces to ${PARTITIONS} partitions (${testBackendName()})`, () => {
   let broker: BrokerProcess;

@@ -3,9 +3,9 @@
 // CreateTopics answers, and kafkajs's own wait for leaders gives up on the first
 // UNKNOWN_TOPIC_OR_PARTITION. This waits for leaders the way a patient client would.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Creates the topics, then waits until Metadata shows a leader for every partition. */
 export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 20_000): Promise<boolean> {

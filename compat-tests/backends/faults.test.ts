@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import pg from 'pg';
@@ -23,7 +24,6 @@ import { sharedPostgresS3, type AllocatedStorage } from './test-backend.js';
 const PARTITIONS = 3;
 const RATE = 400;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -2,6 +2,7 @@
 // three-broker cluster, partitions are spread over the agents, and a SIGSTOPped owner is
 // fenced once its lease has moved (SPEC §8).
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
@@ -10,7 +11,6 @@ import { startS3rver, type S3rverHandle } from '../support/s3rver-process.js';
 
 const HEARTBEAT_MS = 1000;
 const LEASE_TTL_MS = 3000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let pgServer: PostgresProcess;
 let s3: S3rverHandle;

@@ -2,6 +2,7 @@
 // leader look-ups, an idempotent kafkajs producer that stamps every acknowledgement with
 // its time, and the exact log check for both producers' topics (SPEC §8).
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync } from 'node:fs';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
@@ -14,7 +15,7 @@ import { readWholeTopic, type DeliveryReport, type DurableProducer, type ReadPar
 
 export const HEARTBEAT_MS = 1000;
 export const LEASE_TTL_MS = 3000;
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 export interface AgentOptions {
   env?: Record<string, string>;

@@ -14,6 +14,7 @@
  * alone. The test records which Metadata version it sent; what it can show with 2.0.2 is
  * the delivery outcome, not that the id made the difference.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -30,7 +31,6 @@ import { PYTHON } from '../support/run-command.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function uniqueTopic(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,7 +19,6 @@ const GRACE_MS = 1000;
 /** Keys as the broker writes them: <2 hex>/<agent id>/<ms, 15 digits>-<counter, 6 digits>-<8 hex>.seg */
 const SEGMENT_KEY = /^[0-9a-f]{2}\/[A-Za-z0-9._%-]+\/\d{15}-\d{6}-[0-9a-f]{8}\.seg$/;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

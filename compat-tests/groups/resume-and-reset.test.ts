@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
@@ -67,7 +68,7 @@ describe('committed offsets across consumer restarts, and auto.offset.reset', ()
       const second = await produceValues(clients.producer, TOPIC, 2, `${client}-second`, 6);
       const b = start(`${client}-b`, group, 'earliest');
       await waitUntil('the restarted consumer to process the new records', () => b.records().length >= 6, 30_000, () => b.log());
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       expect(b.records().map((r) => r.value).sort()).toEqual([...second].sort());
       expect(byPartition(b.records())).toEqual({ 0: [before[0]! + 5, before[0]! + 6, before[0]! + 7], 1: [before[1]! + 5, before[1]! + 6, before[1]! + 7] });
       expect(await b.stop()).toBe(0);
@@ -81,11 +82,11 @@ describe('committed offsets across consumer restarts, and auto.offset.reset', ()
       expect(byPartition(earliest.records())).toEqual({ 0: Array.from({ length: hwm[0]! }, (_, i) => i), 1: Array.from({ length: hwm[1]! }, (_, i) => i) });
       await waitUntil('the latest consumer to be assigned', () => (latest.assignment()?.length ?? 0) === 2, 30_000, () => latest.log());
       // give it time to look up the end of the log before anything new arrives
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
       expect(latest.records()).toEqual([]);
       const fresh = await produceValues(clients.producer, TOPIC, 2, `${client}-fresh`, 4);
       await waitUntil('the latest consumer to read the new records', () => latest.records().length >= 4, 30_000, () => latest.log());
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect(latest.records().map((r) => r.value).sort()).toEqual([...fresh].sort());
       expect(byPartition(latest.records())).toEqual({ 0: [hwm[0]!, hwm[0]! + 1], 1: [hwm[1]!, hwm[1]! + 1] });
       await Promise.all([earliest.stop(), latest.stop()]);
@@ -113,7 +114,7 @@ describe('committed offsets across consumer restarts, and auto.offset.reset', ()
     ]);
     const b = kafkajs('after-restart', group, 'earliest');
     await waitUntil('the consumer to process the records produced after the restart', () => b.records().length >= 2, 30_000, () => b.log());
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(b.records().map((r) => r.value).sort()).toEqual([...values].sort());
     expect(byPartition(b.records())).toEqual({ 0: [Number(hwm[0])], 1: [Number(hwm[1])] });
     expect(await b.stop()).toBe(0);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Consumer as KafkajsConsumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, Consumer, Producer } from '../../src/grpc/client/index.js';
@@ -18,7 +19,6 @@ afterAll(async () => {
   await broker?.cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A kafkajs group member that records the values it is handed. */
 async function kafkajsMember(group: string, topic: string, seen: string[]): Promise<KafkajsConsumer> {

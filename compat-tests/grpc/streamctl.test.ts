@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,11 +139,11 @@ describe('streamctl against a broker', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     await ok(['produce', 'live', '--value', 'one']);
     await ok(['produce', 'live', '--value', 'two']);
     const deadline = Date.now() + 10_000;
-    while (!out.includes('two') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!out.includes('two') && Date.now() < deadline) await sleep(50);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(err).toBe('');

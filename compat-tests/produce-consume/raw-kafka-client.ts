@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Socket } from 'node:net';
 import { FrameDecoder } from '../../src/broker/frame-decoder.js';
 import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../src/protocol/api-codec.js';
@@ -150,7 +151,7 @@ export async function waitUntilLeading(client: RawKafkaClient, topic: string, pa
       const { errorCode } = await deleteRecordsBefore(client, topic, partition, 0n);
       if (errorCode === 0) break;
       if (errorCode !== 6 || Date.now() > until) throw new Error(`${topic}-${partition}: DeleteRecords probe answered error ${errorCode}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }

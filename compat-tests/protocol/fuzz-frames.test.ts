@@ -3,6 +3,7 @@
  * well-behaved clients (a raw-socket Metadata loop and a kafkajs admin) keep working on their
  * own connections. The generator is seeded: FUZZ_SEED=<n> replays a run exactly.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
@@ -60,7 +61,6 @@ function sizePrefixed(body: Buffer, size = body.length): Buffer {
   return Buffer.concat([prefix, body]);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------
 // A raw client connection that records what the broker sends back and whether it hung up.

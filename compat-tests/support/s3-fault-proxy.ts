@@ -4,6 +4,7 @@
 // Clients sign requests for the proxy's Host; the proxy forwards the Host header as is,
 // so SigV4 signatures still verify upstream.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Agent,
   createServer,
@@ -219,7 +220,7 @@ export async function startS3FaultProxy(options: S3FaultProxyOptions): Promise<S
         req.socket.destroy();
         return;
       case 'delay':
-        await new Promise((r) => setTimeout(r, action.ms));
+        await sleep(action.ms);
         if (req.socket.destroyed) return;
         break;
       default:

@@ -2,6 +2,7 @@
 // tests (in this process) and compat tests and benchmarks (a child process, so the
 // emulator's CPU is not billed to the test's event loop).
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -90,7 +91,7 @@ function fixPutRace(FilesystemStore: FilesystemStoreClass): void {
     const result = await original.call(this, object);
     const file = this.getResourcePath(object.bucket, object.key, 'object');
     const deadline = Date.now() + 30_000;
-    while ((await stat(file)).size < result.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    while ((await stat(file)).size < result.size && Date.now() < deadline) await sleep(1);
     return result;
   };
   proto[PATCHED] = true;
@@ -165,7 +166,7 @@ proto.putObject = async function (object) {
   const result = await original.call(this, object);
   const file = this.getResourcePath(object.bucket, object.key, 'object');
   const deadline = Date.now() + 30000;
-  while ((await stat(file)).size < result.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+  while ((await stat(file)).size < result.size && Date.now() < deadline) await sleep(1);
   return result;
 };
 const [port, directory, bucket] = process.argv.slice(2);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { RpcChannel } from './client/rpc-channel.js';
 import { startGrpcTestBroker } from './test-support/grpc-broker.js';
@@ -11,7 +12,7 @@ describe('GrpcServer shutdown', () => {
     const ended = new Promise<{ code: number; details: string }>((resolve) => stream.on('error', resolve));
     stream.on('data', () => {});
     const poll = rpc.call('Consume', { topic: 't', partition: 0, offset: '0', maxWaitMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const started = Date.now();
     await b.close();
     expect(Date.now() - started).toBeLessThan(3000);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLog } from '../broker/handlers/log-access.js';
 import { CompressionType } from '../protocol/records/compression.js';
@@ -219,7 +220,7 @@ describe('ConsumerService', () => {
       });
       stream.on('error', (e: { code: number }) => (e.code === 1 ? undefined : reject(e)));
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     await rpc.call('ProduceBatch', { topic: 'sub', partition: 0, records: [...Array(100).keys()].map((i) => ({ value: Buffer.from(`s${700 + i}`), headers: [] })) });
     await done;
     stream.cancel();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,6 @@ import { rendezvousOwner } from './rendezvous.js';
 // with PostgreSQL (the contract suite runs both); multi-process behaviour is in compat-tests/cluster.
 
 const logger = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SHARDS = 2;
 /** Long on purpose: the moves below must not wait for a heartbeat. */
 const HEARTBEAT_MS = 5_000;

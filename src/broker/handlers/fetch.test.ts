@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeResponse, encodeResponse, encodeResponseSegments } from '../../protocol/api-codec.js';
@@ -315,7 +316,7 @@ describe('Fetch handler', () => {
       kit.log.seed('events', 1, [batch()]);
       const started = Date.now();
       const pending = fetch(kit, 12, [want('events', [0, 0n], [1, 1n])], { maxWaitMs: 10_000, minBytes: 1 });
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       expect(kit.log.waits).toHaveLength(1);
       expect(kit.log.waits[0]!.positions).toEqual([
         { topic: 'events', partition: 0, offset: 0n },
@@ -354,9 +355,9 @@ describe('Fetch handler', () => {
 
     it('keeps waiting until minBytes accumulates, re-reading after each wake-up', async () => {
       const pending = fetch(kit, 12, [want('events', [0, 0n], [1, 0n])], { maxWaitMs: 10_000, minBytes: 2 * SIZE });
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
       kit.log.seed('events', 0, [batch()]);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
       expect(kit.log.waits).toHaveLength(2);
       expect(kit.log.waits[1]!.positions.map((p) => p.offset)).toEqual([1n, 0n]);
       kit.log.seed('events', 1, [batch()]);

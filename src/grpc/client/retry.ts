@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamHouseError } from './streamhouse-error.js';
 
 export interface RetryPolicy {
@@ -33,5 +34,5 @@ export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPol
 }
 
 function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return sleep(ms);
 }

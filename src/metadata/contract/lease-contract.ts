@@ -1,6 +1,7 @@
 // Contract for the agent registry, leases and the lease guard of the flush commit
 // (SPEC §8). Called from runMetadataStoreContract inside its per-test database setup.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
   FencedError,
@@ -10,7 +11,6 @@ import {
   type MetadataStore,
 } from '../metadata-store.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(

@@ -2,6 +2,7 @@
 // two ways to talk to the server (one statement, or one transaction) with the retry rules
 // that keep a restarting or contended server from surfacing as spurious failures.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { MetadataStoreError } from '../metadata-store.js';
 import { PostgresUnavailableError, describePgError, isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
@@ -157,7 +158,7 @@ export class PostgresContext {
     this.retries++;
     // Exponential with jitter, so agents that failed together do not retry together.
     const ms = this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
   }
 
   unavailable(err: unknown, outcomeUnknown: boolean): PostgresUnavailableError {

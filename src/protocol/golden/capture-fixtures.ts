@@ -10,6 +10,7 @@
  * A client step that fails (Produce/Fetch are not implemented yet) is logged and skipped; what
  * it sent up to then is kept.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -144,7 +145,6 @@ function run(cmd: string, args: string[], timeoutMs: number, input?: string): Pr
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Scenario {
   readonly name: string;

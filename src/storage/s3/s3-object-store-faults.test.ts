@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../compat-tests/support/broker-process.js';
@@ -260,7 +261,7 @@ describe('S3ObjectStore under injected faults', () => {
     const rule = strict.addRule({ path: prefix, action: { kind: 'error', status: 500, code: 'InternalError' } });
     const started = performance.now();
     const pending = failure(store.get('k'));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await store.close();
     const err = await pending;
     rule.remove();
