@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { MetadataStore, IndexedChunk } from '../metadata/metadata-store.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode, errorMessage } from '../protocol/error-codes.js';
 import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAX_TIMESTAMP_OFFSET, readBatchHeader } from '../protocol/records/record-batch.js';
 import { decodeRecords } from '../protocol/records/record-codec.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -113,7 +113,7 @@ export class AgentLog implements LogService {
 
   private async requireLog(topic: string, partition: number): Promise<PartitionLog> {
     const log = await this.partitionLog(topic, partition);
-    if (!log) throw new LogError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    if (!log) throw new LogError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     return log;
   }
 

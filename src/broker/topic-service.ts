@@ -1,6 +1,6 @@
 import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode, errorMessage } from '../protocol/error-codes.js';
 import type { BrokerConfig } from './config/broker-config.js';
 import { DynamicBrokerConfigs } from './config/dynamic-broker-configs.js';
 import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './config/topic-config-definitions.js';
@@ -184,7 +184,7 @@ export class TopicService {
   /** Deletes a topic; returns object keys no longer referenced (for the garbage collector). */
   async delete(name: string): Promise<string[]> {
     const topic = await this.get(name);
-    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     try {
       return await this.changingTopic(async () => {
         try {
@@ -195,7 +195,7 @@ export class TopicService {
       });
     } catch (e) {
       if (isMetadataStoreError(e, 'UNKNOWN_TOPIC_OR_PARTITION')) {
-        throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+        throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
       }
       throw e;
     }
@@ -203,7 +203,7 @@ export class TopicService {
 
   async addPartitions(name: string, newTotal: number, validateOnly: boolean): Promise<Topic> {
     const topic = await this.get(name);
-    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     if (newTotal <= topic.partitionCount) {
       throw new TopicError(
         ErrorCode.INVALID_PARTITIONS,

@@ -1,3 +1,4 @@
+import { ApiKey as API_KEYS } from './generated/api-keys.js';
 import { GENERATED_APIS, type ApiMessages, type GeneratedApi } from './messages/generated/index.js';
 import { compileMessage } from './schema/compile-schema.js';
 import { inRange } from './schema/schema-types.js';
@@ -12,11 +13,16 @@ import {
   type RequestHeader,
 } from './headers.js';
 
+/**
+ * As a value, every Kafka API key by name (`ApiKey.Produce === 0`, generated from Kafka's
+ * definitions); as a type, the keys StreamHouse has schemas for (what handlers may register).
+ */
+export const ApiKey = API_KEYS;
 export type ApiKey = keyof ApiMessages;
 export type RequestOf<K extends ApiKey> = ApiMessages[K]['request'];
 export type ResponseOf<K extends ApiKey> = ApiMessages[K]['response'];
 
-export const API_VERSIONS_KEY = 18;
+export const API_VERSIONS_KEY = ApiKey.ApiVersions;
 
 const BY_KEY = new Map<number, GeneratedApi>(GENERATED_APIS.map((a) => [a.apiKey, a]));
 

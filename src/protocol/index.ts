@@ -1,5 +1,6 @@
 export * from './api-codec.js';
 export * from './error-codes.js';
+export { API_NAMES, type ApiName } from './generated/api-keys.js';
 export * from './headers.js';
 export * from './protocol-error.js';
 export { Reader } from './primitives/reader.js';

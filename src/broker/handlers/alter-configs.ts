@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config-definitions.js';
 import { defineHandler, type BrokerServices } from '../handler.js';
@@ -11,7 +12,7 @@ import { ResourceType } from './describe-configs.js';
  * only dynamic broker configs may be set (see DynamicBrokerConfigs).
  */
 export const alterConfigsHandler = defineHandler({
-  apiKey: 33,
+  apiKey: ApiKey.AlterConfigs,
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {
@@ -56,7 +57,7 @@ const OP_SUBTRACT = 3;
 
 /** IncrementalAlterConfigs: SET, DELETE, and APPEND/SUBTRACT on list configs. */
 export const incrementalAlterConfigsHandler = defineHandler({
-  apiKey: 44,
+  apiKey: ApiKey.IncrementalAlterConfigs,
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, request) {

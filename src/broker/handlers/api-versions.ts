@@ -1,9 +1,10 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { defineHandler } from '../handler.js';
 import type { HandlerRegistry } from '../handler-registry.js';
 
 export function apiVersionsHandler(registry: HandlerRegistry) {
   return defineHandler({
-    apiKey: 18,
+    apiKey: ApiKey.ApiVersions,
     minVersion: 0,
     maxVersion: 4,
     handle(ctx, request) {

@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { TopicError } from '../topic-service.js';
@@ -5,7 +6,7 @@ import { checkReplicaAssignment } from './replica-assignment.js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
 
 export const createPartitionsHandler = defineHandler({
-  apiKey: 37,
+  apiKey: ApiKey.CreatePartitions,
   minVersion: 0,
   maxVersion: 3,
   async handle(ctx, request) {

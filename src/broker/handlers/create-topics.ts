@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { checkReplicaAssignment } from './replica-assignment.js';
@@ -8,7 +9,7 @@ import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js'
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export const createTopicsHandler = defineHandler({
-  apiKey: 19,
+  apiKey: ApiKey.CreateTopics,
   minVersion: 0,
   maxVersion: 7,
   async handle(ctx, request) {

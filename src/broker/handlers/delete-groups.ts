@@ -1,9 +1,10 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
 /** DeleteGroups v0-2: Empty groups are deleted with their offsets; one result per distinct id. */
 export const deleteGroupsHandler = defineHandler({
-  apiKey: 42,
+  apiKey: ApiKey.DeleteGroups,
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {

@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getLog } from './log-access.js';
@@ -11,7 +12,7 @@ export const DELETE_TO_HIGH_WATERMARK = -1n;
  * back from the log as OFFSET_OUT_OF_RANGE; the answer is the new low watermark.
  */
 export const deleteRecordsHandler = defineHandler({
-  apiKey: 21,
+  apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
   maxVersion: 2,
   async handle(ctx, request) {

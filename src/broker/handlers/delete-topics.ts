@@ -1,11 +1,12 @@
-import { ErrorCode } from '../../protocol/error-codes.js';
+import { ApiKey } from '../../protocol/api-codec.js';
+import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { TopicError } from '../topic-service.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 export const deleteTopicsHandler = defineHandler({
-  apiKey: 20,
+  apiKey: ApiKey.DeleteTopics,
   minVersion: 0,
   maxVersion: 6,
   async handle(ctx, request) {
@@ -27,7 +28,7 @@ export const deleteTopicsHandler = defineHandler({
       if (name === null) {
         const byId = await services.topics.getById(target.topicId);
         if (!byId) {
-          responses.push({ name: null, topicId: target.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: 'This server does not host this topic ID.' });
+          responses.push({ name: null, topicId: target.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: errorMessage(ErrorCode.UNKNOWN_TOPIC_ID) });
           continue;
         }
         name = byId.name;

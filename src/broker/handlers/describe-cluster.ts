@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
@@ -6,7 +7,7 @@ import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './autho
 const BROKER_ENDPOINT = 1;
 
 export const describeClusterHandler = defineHandler({
-  apiKey: 60,
+  apiKey: ApiKey.DescribeCluster,
   minVersion: 0,
   maxVersion: 1,
   handle(ctx, request) {

@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { brokerConfigEntries } from '../config/broker-config.js';
 import { isDynamicBrokerConfig } from '../config/dynamic-broker-configs.js';
@@ -7,7 +8,7 @@ import { brokerConfigChain, ConfigSource, topicConfigViews, type ConfigView } fr
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 export const describeConfigsHandler = defineHandler({
-  apiKey: 32,
+  apiKey: ApiKey.DescribeConfigs,
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, request) {

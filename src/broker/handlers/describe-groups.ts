@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
@@ -9,7 +10,7 @@ import { GROUP_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './authori
  * Stable (as Kafka does); an unknown group is reported Dead without an error.
  */
 export const describeGroupsHandler = defineHandler({
-  apiKey: 15,
+  apiKey: ApiKey.DescribeGroups,
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, request) {

@@ -1,4 +1,5 @@
 import type { LogService } from '../../agent/log-service.js';
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequest, FetchResponsePartitionData } from '../../protocol/messages/generated/fetch.js';
 import { ByteParts } from '../../protocol/primitives/writer.js';
@@ -43,7 +44,7 @@ interface Pass {
  * its partitions, as in Kafka); v14 and v15 only change what followers send.
  */
 export const fetchHandler = defineHandler({
-  apiKey: 1,
+  apiKey: ApiKey.Fetch,
   minVersion: 0,
   maxVersion: 15,
   async handle(ctx, request) {

@@ -1,4 +1,5 @@
-import { ErrorCode } from '../../protocol/error-codes.js';
+import { ApiKey } from '../../protocol/api-codec.js';
+import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import type { BrokerNode } from '../cluster-view.js';
 import { defineHandler } from '../handler.js';
 import { getCoordinatorLocator } from '../groups/group-coordinator-access.js';
@@ -8,14 +9,6 @@ export const KEY_TYPE_GROUP = 0;
 export const KEY_TYPE_TRANSACTION = 1;
 
 const NO_NODE = { nodeId: -1, host: '', port: -1 };
-
-/** Kafka's Errors.message() for the codes FindCoordinator v1-3 can carry. */
-const MESSAGES: Record<number, string> = {
-  [ErrorCode.NONE]: 'NONE',
-  [ErrorCode.COORDINATOR_NOT_AVAILABLE]: 'The coordinator is not available.',
-  [ErrorCode.INVALID_REQUEST]:
-    'This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.',
-};
 
 interface Lookup {
   readonly errorCode: number;
@@ -27,7 +20,7 @@ interface Lookup {
  * there is no transaction coordinator yet.
  */
 export const findCoordinatorHandler = defineHandler({
-  apiKey: 10,
+  apiKey: ApiKey.FindCoordinator,
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {
@@ -50,7 +43,8 @@ export const findCoordinatorHandler = defineHandler({
         }),
       };
     }
+    // v1-3 carry Kafka's default message for the code ('NONE' on success), as Kafka does
     const found = lookup(request.key);
-    return { throttleTimeMs: 0, errorCode: found.errorCode, errorMessage: MESSAGES[found.errorCode] ?? null, ...found.node };
+    return { throttleTimeMs: 0, errorCode: found.errorCode, errorMessage: errorMessage(found.errorCode), ...found.node };
   },
 });

@@ -1,9 +1,10 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
 /** Heartbeat v0-4: keeps the member's session alive and tells it when to rejoin. */
 export const heartbeatHandler = defineHandler({
-  apiKey: 12,
+  apiKey: ApiKey.Heartbeat,
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, request) {

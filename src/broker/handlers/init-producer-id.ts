@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 
@@ -10,7 +11,7 @@ import { defineHandler } from '../handler.js';
  * retrying forever.
  */
 export const initProducerIdHandler = defineHandler({
-  apiKey: 22,
+  apiKey: ApiKey.InitProducerId,
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, request) {

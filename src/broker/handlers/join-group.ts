@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { defineHandler } from '../handler.js';
 import { clientHostOf, getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
@@ -7,7 +8,7 @@ import { clientHostOf, getGroupCoordinator } from '../groups/group-coordinator-a
  * protocol type and a nullable protocol name, v9+ may tell a static leader to skip assigning.
  */
 export const joinGroupHandler = defineHandler({
-  apiKey: 11,
+  apiKey: ApiKey.JoinGroup,
   minVersion: 0,
   maxVersion: 9,
   async handle(ctx, request) {

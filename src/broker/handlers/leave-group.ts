@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
@@ -7,7 +8,7 @@ import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
  * member id and/or group.instance.id from v3, a reason per member from v5.
  */
 export const leaveGroupHandler = defineHandler({
-  apiKey: 13,
+  apiKey: ApiKey.LeaveGroup,
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, request) {

@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
@@ -6,7 +7,7 @@ export const CLASSIC_GROUP_TYPE = 'classic';
 
 /** ListGroups v0-5: the groups this agent coordinates; a state filter from v4, a type filter from v5. */
 export const listGroupsHandler = defineHandler({
-  apiKey: 16,
+  apiKey: ApiKey.ListGroups,
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, request) {

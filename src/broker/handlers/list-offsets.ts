@@ -1,4 +1,5 @@
 import type { LogService, TimestampLookup } from '../../agent/log-service.js';
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/generated/list-offsets.js';
 import { defineHandler, type Loose } from '../handler.js';
@@ -35,7 +36,7 @@ class Refusal {
  * irrelevant until transactions exist (the last stable offset is the HWM).
  */
 export const listOffsetsHandler = defineHandler({
-  apiKey: 2,
+  apiKey: ApiKey.ListOffsets,
   minVersion: 0,
   maxVersion: 7,
   async handle(ctx, request) {

@@ -1,4 +1,5 @@
 import type { Topic } from '../../metadata/metadata-store.js';
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/messages/generated/metadata.js';
 import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
@@ -41,7 +42,7 @@ function refuseAll(request: MetadataRequest, errorCode: number): Loose<MetadataR
  * (v10 and v11 have the fields but Kafka refuses ids and null names in them).
  */
 export const metadataHandler = defineHandler({
-  apiKey: 3,
+  apiKey: ApiKey.Metadata,
   minVersion: 0,
   maxVersion: 12,
   async handle(ctx, request) {

@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
@@ -12,7 +13,7 @@ import { inConnectionOrder } from '../connection-order.js';
  * broker-wide offsets.retention.minutes applies).
  */
 export const offsetCommitHandler = defineHandler({
-  apiKey: 8,
+  apiKey: ApiKey.OffsetCommit,
   minVersion: 0,
   maxVersion: 8,
   async handle(ctx, request) {

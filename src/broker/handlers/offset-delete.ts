@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
@@ -8,7 +9,7 @@ import type { TopicPartitionRef } from '../groups/group-coordinator.js';
  * A group-level error answers with no topics, as Kafka does.
  */
 export const offsetDeleteHandler = defineHandler({
-  apiKey: 47,
+  apiKey: ApiKey.OffsetDelete,
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, request) {

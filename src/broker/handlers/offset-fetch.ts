@@ -1,4 +1,5 @@
 import type { CommittedOffset } from '../../metadata/metadata-store.js';
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler, type BrokerServices } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
@@ -69,7 +70,7 @@ async function fetchGroup(services: BrokerServices, groupId: string, topics: rea
  * group in v8. requireStable is moot without transactions.
  */
 export const offsetFetchHandler = defineHandler({
-  apiKey: 9,
+  apiKey: ApiKey.OffsetFetch,
   minVersion: 0,
   maxVersion: 8,
   async handle(ctx, request) {

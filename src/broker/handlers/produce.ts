@@ -1,6 +1,7 @@
 import type { AppendResult, LogService } from '../../agent/log-service.js';
 import type { Topic } from '../../metadata/metadata-store.js';
-import { ErrorCode } from '../../protocol/error-codes.js';
+import { ApiKey } from '../../protocol/api-codec.js';
+import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import type { ProduceRequest, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/generated/produce.js';
 import { NO_RESPONSE, defineHandler, type BrokerServices, type Loose } from '../handler.js';
 import { TopicError } from '../topic-service.js';
@@ -13,14 +14,14 @@ import { inConnectionOrder } from '../connection-order.js';
 
 type PartitionResponse = Loose<ProduceResponsePartitionProduceResponse>;
 
-const UNKNOWN_PARTITION = 'This server does not host this topic-partition.';
+const UNKNOWN_PARTITION = errorMessage(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
 
 /**
  * Produce v0-11 (v10 and v11 only add tagged fields and new error codes). Every partition is
  * answered on its own; one bad partition never fails the request.
  */
 export const produceHandler = defineHandler({
-  apiKey: 0,
+  apiKey: ApiKey.Produce,
   minVersion: 0,
   maxVersion: 11,
   async handle(ctx, request) {

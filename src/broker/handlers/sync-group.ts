@@ -1,3 +1,4 @@
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
@@ -7,7 +8,7 @@ import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
  * it. From v5 the protocol type and name are mandatory and checked against the group's.
  */
 export const syncGroupHandler = defineHandler({
-  apiKey: 14,
+  apiKey: ApiKey.SyncGroup,
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, request) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateAll, OUTPUT_DIR } from '../../../scripts/generate-schemas.js';
 
 describe('generated message schemas', () => {
-  it('match what the generator writes from ../shared/kafka-protocol/messages (run `npm run generate`)', () => {
+  it('match what the generator writes from src/protocol/definitions/kafka-messages.json (run `npm run generate`)', () => {
     const expected = generateAll();
     const committed = readdirSync(OUTPUT_DIR).sort();
     expect(committed).toEqual([...expected.keys()].sort());
