@@ -1,4 +1,4 @@
-// Clock skew (SPEC §8): an agent whose clock runs 30 s ahead (libfaketime) joins two others.
+// Clock skew (docs/architecture.md §8): an agent whose clock runs 30 s ahead (libfaketime) joins two others.
 // Lease expiry is judged by PostgreSQL's clock, so it takes only what it is handed (no lease
 // held by a live agent changes hands twice, nothing flaps), the leases it holds expire by the
 // database clock within the TTL (not 30 s later), so after a kill -9 its partitions move as

@@ -1,6 +1,6 @@
 // Three agents on this machine sharing one PostgreSQL and one S3 (s3rver): clients see a
 // three-broker cluster, partitions are spread over the agents, and a SIGSTOPped owner is
-// fenced once its lease has moved (SPEC §8).
+// fenced once its lease has moved (docs/architecture.md §8).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';

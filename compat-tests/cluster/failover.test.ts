@@ -1,4 +1,4 @@
-// Failover (SPEC §8): kill -9 one of three agents while a librdkafka and a kafkajs
+// Failover (docs/architecture.md §8): kill -9 one of three agents while a librdkafka and a kafkajs
 // idempotent producer (acks=all) and a kafkajs consumer group run. Its partitions must move
 // to the others within the lease TTL, and afterwards every acknowledged record is in the log
 // exactly once at its acknowledged offset, in order, and the group processed everything.

@@ -1,4 +1,4 @@
-// Planned scaling (SPEC §8): with librdkafka and kafkajs idempotent producers (acks=all)
+// Planned scaling (docs/architecture.md §8): with librdkafka and kafkajs idempotent producers (acks=all)
 // running, a fourth agent joins (partitions rebalance to it) and then one agent is stopped
 // with SIGTERM. Producers see nothing worse than a retry, nothing is lost or duplicated, and
 // each moved partition pauses only briefly (the hand-over time, printed per partition).

@@ -1,4 +1,4 @@
-// An agent restarted with the same agent id after kill -9 (SPEC §8): it keeps its node id,
+// An agent restarted with the same agent id after kill -9 (docs/architecture.md §8): it keeps its node id,
 // takes back the partitions it should own at once, long before their leases would expire,
 // with a new epoch (which would fence its previous run, were it still alive), and every
 // acknowledged record is there exactly once.

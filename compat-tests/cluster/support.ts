@@ -1,6 +1,6 @@
 // Shared harness for the cluster compat tests: agents on one PostgreSQL and one s3rver,
 // leader look-ups, an idempotent kafkajs producer that stamps every acknowledgement with
-// its time, and the exact log check for both producers' topics (SPEC §8).
+// its time, and the exact log check for both producers' topics (docs/architecture.md §8).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync } from 'node:fs';

@@ -83,7 +83,7 @@ function balancedSuffix(run: IndexedChunk[]): IndexedChunk[] {
 }
 
 /**
- * Compaction of small objects (SPEC §6): one partition's chunks scattered over many small
+ * Compaction of small objects (docs/architecture.md §6): one partition's chunks scattered over many small
  * flush objects are rewritten into one per-partition object and the index rows are swapped
  * atomically. The old objects become unreferenced once every partition moved out of them,
  * and the garbage collector deletes them after its grace period. Reads never stop: a reader

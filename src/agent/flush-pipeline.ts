@@ -73,7 +73,7 @@ const MIN_FLUSH_DEADLINE_MS = 2000;
 const MAX_FLUSH_DEADLINE_MS = 120_000;
 
 /**
- * The agent's flush buffer (SPEC §4): appends of all partitions gather until
+ * The agent's flush buffer (docs/architecture.md §4): appends of all partitions gather until
  * flush.max.bytes or flush.interval.ms, then ONE object is uploaded and ONE metadata
  * transaction commits it. Uploads overlap; commits happen strictly in flush order.
  */

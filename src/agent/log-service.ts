@@ -80,7 +80,7 @@ export interface TimestampLookup {
 }
 
 /**
- * The agent's log, as request handlers see it (SPEC §4-§5). Errors are LogError with a Kafka
+ * The agent's log, as request handlers see it (docs/architecture.md §4-§5). Errors are LogError with a Kafka
  * error code, per partition.
  */
 export interface LogService {

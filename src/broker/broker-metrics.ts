@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 
-/** Agent-side Prometheus metrics (SPEC §12), all prefixed `streamhouse_`. */
+/** Agent-side Prometheus metrics (docs/architecture.md §12), all prefixed `streamhouse_`. */
 export class BrokerMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'api'>;

@@ -59,7 +59,7 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
   }
   const clusterId = await metadata.cluster.getClusterId();
   const metrics = new BrokerMetrics();
-  // Cluster mode (SPEC §8): partitions and coordinator shards are leased; the embedded
+  // Cluster mode (docs/architecture.md §8): partitions and coordinator shards are leased; the embedded
   // single agent leads everything without leases.
   const clustered = config.clusterMode === 'on' || (config.clusterMode === 'auto' && /^postgres(ql)?:\/\//.test(config.metadataUrl));
   const topics = new TopicService(metadata, config, clustered);

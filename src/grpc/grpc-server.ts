@@ -15,7 +15,7 @@ export interface GrpcServerOptions {
 /** How long close() lets unary calls finish before cutting connections. */
 const CLOSE_GRACE_MS = 5000;
 
-/** The native API (SPEC §10) on @grpc/grpc-js: ProducerService, ConsumerService, AdminService. */
+/** The native API (docs/architecture.md §10) on @grpc/grpc-js: ProducerService, ConsumerService, AdminService. */
 export class GrpcServer {
   private readonly server: Server;
   /** Calls in progress: close() aborts them so long-polls and streams end at once. */

@@ -1,4 +1,4 @@
-// The metadata store contract (SPEC §7). Every implementation (SQLite now, PostgreSQL
+// The metadata store contract (docs/architecture.md §7). Every implementation (SQLite now, PostgreSQL
 // next) exposes the same small, focused interfaces and is verified by the shared suite in
 // ./contract/metadata-store-contract.ts. All methods are async even where the backing
 // driver is synchronous, so callers never depend on which backend they talk to.
@@ -60,7 +60,7 @@ export interface FlushPartitionUpdate {
   readonly expectedHighWatermark: bigint;
   readonly newHighWatermark: bigint;
   /**
-   * The lease guard (SPEC §4.3): with both set, the commit also requires the lease of
+   * The lease guard (docs/architecture.md §4.3): with both set, the commit also requires the lease of
    * `partitionLeaseResource(topic, partition)` to be held by `leaseOwner` at `leaseEpoch`
    * and not expired by the store's clock. Without both only the HWM guard applies (a
    * lone epoch is ignored).
@@ -81,7 +81,7 @@ export interface ProducerBatchRecord {
   readonly lastOffset: bigint;
 }
 
-/** What a partition owner remembers about one idempotent producer (SPEC §4.6). */
+/** What a partition owner remembers about one idempotent producer (docs/architecture.md §4.6). */
 export interface ProducerPartitionState {
   readonly topic: string;
   readonly partition: number;
@@ -95,7 +95,7 @@ export interface ProducerPartitionState {
 export const MAX_PRODUCER_BATCHES = 5;
 
 /**
- * Everything one flush makes durable, applied in ONE transaction (SPEC §4.3).
+ * Everything one flush makes durable, applied in ONE transaction (docs/architecture.md §4.3).
  *
  * Invariants checked before anything is written (INVALID_ARGUMENT otherwise):
  * - each partition appears at most once in `partitions`;
@@ -221,7 +221,7 @@ export interface ObjectMetadataStore {
   forget(key: string): Promise<void>;
 }
 
-/** A consumer group's committed position in one partition (SPEC §9). */
+/** A consumer group's committed position in one partition (docs/architecture.md §9). */
 export interface CommittedOffset {
   readonly topic: string;
   readonly partition: number;
@@ -251,7 +251,7 @@ export interface GroupOffsetStore {
   expire(groups: readonly string[], olderThan: number): Promise<number>;
 }
 
-/** What an agent tells the registry about itself (SPEC §1, §8). */
+/** What an agent tells the registry about itself (docs/architecture.md §1, §8). */
 export interface AgentRegistration {
   readonly agentId: string;
   /** Wanted Kafka node id for a new agent; an agent already registered keeps its own. */
@@ -290,7 +290,7 @@ export interface AgentRegistry {
 }
 
 /**
- * The right of one owner to write one resource (SPEC §1). `epoch` grows by one at every
+ * The right of one owner to write one resource (docs/architecture.md §1). `epoch` grows by one at every
  * change of hands, including re-acquisition after expiry or release; expiry is judged by
  * the store's clock (PostgreSQL: the database server's; SQLite: the local one).
  */
@@ -343,9 +343,9 @@ export interface LeaseStore {
 
 export interface MetadataStore {
   readonly cluster: ClusterMetadataStore;
-  /** Agent registry and heartbeats (SPEC §8). */
+  /** Agent registry and heartbeats (docs/architecture.md §8). */
   readonly agents: AgentRegistry;
-  /** Partition and coordinator-shard leases (SPEC §8). */
+  /** Partition and coordinator-shard leases (docs/architecture.md §8). */
   readonly leases: LeaseStore;
   /** Consumer group committed offsets (membership lives in the coordinator's memory). */
   readonly groupOffsets: GroupOffsetStore;

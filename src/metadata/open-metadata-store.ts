@@ -1,4 +1,4 @@
-// Picks the metadata backend from a URL (SPEC §11: `--metadata sqlite://path | postgres://...`).
+// Picks the metadata backend from a URL (docs/architecture.md §11: `--metadata sqlite://path | postgres://...`).
 
 import { resolve } from 'node:path';
 import { MetadataStoreError, type MetadataStore } from './metadata-store.js';

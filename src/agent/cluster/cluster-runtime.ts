@@ -1,4 +1,4 @@
-// An agent's membership in a cluster (SPEC §8): it heartbeats into the metadata store,
+// An agent's membership in a cluster (docs/architecture.md §8): it heartbeats into the metadata store,
 // decides by rendezvous hashing over the live agents which partitions and coordinator
 // shards it should own, acquires those that are free or expired, renews what it holds,
 // and hands over (stop accepting, drain, release) what should move. Lease validity is

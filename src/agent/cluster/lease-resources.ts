@@ -1,4 +1,4 @@
-// Names of leased resources (SPEC §8): partitions and group-coordinator shards.
+// Names of leased resources (docs/architecture.md §8): partitions and group-coordinator shards.
 
 import { partitionLeaseResource } from '../../metadata/metadata-store.js';
 

@@ -1,4 +1,4 @@
-// What clients see of a cluster of agents (SPEC §8): live agents as brokers, each
+// What clients see of a cluster of agents (docs/architecture.md §8): live agents as brokers, each
 // partition's lease owner as its leader with the lease epoch as leader epoch, and each
 // group's coordinator as the owner of its shard's lease.
 

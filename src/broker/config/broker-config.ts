@@ -5,7 +5,7 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** Everything one agent needs to start (SPEC §11). */
+/** Everything one agent needs to start (docs/architecture.md §11). */
 export interface BrokerConfig {
   readonly dataDir: string;
   readonly kafkaListener: HostPort;

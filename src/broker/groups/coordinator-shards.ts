@@ -1,7 +1,7 @@
 import type { BrokerNode, ClusterView } from '../cluster-view.js';
 
 /**
- * Number of group-coordinator shards (SPEC §8). Kafka's default for
+ * Number of group-coordinator shards (docs/architecture.md §8). Kafka's default for
  * offsets.topic.num.partitions; each shard will be leased by one agent.
  */
 export const DEFAULT_COORDINATOR_SHARDS = 50;

@@ -1,5 +1,5 @@
 // Contract for the agent registry, leases and the lease guard of the flush commit
-// (SPEC §8). Called from runMetadataStoreContract inside its per-test database setup.
+// (docs/architecture.md §8). Called from runMetadataStoreContract inside its per-test database setup.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
