@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '..');
 
 /** Rank of each top-level folder: a file may import its own folder or a lower rank. */
-const RANK: Record<string, number> = { protocol: 0, storage: 1, metadata: 1, agent: 2, broker: 3, grpc: 3, http: 3, cli: 4, server: 4, index: 4, version: 0, architecture: 4 };
+const RANK: Record<string, number> = { common: 0, protocol: 0, storage: 1, metadata: 1, agent: 2, broker: 3, grpc: 3, http: 3, cli: 4, server: 4, index: 4, version: 0, architecture: 4 };
 const DOORS = new Set(['broker', 'grpc', 'http']);
 
 const KNOWN_DEBT = new Set<string>([

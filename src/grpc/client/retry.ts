@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StreamHouseError } from './streamhouse-error.js';
+import { backoffDelayMs } from '../../common/backoff.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -9,12 +10,11 @@ export interface RetryPolicy {
 }
 
 /**
- * Exponential backoff with "equal jitter": half the capped exponential delay is fixed and
- * half is random, so retries of many clients spread out but never fire immediately.
+ * The wait after failed attempt `attempt` (0 for the first): exponential backoff with "equal
+ * jitter", so retries of many clients spread out but never fire immediately.
  */
 export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const exp = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** attempt);
-  return Math.round(exp / 2 + (exp / 2) * random());
+  return backoffDelayMs(attempt + 1, { baseMs: policy.initialBackoffMs, maxMs: policy.maxBackoffMs, jitter: 'equal' }, random);
 }
 
 export function isRetriable(err: unknown): boolean {

@@ -2,10 +2,14 @@
 // two ways to talk to the server (one statement, or one transaction) with the retry rules
 // that keep a restarting or contended server from surfacing as spurious failures.
 
+import { backoffDelayMs } from '../../common/backoff.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { MetadataStoreError } from '../metadata-store.js';
 import { PostgresUnavailableError, describePgError, isConnectionError, isRetryableTransactionError } from './postgres-errors.js';
+
+/** Longest pause between two attempts of one statement. */
+const MAX_BACKOFF_MS = 2000;
 
 /**
  * SQL text, or a named statement: hot statements are named so each connection parses and
@@ -156,9 +160,8 @@ export class PostgresContext {
 
   private async pause(attempt: number): Promise<void> {
     this.retries++;
-    // Exponential with jitter, so agents that failed together do not retry together.
-    const ms = this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
-    await sleep(ms);
+    // so agents that failed together do not retry together
+    await sleep(backoffDelayMs(attempt, { baseMs: this.backoffMs, maxMs: MAX_BACKOFF_MS, jitter: 'equal' }));
   }
 
   unavailable(err: unknown, outcomeUnknown: boolean): PostgresUnavailableError {

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '../../common/backoff.js';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -33,7 +34,6 @@ import { parseContentRange, planRangeAnswer, rangeHeader, type ServedRange } fro
 import {
   AttemptTimeoutError,
   TruncatedResponseError,
-  backoffDelayMs,
   errorCodeOf,
   httpStatusOf,
   isRetryableS3Error,
@@ -610,7 +610,7 @@ export class S3ObjectStore implements ObjectStore {
           cause: error,
         });
       }
-      const delayMs = backoffDelayMs(n, this.retryBaseDelayMs, this.retryMaxDelayMs, this.random);
+      const delayMs = backoffDelayMs(n, { baseMs: this.retryBaseDelayMs, maxMs: this.retryMaxDelayMs, jitter: 'full' }, this.random);
       this.counters.retries += 1;
       this.onRetry?.({ operation, key: fullKey, attempt: n, delayMs, error });
       await this.sleep(delayMs);

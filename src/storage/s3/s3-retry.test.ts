@@ -1,8 +1,8 @@
+import { backoffDelayMs } from '../../common/backoff.js';
 import { describe, expect, it } from 'vitest';
 import {
   AttemptTimeoutError,
   TruncatedResponseError,
-  backoffDelayMs,
   errorCodeOf,
   httpStatusOf,
   isRetryableS3Error,
@@ -20,14 +20,16 @@ function nodeError(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });
 }
 
+const S3_BACKOFF = { baseMs: 100, maxMs: 5000, jitter: 'full' as const };
+
 describe('backoffDelayMs', () => {
   it('draws uniformly below a doubling ceiling, capped', () => {
     const top = () => 0.999999;
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelayMs(n, 100, 5000, top))).toEqual([99, 199, 399, 799, 1599, 3199, 4999]);
-    expect(backoffDelayMs(30, 100, 5000, top)).toBe(4999);
-    expect(backoffDelayMs(3, 100, 5000, () => 0.5)).toBe(200);
-    expect(backoffDelayMs(3, 100, 5000, () => 0)).toBe(0);
-    expect(backoffDelayMs(1, 0, 5000, top)).toBe(0);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelayMs(n, S3_BACKOFF, top))).toEqual([99, 199, 399, 799, 1599, 3199, 4999]);
+    expect(backoffDelayMs(30, S3_BACKOFF, top)).toBe(4999);
+    expect(backoffDelayMs(3, S3_BACKOFF, () => 0.5)).toBe(200);
+    expect(backoffDelayMs(3, S3_BACKOFF, () => 0)).toBe(0);
+    expect(backoffDelayMs(1, { ...S3_BACKOFF, baseMs: 0 }, top)).toBe(0);
   });
 });
 

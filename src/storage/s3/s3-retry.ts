@@ -103,11 +103,3 @@ export function isRetryableS3Error(err: unknown): boolean {
   return typeof e.message === 'string' && RETRYABLE_MESSAGES.test(e.message);
 }
 
-/**
- * "Full jitter" backoff: a uniform wait in [0, min(maxMs, baseMs * 2^(retry-1))), so
- * clients that failed together do not retry together. `retry` counts from 1.
- */
-export function backoffDelayMs(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));
-  return Math.floor(random() * ceiling);
-}
