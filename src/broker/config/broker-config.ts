@@ -1,3 +1,4 @@
+import { redactUrl } from '../../common/redact-url.js';
 import { hostname } from 'node:os';
 
 export interface HostPort {
@@ -126,13 +127,8 @@ export function brokerConfigEntries(config: BrokerConfig): Array<{ name: string;
     { name: 'delete.topic.enable', value: 'true', readOnly: true },
     { name: 'streamhouse.agent.id', value: config.agentId, readOnly: true },
     { name: 'streamhouse.metadata.url', value: redactUrl(config.metadataUrl), readOnly: true },
-    { name: 'streamhouse.storage.url', value: config.storageUrl, readOnly: true },
+    { name: 'streamhouse.storage.url', value: redactUrl(config.storageUrl), readOnly: true },
     { name: 'streamhouse.flush.max.bytes', value: String(config.flushMaxBytes), readOnly: true },
     { name: 'streamhouse.flush.interval.ms', value: String(config.flushIntervalMs), readOnly: true },
   ];
-}
-
-/** Drops a password from a URL before it is shown anywhere. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

@@ -8,7 +8,8 @@ import { MetadataStoreError, type MetadataStore } from '../metadata-store.js';
 import { DB_NOW_MS, PostgresContext, type PostgresStatistics } from './postgres-context.js';
 import { PostgresUnavailableError, describePgError } from './postgres-errors.js';
 import { applyPostgresMigrations } from './postgres-migrations.js';
-import { DEFAULT_POOL_SIZE, parsePostgresUrl, redactPostgresUrl } from './postgres-url.js';
+import { DEFAULT_POOL_SIZE, parsePostgresUrl } from './postgres-url.js';
+import { redactUrl } from '../../common/redact-url.js';
 import { PostgresAgentRegistry } from './postgres-agent-registry.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresChunkIndex } from './postgres-chunk-index.js';
@@ -81,7 +82,7 @@ export class PostgresMetadataStore implements MetadataStore {
    */
   static async open(options: PostgresMetadataStoreOptions): Promise<PostgresMetadataStore> {
     const parsed = parsePostgresUrl(options.url);
-    const target = redactPostgresUrl(options.url);
+    const target = redactUrl(options.url);
     const poolSize = options.poolSize ?? parsed.poolSize ?? DEFAULT_POOL_SIZE;
     if (!Number.isSafeInteger(poolSize) || poolSize < 1) {
       throw new MetadataStoreError('INVALID_ARGUMENT', `poolSize must be a positive integer, got ${poolSize}`);

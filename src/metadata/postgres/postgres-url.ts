@@ -2,6 +2,7 @@
 // everything else to pg untouched, byte for byte, so percent-encoding in passwords and
 // libpq-style parameters (sslmode, options, application_name, ...) keep their meaning.
 
+import { redactUrl } from '../../common/redact-url.js';
 import { MetadataStoreError } from '../metadata-store.js';
 
 export const DEFAULT_POOL_SIZE = 10;
@@ -16,7 +17,7 @@ export interface PostgresUrl {
 
 export function parsePostgresUrl(url: string): PostgresUrl {
   if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new MetadataStoreError('UNSUPPORTED_URL', `Not a PostgreSQL URL: ${redactPostgresUrl(url)}`);
+    throw new MetadataStoreError('UNSUPPORTED_URL', `Not a PostgreSQL URL: ${redactUrl(url)}`);
   }
   const q = url.indexOf('?');
   if (q < 0) return { connectionString: url, poolSize: undefined };
@@ -38,22 +39,4 @@ export function parsePostgresUrl(url: string): PostgresUrl {
   }
   const base = url.slice(0, q);
   return { connectionString: kept.length === 0 ? base : `${base}?${kept.join('&')}`, poolSize };
-}
-
-/**
- * The URL as it may appear in logs and error messages: the password becomes "***" and
- * the query string (which may carry `password=` or key material) is dropped.
- */
-export function redactPostgresUrl(url: string): string {
-  const withoutQuery = url.split('?')[0] ?? '';
-  const match = /^([a-z]+:\/\/)([^/]*)(.*)$/i.exec(withoutQuery);
-  if (match === null) return '<unparseable URL>';
-  const [, scheme = '', authority = '', path = ''] = match;
-  // The last "@" ends the userinfo: an unencoded "@" inside a password must not leak its tail.
-  const at = authority.lastIndexOf('@');
-  if (at < 0) return `${scheme}${authority}${path}`;
-  const userinfo = authority.slice(0, at);
-  const colon = userinfo.indexOf(':');
-  const user = colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`;
-  return `${scheme}${user}@${authority.slice(at + 1)}${path}`;
 }
