@@ -6,32 +6,34 @@ export interface StartOption {
   readonly flag: string;
   readonly env: string;
   readonly description: string;
+  /** The default as shown in --help and the README table. */
+  readonly defaultText: string;
 }
 
 export const START_OPTIONS: readonly StartOption[] = [
-  { flag: 'data-dir', env: 'STREAMHOUSE_DATA_DIR', description: 'directory for embedded metadata and objects (default ./data)' },
-  { flag: 'kafka-listener', env: 'STREAMHOUSE_KAFKA_LISTENER', description: 'host:port the Kafka protocol listens on (default 0.0.0.0:9092)' },
-  { flag: 'advertised-listener', env: 'STREAMHOUSE_ADVERTISED_LISTENER', description: 'host:port clients are told to connect to (default localhost:<kafka port>)' },
-  { flag: 'http-listener', env: 'STREAMHOUSE_HTTP_LISTENER', description: 'host:port of /health, /ready, /metrics and the REST API (default 0.0.0.0:8080)' },
-  { flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of the HTTP API on every interface, like --http-listener 0.0.0.0:<port> (default 8080)' },
-  { flag: 'grpc-listener', env: 'STREAMHOUSE_GRPC_LISTENER', description: 'host:port of the native gRPC API (default 0.0.0.0:50051)' },
-  { flag: 'grpc-port', env: 'STREAMHOUSE_GRPC_PORT', description: 'port of the gRPC API on every interface, like --grpc-listener 0.0.0.0:<port> (default 50051)' },
-  { flag: 'metadata', env: 'STREAMHOUSE_METADATA_URL', description: 'metadata store URL: sqlite://path or postgres://... (default sqlite://<data-dir>/metadata.db; DATABASE_URL also works)' },
-  { flag: 'storage', env: 'STREAMHOUSE_STORAGE_URL', description: 'object store URL: file://dir or s3://bucket/prefix (default file://<data-dir>/objects)' },
-  { flag: 'agent-id', env: 'STREAMHOUSE_AGENT_ID', description: 'this agent\'s id (default: host name)' },
-  { flag: 'node-id', env: 'STREAMHOUSE_NODE_ID', description: 'Kafka broker id (default 0)' },
-  { flag: 'log-level', env: 'STREAMHOUSE_LOG_LEVEL', description: 'trace, debug, info, warn, error (default info)' },
-  { flag: 'flush-interval-ms', env: 'STREAMHOUSE_FLUSH_INTERVAL_MS', description: 'flush.interval.ms (default 10 with a local directory, 100 with S3)' },
-  { flag: 'flush-max-bytes', env: 'STREAMHOUSE_FLUSH_MAX_BYTES', description: 'flush.max.bytes (default 8388608)' },
-  { flag: 'auto-create-topics', env: 'STREAMHOUSE_AUTO_CREATE_TOPICS', description: 'auto.create.topics.enable: true or false (default true)' },
-  { flag: 'object-gc-grace-ms', env: 'STREAMHOUSE_OBJECT_GC_GRACE_MS', description: 'age after which unreferenced objects are deleted (default 600000)' },
-  { flag: 'retention-check-interval-ms', env: 'STREAMHOUSE_RETENTION_CHECK_INTERVAL_MS', description: 'how often retention.ms/retention.bytes are applied (default 60000)' },
-  { flag: 'compaction-interval-ms', env: 'STREAMHOUSE_COMPACTION_INTERVAL_MS', description: 'how often small chunks are merged into larger objects; 0 disables (default 60000)' },
-  { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics (default 1)' },
-  { flag: 'cluster', env: 'STREAMHOUSE_CLUSTER', description: 'join a cluster of agents through leases: auto (when --metadata is postgres://), true or false (default auto)' },
-  { flag: 'heartbeat-interval-ms', env: 'STREAMHOUSE_HEARTBEAT_INTERVAL_MS', description: 'cluster heartbeat and lease renewal interval, 1000 or more (default 5000)' },
-  { flag: 'lease-ttl-ms', env: 'STREAMHOUSE_LEASE_TTL_MS', description: 'partition lease lifetime without renewal; at least twice the heartbeat (default 15000)' },
-  { flag: 'group-initial-rebalance-delay-ms', env: 'STREAMHOUSE_GROUP_INITIAL_REBALANCE_DELAY_MS', description: 'group.initial.rebalance.delay.ms: how long a new group waits for more members (default 3000)' },
+  { flag: 'data-dir', env: 'STREAMHOUSE_DATA_DIR', description: 'directory for embedded metadata and objects', defaultText: './data' },
+  { flag: 'kafka-listener', env: 'STREAMHOUSE_KAFKA_LISTENER', description: 'host:port the Kafka protocol listens on', defaultText: '0.0.0.0:9092' },
+  { flag: 'advertised-listener', env: 'STREAMHOUSE_ADVERTISED_LISTENER', description: 'host:port clients are told to connect to', defaultText: 'localhost:<kafka port>' },
+  { flag: 'http-listener', env: 'STREAMHOUSE_HTTP_LISTENER', description: 'host:port of /health, /ready, /metrics and the REST API', defaultText: '0.0.0.0:8080' },
+  { flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of the HTTP API on every interface, like --http-listener 0.0.0.0:<port>', defaultText: '8080' },
+  { flag: 'grpc-listener', env: 'STREAMHOUSE_GRPC_LISTENER', description: 'host:port of the native gRPC API', defaultText: '0.0.0.0:50051' },
+  { flag: 'grpc-port', env: 'STREAMHOUSE_GRPC_PORT', description: 'port of the gRPC API on every interface, like --grpc-listener 0.0.0.0:<port>', defaultText: '50051' },
+  { flag: 'metadata', env: 'STREAMHOUSE_METADATA_URL', description: 'metadata store URL: sqlite://path or postgres://... (DATABASE_URL also works)', defaultText: 'sqlite://<data-dir>/metadata.db' },
+  { flag: 'storage', env: 'STREAMHOUSE_STORAGE_URL', description: 'object store URL: file://dir or s3://bucket/prefix', defaultText: 'file://<data-dir>/objects' },
+  { flag: 'agent-id', env: 'STREAMHOUSE_AGENT_ID', description: 'this agent\'s id', defaultText: 'host name' },
+  { flag: 'node-id', env: 'STREAMHOUSE_NODE_ID', description: 'Kafka broker id', defaultText: '0' },
+  { flag: 'log-level', env: 'STREAMHOUSE_LOG_LEVEL', description: 'trace, debug, info, warn, error', defaultText: 'info' },
+  { flag: 'flush-interval-ms', env: 'STREAMHOUSE_FLUSH_INTERVAL_MS', description: 'flush.interval.ms', defaultText: '10 with a local directory, 100 with S3' },
+  { flag: 'flush-max-bytes', env: 'STREAMHOUSE_FLUSH_MAX_BYTES', description: 'flush.max.bytes', defaultText: '8388608' },
+  { flag: 'auto-create-topics', env: 'STREAMHOUSE_AUTO_CREATE_TOPICS', description: 'auto.create.topics.enable: true or false', defaultText: 'true' },
+  { flag: 'object-gc-grace-ms', env: 'STREAMHOUSE_OBJECT_GC_GRACE_MS', description: 'age after which unreferenced objects are deleted', defaultText: '600000' },
+  { flag: 'retention-check-interval-ms', env: 'STREAMHOUSE_RETENTION_CHECK_INTERVAL_MS', description: 'how often retention.ms/retention.bytes are applied', defaultText: '60000' },
+  { flag: 'compaction-interval-ms', env: 'STREAMHOUSE_COMPACTION_INTERVAL_MS', description: 'how often small chunks are merged into larger objects; 0 disables', defaultText: '60000' },
+  { flag: 'default-partitions', env: 'STREAMHOUSE_DEFAULT_PARTITIONS', description: 'num.partitions for auto-created topics', defaultText: '1' },
+  { flag: 'cluster', env: 'STREAMHOUSE_CLUSTER', description: 'join a cluster of agents through leases: auto (when --metadata is postgres://), true or false', defaultText: 'auto' },
+  { flag: 'heartbeat-interval-ms', env: 'STREAMHOUSE_HEARTBEAT_INTERVAL_MS', description: 'cluster heartbeat and lease renewal interval, 1000 or more', defaultText: '5000' },
+  { flag: 'lease-ttl-ms', env: 'STREAMHOUSE_LEASE_TTL_MS', description: 'partition lease lifetime without renewal; at least twice the heartbeat', defaultText: '15000' },
+  { flag: 'group-initial-rebalance-delay-ms', env: 'STREAMHOUSE_GROUP_INITIAL_REBALANCE_DELAY_MS', description: 'group.initial.rebalance.delay.ms: how long a new group waits for more members', defaultText: '3000' },
 ];
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -168,4 +170,10 @@ export function resolveStartConfig(flags: Record<string, string | undefined>, en
     throw new ConfigError(`--lease-ttl-ms (${resolved.leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${resolved.heartbeatIntervalMs})`);
   }
   return { ...resolved, httpHost: http.host, grpcHost: grpc.host };
+}
+
+/** The README's configuration table, made from START_OPTIONS (a unit test keeps them equal). */
+export function startOptionsTable(): string {
+  const rows = START_OPTIONS.map((o) => `| \`--${o.flag}\` | \`${o.env}\` | ${o.defaultText} | ${o.description.replace(/\|/g, '\\|')} |`);
+  return ['| flag | environment | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -48,7 +48,7 @@ const program = new Command();
 program.name('streamhouse').description('StreamHouse: a Kafka-compatible broker on object storage').version(VERSION);
 
 const start = program.command('start').description('run one agent (embedded SQLite + local directory by default)');
-for (const opt of START_OPTIONS) start.option(`--${opt.flag} <value>`, `${opt.description} [env ${opt.env}]`);
+for (const opt of START_OPTIONS) start.option(`--${opt.flag} <value>`, `${opt.description} (default ${opt.defaultText}) [env ${opt.env}]`);
 // usage errors (unknown flag, missing value, unknown command) are one line and exit 2
 for (const cmd of [program, start]) {
   cmd.exitOverride();
