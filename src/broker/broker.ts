@@ -19,7 +19,10 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { GrpcServer } from '../grpc/grpc-server.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 import { SingleAgentCoordinatorLocator } from './groups/coordinator-shards.js';
-import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION } from './groups/group-coordinator-access.js';
+import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION, GROUP_ROUTER_EXTENSION } from './groups/group-coordinator-access.js';
+import { GroupRouter } from './groups/group-router.js';
+import { PeerKafkaClient } from './peer-kafka-client.js';
+import { ReadinessProbe, type ReadinessCheck } from '../agent/readiness.js';
 import { registerConsumerLagMetric } from './groups/consumer-lag-metric.js';
 import { ClusterRuntime } from '../agent/cluster/cluster-runtime.js';
 import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
@@ -42,6 +45,9 @@ export interface ApiListenerHosts {
   readonly httpHost?: string;
   readonly grpcHost?: string;
 }
+
+/** Object-key prefix /ready lists to see that the object store answers (nothing is stored under it). */
+const READY_PROBE_PREFIX = 'streamhouse-ready-probe/';
 
 function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -67,6 +73,19 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
   const flushDuration = new Histogram({ name: 'streamhouse_flush_duration_seconds', help: 'Time from a flush closing to its metadata commit', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [metrics.registry] });
   const flushBytes = new Counter({ name: 'streamhouse_object_bytes_written_total', help: 'Chunk bytes committed in segment objects', registers: [metrics.registry] });
   const commitDuration = new Histogram({ name: 'streamhouse_commit_duration_seconds', help: 'Metadata transaction time per flush', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics.registry] });
+  // cluster mode: lease changes, so that a failover shows on the dashboards (and in the log)
+  const leaseAcquisitions = clustered
+    ? new Counter({ name: 'streamhouse_lease_acquisitions_total', help: 'Leases this agent acquired: partition leadership or group-coordinator shards', labelNames: ['kind'], registers: [metrics.registry] })
+    : undefined;
+  const leaseLosses = clustered
+    ? new Counter({
+        name: 'streamhouse_lease_losses_total',
+        help: 'Leases this agent stopped holding, by kind and reason (expired: not renewed in time; fenced: a flush commit found it lost; released: handed over or given up at stop)',
+        labelNames: ['kind', 'reason'],
+        registers: [metrics.registry],
+      })
+    : undefined;
+  for (const kind of ['partition', 'coordinator']) leaseAcquisitions?.inc({ kind }, 0);
   const flushFailures = new Counter({ name: 'streamhouse_flush_failures_total', help: 'Failed object uploads or metadata commits (each retry counts)', labelNames: ['stage'], registers: [metrics.registry] });
   let runtime: ClusterRuntime | undefined;
   const log: AgentLog = new AgentLog({
@@ -147,6 +166,7 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
         await Promise.all([topics.reload(), topics.brokerConfigs.reload()]);
         return topics.list();
       },
+      leasesChanged: (c) => (c.change === 'acquired' ? leaseAcquisitions?.inc({ kind: c.kind }, c.count) : leaseLosses?.inc({ kind: c.kind, reason: c.reason }, c.count)),
     });
   const leasedView = clustered ? new LeasedClusterView(clusterId, () => runtime, DEFAULT_COORDINATOR_SHARDS, {
         nodeId: config.nodeId,
@@ -163,6 +183,10 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
     initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
   });
+  // the gRPC API's group operations go to the group's coordinator, here or on another agent
+  // (forwarded over that agent's Kafka listener)
+  const peers = new PeerKafkaClient({ clientId: `streamhouse-agent-${config.agentId}` });
+  const groupRouter = new GroupRouter({ coordinator: () => groups, locator: () => coordinatorLocator, selfNodeId: () => cluster.self.nodeId, peers, logger });
   registerConsumerLagMetric({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, log, logger });
   const leads = (topic: string, partition: number) => services.cluster.leaderOf(topic, partition)?.nodeId === services.cluster.self.nodeId;
   const retention = new RetentionEnforcer({
@@ -210,13 +234,49 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
       ['topicDeleted', (topic: string) => log.forgetTopic(topic)],
       [GROUP_COORDINATOR_EXTENSION, groups],
       [COORDINATOR_LOCATOR_EXTENSION, coordinatorLocator],
+      [GROUP_ROUTER_EXTENSION, groupRouter],
     ]),
   };
   const registry = buildHandlerRegistry();
 
   const kafkaServer = new KafkaServer(services, registry);
+  const objectStore: ObjectStore = objects;
+  const readinessChecks = new Map<string, ReadinessCheck>([
+    [
+      'metadata',
+      async () => {
+        await metadata.cluster.getClusterId();
+        return undefined;
+      },
+    ],
+    [
+      'objects',
+      async () => {
+        // one listing of a prefix nothing uses: the store answers, nothing is read
+        const listing = objectStore.list(READY_PROBE_PREFIX)[Symbol.asyncIterator]();
+        await listing.next();
+        await listing.return?.();
+        return undefined;
+      },
+    ],
+    [
+      'listeners',
+      () => {
+        const down = [...(kafkaServer.accepting ? [] : ['kafka']), ...(grpc.serving ? [] : ['grpc'])];
+        return down.length === 0 ? undefined : `not listening: ${down.join(', ')}`;
+      },
+    ],
+  ]);
+  if (clustered) {
+    readinessChecks.set('cluster', () => {
+      const age = runtime?.viewAgeMs();
+      if (age === undefined) return 'cluster view (agents, leases) not loaded yet';
+      return age <= config.leaseTtlMs ? undefined : `cluster view is ${Math.round(age)} ms old (lease TTL ${config.leaseTtlMs} ms)`;
+    });
+  }
+  const readiness = new ReadinessProbe(readinessChecks);
   const http = new HttpServer(metrics.registry, {
-    ready: () => true,
+    ready: () => readiness.report(),
     describe: () => ({ agentId: config.agentId, nodeId: runtime?.self.nodeId ?? config.nodeId, clusterId }),
   });
   let kafka: HostPort;
@@ -245,6 +305,7 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
   } catch (e) {
     await runtime?.stop();
     await grpc.close();
+    peers.close();
     await groups.stop();
     await kafkaServer.close();
     await http.close();
@@ -268,6 +329,7 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
         // stop taking clients, let queued writes commit and their answers go out, then close
         kafkaServer.stopAccepting();
         await grpc.close();
+        peers.close();
         await groups.stop();
         // cluster mode: commit what is queued under the leases, then hand them over
         await runtime?.stop();

@@ -2,6 +2,8 @@ import type { BrokerConfig } from './config/broker-config.js';
 
 export interface BrokerNode {
   readonly nodeId: number;
+  /** The agent behind the node id, when the view knows it (the gRPC API shows it). */
+  readonly agentId?: string;
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
@@ -35,7 +37,7 @@ export class SingleAgentClusterView implements ClusterView {
     readonly clusterId: string,
     config: BrokerConfig,
   ) {
-    this.self = { nodeId: config.nodeId, host: config.advertisedListener.host, port: config.advertisedListener.port, rack: config.rack };
+    this.self = { nodeId: config.nodeId, agentId: config.agentId, host: config.advertisedListener.host, port: config.advertisedListener.port, rack: config.rack };
   }
 
   controllerId(): number {

@@ -34,6 +34,11 @@ export class KafkaServer {
     return listener;
   }
 
+  /** True while the listener takes new connections (after listen(), before stopAccepting()). */
+  get accepting(): boolean {
+    return this.server?.listening === true && this.closing === undefined;
+  }
+
   /** Stops accepting new connections; existing ones keep being served. */
   stopAccepting(): void {
     // close() stops listening at once; its callback waits for every client to leave, which

@@ -5,9 +5,11 @@ import { getLog } from '../broker/handlers/log-access.js';
 import type { CommittedOffset, PartitionState, Topic } from '../metadata/metadata-store.js';
 import { VERSION } from '../version.js';
 import { GrpcError, invalidArgument, notFound } from './grpc-status.js';
-import { groupMembership, UNKNOWN_GROUP_STATE } from './group-membership.js';
+import { groupMembership, requireCoordinatorRoute, UNKNOWN_GROUP_STATE } from './group-membership.js';
+import { commitAsNonMember, offsetCommitRefused } from './group-offsets.js';
 import type {
   AgentInfoMsg,
+  AgentPartitionMsg,
   CreateTopicRequestMsg,
   DeleteTopicRequestMsg,
   DeleteTopicResponseMsg,
@@ -32,6 +34,9 @@ export interface AdminServiceOptions {
   readonly ports: () => { readonly grpc: number; readonly http: number };
   readonly startedAtMs: number;
 }
+
+/** How long DescribeGroup looks for the group's coordinator before showing the group's offsets alone. */
+const DESCRIBE_DEADLINE_MS = 2000;
 
 /** High watermarks of partitions, read once per request. */
 class HwmLookup {
@@ -117,12 +122,13 @@ export class AdminService {
   async describeGroup(req: DescribeGroupRequestMsg): Promise<GroupInfoMsg> {
     if (!req.groupId) throw invalidArgument('group_id is required');
     const offsets = await this.groupOffsets(req.groupId, new HwmLookup(this.services));
-    const described = groupMembership(this.services)?.describeGroup(req.groupId);
-    const live = described !== undefined && described.errorCode === 0 && described.state !== 'Dead';
+    // as the group's coordinator sees it, on whichever agent it runs
+    const described = await requireCoordinatorRoute(this.services).describeGroup(req.groupId, DESCRIBE_DEADLINE_MS);
+    const live = described.errorCode === 0 && described.state !== 'Dead' && described.state !== '';
     if (offsets.length === 0 && !live) throw notFound(`consumer group '${req.groupId}' does not exist`);
     return {
       groupId: req.groupId,
-      state: live ? described.state : described ? 'Empty' : UNKNOWN_GROUP_STATE,
+      state: live ? described.state : described.errorCode === 0 ? 'Empty' : UNKNOWN_GROUP_STATE,
       members: live ? described.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })) : [],
       offsets,
       totalLag: totalLag(offsets).toString(),
@@ -135,8 +141,11 @@ export class AdminService {
     const partitions = req.partitions.length > 0 ? [...new Set(req.partitions)].sort((a, b) => a - b) : [...Array(topic.partitionCount).keys()];
     for (const p of partitions) requirePartition(topic, p);
     if (req.offset === undefined && req.to === 'OFFSET_SPEC_COMMITTED') throw invalidArgument('reset target must be EARLIEST, LATEST, TIMESTAMP or an offset');
-    const described = groupMembership(this.services)?.describeGroup(req.groupId);
-    if (described && described.errorCode === 0 && described.members.length > 0) {
+    // asked of the group's coordinator, wherever it runs: no reset under live members
+    const route = requireCoordinatorRoute(this.services);
+    const described = await route.describeGroup(req.groupId);
+    if (described.errorCode !== 0) throw offsetCommitRefused(req.groupId, described.errorCode);
+    if (described.members.length > 0) {
       throw new GrpcError(status.FAILED_PRECONDITION, `consumer group '${req.groupId}' has ${described.members.length} active member(s); stop them before resetting offsets`);
     }
     const log = getLog(this.services);
@@ -160,7 +169,8 @@ export class AdminService {
       target.push({ topic: topic.name, partition, offset, leaderEpoch: -1, metadata: '', commitTimestamp: Date.now() });
     }
     if (!req.dryRun) {
-      await this.services.metadata.groupOffsets.commit(req.groupId, target);
+      // the coordinator refuses it, too, should a member have joined since the check above
+      await commitAsNonMember(route, req.groupId, target);
       this.services.logger.info({ group: req.groupId, topic: topic.name, offsets: target.map((t) => `${t.partition}:${t.offset}`) }, 'reset group offsets (gRPC)');
     }
     const hwms = new HwmLookup(this.services);
@@ -169,27 +179,36 @@ export class AdminService {
     return { offsets };
   }
 
+  /** Every agent of the cluster view Kafka Metadata uses, with the partitions it leads. */
   async listAgents(): Promise<ListAgentsResponseMsg> {
     const { config, cluster } = this.services;
     const self = cluster.self;
-    const partitions = [];
+    const led = new Map<number, AgentPartitionMsg[]>();
     for (const t of await this.services.topics.list()) {
       for (let p = 0; p < t.partitionCount; p++) {
-        if (cluster.leaderOf(t.name, p)?.nodeId === self.nodeId) partitions.push({ topic: t.name, partition: p });
+        const leader = cluster.leaderOf(t.name, p);
+        if (!leader) continue;
+        let list = led.get(leader.nodeId);
+        if (!list) led.set(leader.nodeId, (list = []));
+        list.push({ topic: t.name, partition: p });
       }
     }
     const ports = this.options.ports();
-    const agent: AgentInfoMsg = {
-      agentId: config.agentId,
-      nodeId: self.nodeId,
-      kafkaAddress: `${self.host}:${self.port}`,
-      grpcPort: ports.grpc,
-      httpPort: ports.http,
-      rack: self.rack ?? '',
-      partitions,
-      startedAtMs: String(this.options.startedAtMs),
-    };
-    return { agents: [agent] };
+    const agents = cluster.brokers().map((b): AgentInfoMsg => {
+      const me = b.nodeId === self.nodeId;
+      return {
+        agentId: me ? config.agentId : (b.agentId ?? ''),
+        nodeId: b.nodeId,
+        kafkaAddress: `${b.host}:${b.port}`,
+        // the registry keeps only Kafka addresses: another agent's API ports are not known here
+        grpcPort: me ? ports.grpc : 0,
+        httpPort: me ? ports.http : 0,
+        rack: b.rack ?? '',
+        partitions: led.get(b.nodeId) ?? [],
+        startedAtMs: me ? String(this.options.startedAtMs) : '0',
+      };
+    });
+    return { agents };
   }
 
   health(): HealthResponseMsg {
@@ -205,13 +224,16 @@ export class AdminService {
   private async topicInfo(topic: Topic): Promise<TopicInfoMsg> {
     const { cluster, config } = this.services;
     const states = await this.services.metadata.partitions.list(topic.name);
+    // leaders as Kafka Metadata reports them; agent ids from the same view
+    const agentIds = new Map(cluster.brokers().map((b) => [b.nodeId, b.agentId ?? '']));
+    agentIds.set(cluster.self.nodeId, config.agentId);
     const partitions: PartitionInfoMsg[] = states.map((s) => {
       const leader = cluster.leaderOf(topic.name, s.partition);
       return {
         partition: s.partition,
         highWatermark: s.highWatermark.toString(),
         logStartOffset: s.logStartOffset.toString(),
-        leaderAgentId: leader?.nodeId === cluster.self.nodeId ? config.agentId : '',
+        leaderAgentId: leader ? (agentIds.get(leader.nodeId) ?? '') : '',
         leaderNodeId: leader?.nodeId ?? -1,
       };
     });

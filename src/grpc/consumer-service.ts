@@ -1,6 +1,8 @@
 import type { LogService } from '../agent/log-service.js';
 import type { BrokerServices } from '../broker/handler.js';
 import { getLog } from '../broker/handlers/log-access.js';
+import { commitAsNonMember } from './group-offsets.js';
+import { requireCoordinatorRoute } from './group-membership.js';
 import { invalidArgument } from './grpc-status.js';
 import type {
   CommitOffsetRequestMsg,
@@ -96,9 +98,9 @@ export class ConsumerService {
     requirePartition(topic, req.partition);
     const offset = int64(req.offset, 'offset');
     if (offset < 0n) throw invalidArgument(`offset must be 0 or more, got ${offset}`);
-    await this.services.metadata.groupOffsets.commit(req.group, [
-      { topic: topic.name, partition: req.partition, offset, leaderEpoch: -1, metadata: req.metadata, commitTimestamp: Date.now() },
-    ]);
+    // through the group's coordinator (on whichever agent), as a Kafka client outside the
+    // group commits: refused while the group has members
+    await commitAsNonMember(requireCoordinatorRoute(this.services), req.group, [{ topic: topic.name, partition: req.partition, offset, leaderEpoch: -1, metadata: req.metadata }]);
     return {};
   }
 

@@ -1,4 +1,6 @@
+import { status } from '@grpc/grpc-js';
 import type { BrokerServices } from '../broker/handler.js';
+import { GrpcError } from './grpc-status.js';
 
 /**
  * The read-only part of a group coordinator the gRPC API shows (states and members). The
@@ -21,6 +23,50 @@ function isMembershipView(v: unknown): v is GroupMembershipView {
 export function groupMembership(services: BrokerServices): GroupMembershipView | undefined {
   const v = services.extensions.get(GROUP_COORDINATOR_EXTENSION);
   return isMembershipView(v) ? v : undefined;
+}
+
+/** One partition's offset in a commit sent to the group's coordinator. */
+export interface RoutedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+}
+
+/**
+ * The group's coordinator wherever it runs (this agent or another one): offset commits with
+ * its generation and member checks, and its view of the group. Installed by the agent in
+ * `services.extensions` under GROUP_ROUTER_EXTENSION (src/broker/groups/group-router.ts).
+ */
+export interface GroupCoordinatorRoute {
+  /** One Kafka error code per offset, in order. */
+  commitOffsets(input: {
+    readonly groupId: string;
+    readonly generationId: number;
+    readonly memberId: string;
+    readonly groupInstanceId: string | null;
+    readonly offsets: readonly RoutedOffset[];
+  }): Promise<number[]>;
+  describeGroup(
+    groupId: string,
+    deadlineMs?: number,
+  ): Promise<{ readonly errorCode: number; readonly state: string; readonly members: ReadonlyArray<{ readonly memberId: string; readonly clientId: string; readonly clientHost: string }> }>;
+}
+
+export const GROUP_ROUTER_EXTENSION = 'groupRouter';
+
+function isCoordinatorRoute(v: unknown): v is GroupCoordinatorRoute {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as { commitOffsets?: unknown; describeGroup?: unknown };
+  return typeof o.commitOffsets === 'function' && typeof o.describeGroup === 'function';
+}
+
+/** The agent's route to group coordinators; UNAVAILABLE when the agent has none. */
+export function requireCoordinatorRoute(services: BrokerServices): GroupCoordinatorRoute {
+  const v = services.extensions.get(GROUP_ROUTER_EXTENSION);
+  if (!isCoordinatorRoute(v)) throw new GrpcError(status.UNAVAILABLE, 'this agent runs no group coordinator');
+  return v;
 }
 
 /** State shown for a group nobody coordinates here: only its committed offsets are known. */

@@ -74,6 +74,11 @@ export class GrpcServer {
     return this.port;
   }
 
+  /** True while the server is bound and not closing. */
+  get serving(): boolean {
+    return this.listening && this.closing === undefined;
+  }
+
   /**
    * Ends Subscribe streams (UNAVAILABLE: the agent is stopping) and long-polls (they answer
    * what they have), lets unary calls finish for a grace period, then closes every

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { ReadinessReport } from '../agent/readiness.js';
 
 export interface HealthSource {
-  /** True once the agent serves Kafka traffic. */
-  ready(): boolean;
+  /** Whether the agent can serve now: its stores answer, its listeners are up, its cluster view is current. */
+  ready(): Promise<ReadinessReport>;
   /** Details for /health (never secrets). */
   describe(): Record<string, unknown>;
 }
@@ -45,8 +46,9 @@ export class HttpServer {
     if (path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...this.health.describe() }));
     } else if (path === '/ready') {
-      const ready = this.health.ready();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready }));
+      // 200 when the agent can serve; 503 naming what is not ready
+      const report = await this.health.ready();
+      res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(report));
     } else if (path === '/metrics') {
       const body = await this.registry.metrics();
       res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);

@@ -18,8 +18,17 @@
 
 import type { Logger } from 'pino';
 import type { AgentRecord, Lease, MetadataStore } from '../../metadata/metadata-store.js';
-import { coordinatorShardResource, parsePartitionResource, partitionLeaseResource } from './lease-resources.js';
+import { COORDINATOR_SHARD_PREFIX, coordinatorShardResource, parsePartitionResource, partitionLeaseResource } from './lease-resources.js';
 import { rendezvousOwner } from './rendezvous.js';
+
+/** What a lease is for: a partition's leadership or a group-coordinator shard. */
+export type LeaseKind = 'partition' | 'coordinator';
+
+/** Why this agent stopped holding leases. */
+export type LeaseLossReason = 'expired' | 'fenced' | 'released';
+
+/** A batch of lease changes of one kind, for metrics. */
+export type LeaseChange = { readonly change: 'acquired'; readonly kind: LeaseKind; readonly count: number } | { readonly change: 'lost'; readonly kind: LeaseKind; readonly reason: LeaseLossReason; readonly count: number };
 
 export interface ClusterTopic {
   readonly name: string;
@@ -46,6 +55,8 @@ export interface ClusterRuntimeOptions {
   readonly listTopics: () => Promise<readonly ClusterTopic[]>;
   /** How often the client-facing view is refreshed; default VIEW_REFRESH_MS. */
   readonly viewRefreshMs?: number;
+  /** Told of every batch of leases acquired or lost (metrics). */
+  readonly leasesChanged?: (change: LeaseChange) => void;
 }
 
 interface HeldLease {
@@ -81,6 +92,8 @@ export class ClusterRuntime {
   private lastRefreshStart = 0;
   private stopped = false;
   private pokePending = false;
+  /** performance.now() when the last view refresh completed (undefined before the first). */
+  private viewLoadedAt: number | undefined;
 
   constructor(private readonly opts: ClusterRuntimeOptions) {}
 
@@ -111,6 +124,11 @@ export class ClusterRuntime {
     const every = this.opts.viewRefreshMs ?? VIEW_REFRESH_MS;
     this.viewTimer = setInterval(() => void this.refreshSoon(0), every);
     this.viewTimer.unref();
+  }
+
+  /** Milliseconds since the cluster view (agents, lease owners, topics) was last loaded; undefined before it first was. */
+  viewAgeMs(): number | undefined {
+    return this.viewLoadedAt === undefined ? undefined : performance.now() - this.viewLoadedAt;
   }
 
   /** The lease this agent holds on `resource` and still trusts, if any. */
@@ -156,8 +174,10 @@ export class ClusterRuntime {
   /** The commit guard failed: this agent no longer owns the partition. */
   leaseLost(topic: string, partition: number): void {
     const resource = partitionLeaseResource(topic, partition);
-    if (this.held.delete(resource)) {
-      this.opts.logger.warn({ resource }, 'partition lease lost (commit fenced)');
+    const lost = this.held.get(resource);
+    if (lost && this.held.delete(resource)) {
+      this.opts.logger.warn({ partitions: [`${topic}-${partition}`], epoch: lost.lease.epoch }, 'lost partition lease (commit fenced)');
+      this.report('lost', [resource], 'fenced');
       this.opts.partitionChanged(topic, partition);
     }
     this.poke();
@@ -265,15 +285,20 @@ export class ClusterRuntime {
         leaseTtlMs,
       );
       const ok = new Map(renewed.map((l) => [l.resource, l]));
+      const expired: string[] = [];
       for (const [resource, h] of before) {
         if (this.held.get(resource) !== h) continue;
         const lease = ok.get(resource);
         if (lease) this.held.set(resource, { lease, localDeadline: sent + leaseTtlMs });
         else {
           this.held.delete(resource);
-          logger.warn({ resource, epoch: h.lease.epoch }, 'lease expired before renewal');
+          expired.push(resource);
           this.changed(resource);
         }
+      }
+      if (expired.length > 0) {
+        logger.warn(describeResources(expired), 'lost leases (expired before renewal)');
+        this.report('lost', expired, 'expired');
       }
     }
 
@@ -292,7 +317,8 @@ export class ClusterRuntime {
         this.snapshot.delete(r);
         this.changed(r);
       }
-      logger.info({ released: moving.length, ms: Math.round(performance.now() - started) }, 'handed over leases');
+      logger.info({ released: moving.length, ...describeResources(moving), ms: Math.round(performance.now() - started) }, 'handed over leases');
+      this.report('lost', moving, 'released');
     }
 
     this.assignedOver = liveIds;
@@ -316,11 +342,14 @@ export class ClusterRuntime {
       this.held.set(lease.resource, { lease, localDeadline: sent + this.opts.leaseTtlMs });
       this.snapshot.set(lease.resource, lease);
       this.changed(lease.resource);
-      this.opts.logger.debug({ resource: lease.resource, epoch: lease.epoch }, 'lease acquired');
     }
     if (got.length > 0) {
-      const taken = new Set(got.map((l) => l.resource));
-      this.pending = this.pending.filter((r) => !taken.has(r));
+      const taken = got.map((l) => l.resource);
+      // one line per batch: after a failover it names everything taken over from the dead agent
+      this.opts.logger.info({ acquired: got.length, ...describeResources(taken) }, 'acquired leases');
+      this.report('acquired', taken);
+      const takenSet = new Set(taken);
+      this.pending = this.pending.filter((r) => !takenSet.has(r));
     }
   }
 
@@ -331,6 +360,21 @@ export class ClusterRuntime {
     }
     for (let s = 0; s < this.opts.coordinatorShards; s++) resources.push(coordinatorShardResource(s));
     return resources;
+  }
+
+  /** Counts a batch of changes, one report per kind. */
+  private report(change: 'acquired' | 'lost', resources: readonly string[], reason: LeaseLossReason = 'released'): void {
+    const observe = this.opts.leasesChanged;
+    if (!observe) return;
+    const shards = resources.filter((r) => r.startsWith(COORDINATOR_SHARD_PREFIX)).length;
+    const counts: Array<[LeaseKind, number]> = [
+      ['partition', resources.length - shards],
+      ['coordinator', shards],
+    ];
+    for (const [kind, count] of counts) {
+      if (count === 0) continue;
+      observe(change === 'acquired' ? { change, kind, count } : { change, kind, reason, count });
+    }
   }
 
   private changed(resource: string): void {
@@ -350,6 +394,7 @@ export class ClusterRuntime {
     this.allAgents = new Map(all.map((a) => [a.agentId, a]));
     this.snapshot = new Map(leases.map((l) => [l.resource, l]));
     for (const [resource, h] of this.held) this.snapshot.set(resource, h.lease);
+    this.viewLoadedAt = performance.now();
     if (this.needsHeartbeat(live, resources)) this.poke();
   }
 
@@ -378,10 +423,30 @@ export class ClusterRuntime {
     try {
       await this.opts.drain();
       await this.opts.metadata.leases.releaseMany(leases, this.opts.agentId);
+      if (leases.length > 0) {
+        const released = leases.map((l) => l.resource);
+        this.opts.logger.info({ released: released.length, ...describeResources(released) }, 'released leases at stop');
+        this.report('lost', released, 'released');
+      }
       await this.opts.metadata.agents.deregister(this.opts.agentId);
     } catch (err) {
       this.opts.logger.warn({ err }, 'could not release leases at stop; they expire on their own');
     }
     for (const l of leases) this.changed(l.resource);
   }
+}
+
+/**
+ * Resources for a log line: partitions as `topic-partition` and coordinator shards as
+ * numbers, each sorted.
+ */
+export function describeResources(resources: readonly string[]): { partitions: string[]; coordinatorShards: number[] } {
+  const partitions: string[] = [];
+  const coordinatorShards: number[] = [];
+  for (const r of resources) {
+    const p = parsePartitionResource(r);
+    if (p) partitions.push(`${p.topic}-${p.partition}`);
+    else if (r.startsWith(COORDINATOR_SHARD_PREFIX)) coordinatorShards.push(Number(r.slice(COORDINATOR_SHARD_PREFIX.length)));
+  }
+  return { partitions: partitions.sort(), coordinatorShards: coordinatorShards.sort((a, b) => a - b) };
 }

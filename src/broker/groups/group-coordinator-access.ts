@@ -5,6 +5,8 @@ import type { CoordinatorLocator } from './coordinator-shards.js';
 /** Keys under which the agent installs its group coordinator in `services.extensions`. */
 export const GROUP_COORDINATOR_EXTENSION = 'groupCoordinator';
 export const COORDINATOR_LOCATOR_EXTENSION = 'coordinatorLocator';
+/** The route to every group's coordinator, local or on another agent (group-router.ts), for the gRPC API. */
+export const GROUP_ROUTER_EXTENSION = 'groupRouter';
 
 /**
  * The agent's group coordinator. A broker started without one cannot serve group APIs: the

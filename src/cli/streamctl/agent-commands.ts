@@ -13,11 +13,12 @@ export function registerAgentCommands(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
       const agents = await withAdmin(ctx, (a) => a.listAgents());
+      // another agent's API ports and start time are not known to the one answering (0)
       if (ctx.json) {
-        ctx.out.json(agents.map((a) => ({ ...a, startedAt: a.startedAt.toISOString() })));
+        ctx.out.json(agents.map((a) => ({ ...a, startedAt: a.startedAt.getTime() === 0 ? null : a.startedAt.toISOString() })));
         return;
       }
-      const rows = agents.map((a) => [a.agentId, a.nodeId, a.kafkaAddress, a.grpcPort, a.httpPort, a.rack ?? '-', a.partitions.length]);
+      const rows = agents.map((a) => [a.agentId, a.nodeId, a.kafkaAddress, a.grpcPort || '-', a.httpPort || '-', a.rack ?? '-', a.partitions.length]);
       for (const l of table(['AGENT', 'NODE', 'KAFKA', 'GRPC', 'HTTP', 'RACK', 'PARTITIONS'], rows, ['left', 'right', 'left', 'right', 'right', 'left', 'right'])) ctx.out.line(l);
     });
 

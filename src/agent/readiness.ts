@@ -1,0 +1,57 @@
+// Whether this agent can serve (HTTP /ready): a set of named checks, each answering undefined
+// when fine or a short reason when not. Checks run side by side with a time limit, so a store
+// that hangs reads as "not ready" instead of a probe that never answers, and a check still in
+// progress from an earlier probe is joined instead of being started again.
+
+export type ReadinessCheck = () => Promise<string | undefined> | string | undefined;
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  /** Names of the checks that failed, sorted. */
+  readonly notReady: string[];
+  /** Every check: "ok" or why not. */
+  readonly checks: Record<string, string>;
+}
+
+/** How long one check may take before it counts as failed. */
+const DEFAULT_CHECK_TIMEOUT_MS = 2000;
+
+export class ReadinessProbe {
+  private readonly running = new Map<string, Promise<string | undefined>>();
+
+  constructor(
+    private readonly checks: ReadonlyMap<string, ReadinessCheck>,
+    private readonly timeoutMs = DEFAULT_CHECK_TIMEOUT_MS,
+  ) {}
+
+  async report(): Promise<ReadinessReport> {
+    const names = [...this.checks.keys()];
+    const results = await Promise.all(names.map((name) => this.run(name)));
+    const checks: Record<string, string> = {};
+    const notReady: string[] = [];
+    names.forEach((name, i) => {
+      const problem = results[i];
+      checks[name] = problem ?? 'ok';
+      if (problem !== undefined) notReady.push(name);
+    });
+    notReady.sort();
+    return { ready: notReady.length === 0, notReady, checks };
+  }
+
+  private run(name: string): Promise<string | undefined> {
+    let pending = this.running.get(name);
+    if (!pending) {
+      const check = this.checks.get(name)!;
+      pending = (async () => check())()
+        .catch((err: unknown) => (err instanceof Error ? err.message : String(err)) || 'failed')
+        .finally(() => this.running.delete(name));
+      this.running.set(name, pending);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${this.timeoutMs} ms`), this.timeoutMs);
+      timer.unref();
+    });
+    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+  }
+}

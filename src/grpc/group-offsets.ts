@@ -1,0 +1,36 @@
+import { status } from '@grpc/grpc-js';
+import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
+import { GrpcError, statusForKafkaError } from './grpc-status.js';
+import type { GroupCoordinatorRoute, RoutedOffset } from './group-membership.js';
+
+/** The gRPC answer to an offset commit the group's coordinator refused with `code`. */
+export function offsetCommitRefused(groupId: string, code: number): GrpcError {
+  const name = errorInfo(code).name;
+  switch (code) {
+    case ErrorCode.UNKNOWN_MEMBER_ID:
+    case ErrorCode.ILLEGAL_GENERATION:
+    case ErrorCode.FENCED_INSTANCE_ID:
+    case ErrorCode.REBALANCE_IN_PROGRESS:
+      // a commit without group membership, refused as Kafka refuses it while the group has members
+      return new GrpcError(status.FAILED_PRECONDITION, `consumer group '${groupId}' has active members; only they may commit its offsets (stop them first)`, name);
+    case ErrorCode.OFFSET_METADATA_TOO_LARGE:
+      return new GrpcError(status.INVALID_ARGUMENT, 'metadata is longer than offset.metadata.max.bytes', name);
+    case ErrorCode.NOT_COORDINATOR:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+      return new GrpcError(status.UNAVAILABLE, `no agent can coordinate consumer group '${groupId}' right now; try again`, name);
+    default:
+      return new GrpcError(statusForKafkaError(code), `committing offsets of consumer group '${groupId}' failed: ${errorInfo(code).message}`, name);
+  }
+}
+
+/**
+ * Commits offsets as a client outside the group does (generation -1, no member id) through
+ * the group's coordinator, wherever it runs: refused while the group has members, and
+ * ordered with the group's other commits. Throws the first refusal.
+ */
+export async function commitAsNonMember(route: GroupCoordinatorRoute, groupId: string, offsets: readonly RoutedOffset[]): Promise<void> {
+  const codes = await route.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, offsets });
+  const refused = codes.find((c) => c !== ErrorCode.NONE);
+  if (refused !== undefined) throw offsetCommitRefused(groupId, refused);
+}
