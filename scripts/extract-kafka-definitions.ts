@@ -287,15 +287,33 @@ export function extractDefinitions(path: string, source: string): ExtractedDefin
 function main(argv: readonly string[]): void {
   let path: string | undefined;
   let source = 'Apache Kafka';
+  let check = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--source') source = argv[++i] ?? source;
+    else if (arg === '--check') check = true;
     else if (path === undefined) path = arg;
     else throw new Error(`unexpected argument ${arg}`);
   }
   if (path === undefined) {
     console.error('usage: npx tsx scripts/extract-kafka-definitions.ts <kafka checkout | messages dir> [--source "<label>"]');
     process.exit(2);
+  }
+  if (check) {
+    // the committed definitions are still what the extractor takes from this source
+    const committedMessages = readFileSync(MESSAGES_FILE, 'utf8');
+    const committedSource = (JSON.parse(committedMessages) as { source: string }).source;
+    const extracted = extractDefinitions(resolve(path), committedSource);
+    const stale = [
+      ...(renderDefinitions(extracted.messages) === committedMessages ? [] : [MESSAGES_FILE]),
+      ...(extracted.errors && renderDefinitions(extracted.errors) !== readFileSync(ERRORS_FILE, 'utf8') ? [ERRORS_FILE] : []),
+    ];
+    if (stale.length > 0) {
+      console.error(`stale against ${path}: ${stale.join(', ')}; run this script without --check, then npm run generate`);
+      process.exit(1);
+    }
+    console.log(`definitions match ${path}`);
+    return;
   }
   const { messages, errors } = extractDefinitions(resolve(path), source);
   mkdirSync(DEFINITIONS_DIR, { recursive: true });

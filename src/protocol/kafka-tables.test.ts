@@ -1,7 +1,6 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractDefinitions } from '../../scripts/extract-kafka-definitions.js';
 import { ERRORS_DOC, generateKafkaTables, renderErrorsDoc, TABLES_DIR } from '../../scripts/generate-kafka-tables.js';
 import { ERRORS_FILE, MESSAGES_FILE, readErrorDefinitions, readMessageDefinitions, renderDefinitions } from '../../scripts/kafka-definitions.js';
 import { ApiKey, API_VERSIONS_KEY, apiName } from './api-codec.js';
@@ -20,16 +19,6 @@ describe('tables generated from Kafka definitions', () => {
   it('the committed definitions are in the layout the extractor writes', () => {
     expect(readFileSync(MESSAGES_FILE, 'utf8')).toBe(renderDefinitions(readMessageDefinitions()));
     expect(readFileSync(ERRORS_FILE, 'utf8')).toBe(renderDefinitions(readErrorDefinitions()));
-  });
-
-  // Set STREAMHOUSE_KAFKA_SOURCE to a Kafka checkout (or a directory of message JSON files) to
-  // check that the committed definitions are still what the extractor takes from it.
-  const kafkaSource = process.env.STREAMHOUSE_KAFKA_SOURCE;
-  it.skipIf(!kafkaSource || !existsSync(kafkaSource))('the committed definitions match $STREAMHOUSE_KAFKA_SOURCE', () => {
-    const messages = readMessageDefinitions();
-    const extracted = extractDefinitions(kafkaSource!, messages.source);
-    expect(renderDefinitions(extracted.messages)).toBe(readFileSync(MESSAGES_FILE, 'utf8'));
-    if (extracted.errors) expect(renderDefinitions(extracted.errors)).toBe(readFileSync(ERRORS_FILE, 'utf8'));
   });
 });
 
