@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBrokerConfig } from '../src/broker/config/broker-config.js';
+import { defaultBrokerConfig } from '../src/agent/config/broker-config.js';
 import { intFlag, numFlag, parseFlags } from './lib/args.js';
 import { launchBroker } from './lib/broker-launcher.js';
 import { scrapeNodeMemory, type NodeMemory } from './lib/broker-metrics.js';

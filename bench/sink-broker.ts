@@ -6,7 +6,7 @@
  *   npx tsx bench/sink-broker.ts --port 9099
  */
 import { createServer, type Socket } from 'node:net';
-import { FrameDecoder } from '../src/broker/frame-decoder.js';
+import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { API_VERSIONS_KEY, decodeRequestBody, encodeResponse, requestHeaderVersion } from '../src/protocol/api-codec.js';
 import { ErrorCode } from '../src/protocol/error-codes.js';
 import { decodeRequestHeader } from '../src/protocol/headers.js';

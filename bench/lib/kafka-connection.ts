@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder } from '../../src/broker/frame-decoder.js';
+import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import type { Loose } from '../../src/broker/handler.js';
 import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../src/protocol/api-codec.js';
 

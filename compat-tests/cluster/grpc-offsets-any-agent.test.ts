@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer as KafkajsConsumer } from 'kafkajs';
 import { AdminClient } from '../../src/grpc/client/index.js';
 import { RpcChannel } from '../../src/grpc/client/rpc-channel.js';
-import { coordinatorShardOf, DEFAULT_COORDINATOR_SHARDS } from '../../src/broker/groups/coordinator-shards.js';
+import { coordinatorShardOf, DEFAULT_COORDINATOR_SHARDS } from '../../src/agent/groups/coordinator-shards.js';
 import type { BrokerProcess } from '../support/broker-process.js';
 import { committedOffsets, createTopic, kafkaFor, sleep, startCluster, waitForLeaders, type Cluster } from './support.js';
 

@@ -24,7 +24,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import type { FetchResponsePartitionData } from '../../src/protocol/messages/generated/fetch.js';
 import type { MetadataResponseTopic } from '../../src/protocol/messages/generated/metadata.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
-import { testBackendName } from '../backends/test-backend.js';
+import { startCluster, type Cluster } from '../cluster/support.js';
 import { fetchAllBatches, RawKafkaClient, storedBatches, waitUntilLeading } from '../produce-consume/raw-kafka-client.js';
 import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
 import { PYTHON } from '../support/run-command.js';
@@ -199,13 +199,24 @@ describe('topic ids on the wire', () => {
     }
   });
 
-  it.skipIf(testBackendName() !== 'postgres-s3')('two agents on one PostgreSQL report the same id, and the new one after a re-create', async () => {
+});
+
+// A cluster of its own in both passes (real PostgreSQL and s3rver), so this never depends on the backend.
+describe('topic ids across agents', () => {
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster('topicids', 2);
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('two agents on one PostgreSQL report the same id, and the new one after a re-create', async () => {
     const topic = uniqueTopic('ids-agents');
-    const second = await startBrokerProcess({
-      args: ['--metadata', broker.metadataUrl, '--storage', broker.storageUrl, '--agent-id', `ids-second-${randomUUID().slice(0, 6)}`, '--node-id', '7', '--auto-create-topics', 'false'],
-      env: { ...broker.storageEnv },
-    });
-    const a = await RawKafkaClient.connect('127.0.0.1', broker.kafkaPort);
+    const [first, second] = cluster.agents as [BrokerProcess, BrokerProcess];
+    const a = await RawKafkaClient.connect('127.0.0.1', first.kafkaPort);
     const b = await RawKafkaClient.connect('127.0.0.1', second.kafkaPort);
     try {
       const id = await createTopic(a, topic, 2);
@@ -232,7 +243,6 @@ describe('topic ids on the wire', () => {
     } finally {
       a.close();
       b.close();
-      await second.cleanup();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder } from '../../src/broker/frame-decoder.js';
+import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../src/protocol/api-codec.js';
 import { readBatchHeader, LOG_OVERHEAD, type BatchHeader } from '../../src/protocol/records/record-batch.js';
 import { decodeRecords, type DecodedRecord } from '../../src/protocol/records/record-codec.js';

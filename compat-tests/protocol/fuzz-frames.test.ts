@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameDecoder } from '../../src/broker/frame-decoder.js';
+import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
 import { decodeResponse, encodeRequest, encodeResponse } from '../../src/protocol/api-codec.js';
 import type { ApiVersionsResponseApiVersion } from '../../src/protocol/messages/generated/api-versions.js';
 import type { MetadataResponse } from '../../src/protocol/messages/generated/metadata.js';

@@ -25,7 +25,7 @@ import { deleteGroupsHandler } from './handlers/delete-groups.js';
 import { offsetDeleteHandler } from './handlers/offset-delete.js';
 
 /**
- * Every API the broker answers. Kept apart from startBroker so that tools (the protocol
+ * Every API the broker answers. Kept apart from startAgent so that tools (the protocol
  * support doc generator) see exactly what a running broker advertises.
  */
 export function buildHandlerRegistry(): HandlerRegistry {

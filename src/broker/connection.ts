@@ -4,8 +4,9 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { decodeRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/primitives/reader.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
-import { FrameDecoder } from './frame-decoder.js';
-import { NO_RESPONSE, type BrokerServices, type ConnectionState } from './handler.js';
+import { FrameDecoder } from '../protocol/frame-decoder.js';
+import { NO_RESPONSE, type ConnectionState } from './handler.js';
+import type { AgentCore } from '../agent/agent-core.js';
 import type { HandlerRegistry } from './handler-registry.js';
 
 /** Requests being processed at once per connection before we stop reading the socket. */
@@ -33,7 +34,7 @@ export class Connection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly services: BrokerServices,
+    private readonly services: AgentCore,
     private readonly registry: HandlerRegistry,
   ) {
     this.state = {

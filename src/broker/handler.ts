@@ -1,13 +1,7 @@
-import type { DynamicBrokerConfigs } from './config/dynamic-broker-configs.js';
-import type { Logger } from 'pino';
+import type { AgentCore } from '../agent/agent-core.js';
 import type { ApiKey, RequestOf, ResponseOf } from '../protocol/api-codec.js';
 import type { ByteParts } from '../protocol/primitives/writer.js';
 import type { RequestHeader } from '../protocol/headers.js';
-import type { MetadataStore } from '../metadata/metadata-store.js';
-import type { BrokerConfig } from './config/broker-config.js';
-import type { ClusterView } from './cluster-view.js';
-import type { TopicService } from './topic-service.js';
-import type { BrokerMetrics } from './broker-metrics.js';
 
 /**
  * Response objects may leave out fields: the encoder fills Kafka's defaults. Bytes fields may
@@ -24,19 +18,6 @@ export type Loose<T> = T extends Buffer
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no-response');
 
-/** Services a request handler may use; the broker depends on interfaces only. */
-export interface BrokerServices {
-  readonly config: BrokerConfig;
-  readonly metadata: MetadataStore;
-  readonly cluster: ClusterView;
-  readonly topics: TopicService;
-  /** Broker configs in force: start-up values under the dynamic ones (AlterConfigs). */
-  readonly brokerConfigs: DynamicBrokerConfigs;
-  readonly metrics: BrokerMetrics;
-  readonly logger: Logger;
-  /** Filled in by later layers (log, groups); handlers check what they need. */
-  readonly extensions: Map<string, unknown>;
-}
 
 /** Per-connection state that outlives one request. */
 export interface ConnectionState {
@@ -53,7 +34,7 @@ export interface RequestContext {
   readonly header: RequestHeader;
   readonly apiVersion: number;
   readonly connection: ConnectionState;
-  readonly services: BrokerServices;
+  readonly services: AgentCore;
 }
 
 export interface ApiHandler<K extends ApiKey = ApiKey> {

@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { BrokerServices } from './handler.js';
+import type { AgentCore } from '../agent/agent-core.js';
 import type { HandlerRegistry } from './handler-registry.js';
 import { Connection } from './connection.js';
-import type { HostPort } from './config/broker-config.js';
+import type { HostPort } from '../agent/config/broker-config.js';
 
 /** The Kafka TCP listener. */
 export class KafkaServer {
@@ -11,7 +11,7 @@ export class KafkaServer {
   private readonly connections = new Set<Connection>();
 
   constructor(
-    private readonly services: BrokerServices,
+    private readonly services: AgentCore,
     private readonly registry: HandlerRegistry,
   ) {}
 

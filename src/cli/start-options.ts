@@ -1,5 +1,5 @@
-import type { ApiListenerHosts } from '../broker/broker.js';
-import { ConfigError, defaultBrokerConfig, parseHostPort, type BrokerConfig, type HostPort } from '../broker/config/broker-config.js';
+import type { ApiListenerHosts } from '../server/start-agent.js';
+import { ConfigError, defaultBrokerConfig, parseHostPort, type BrokerConfig, type HostPort } from '../agent/config/broker-config.js';
 
 /** One CLI flag, its environment variable and how it lands in BrokerConfig. */
 export interface StartOption {

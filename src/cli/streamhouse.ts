@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { startBroker } from '../broker/broker.js';
-import { ConfigError } from '../broker/config/broker-config.js';
+import { startAgent } from '../server/start-agent.js';
+import { ConfigError } from '../agent/config/broker-config.js';
 import { createLogger } from '../broker/logger.js';
 import { parseMetadataStoreUrl } from '../metadata/open-metadata-store.js';
 import { SQLITE_MEMORY_PATH } from '../metadata/sqlite/sqlite-metadata-store.js';
@@ -77,7 +77,7 @@ start.action(async (flags: Record<string, string | undefined>) => {
   const logger = createLogger(config.logLevel);
   let broker;
   try {
-    broker = await startBroker(config, logger);
+    broker = await startAgent(config, logger);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     process.stderr.write(`streamhouse: cannot start: ${message}\n`);

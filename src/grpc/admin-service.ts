@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../broker/await-new-leaders.js';
-import type { BrokerServices } from '../broker/handler.js';
-import { getLog } from '../broker/handlers/log-access.js';
+import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../agent/cluster/await-new-leaders.js';
+import type { AgentCore } from '../agent/agent-core.js';
+import { getLog } from '../agent/log-access.js';
 import type { CommittedOffset, PartitionState, Topic } from '../metadata/metadata-store.js';
 import { VERSION } from '../version.js';
 import { GrpcError, invalidArgument, notFound } from './grpc-status.js';
@@ -42,7 +42,7 @@ const DESCRIBE_DEADLINE_MS = 2000;
 class HwmLookup {
   private readonly byTopic = new Map<string, Promise<PartitionState[]>>();
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: AgentCore) {}
 
   async of(topic: string, partition: number): Promise<PartitionState | undefined> {
     let states = this.byTopic.get(topic);
@@ -57,7 +57,7 @@ class HwmLookup {
 /** AdminService: topics, groups with lag, agents and health. */
 export class AdminService {
   constructor(
-    private readonly services: BrokerServices,
+    private readonly services: AgentCore,
     private readonly options: AdminServiceOptions,
   ) {}
 

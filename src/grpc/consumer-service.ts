@@ -1,6 +1,6 @@
 import type { LogService } from '../agent/log-service.js';
-import type { BrokerServices } from '../broker/handler.js';
-import { getLog } from '../broker/handlers/log-access.js';
+import type { AgentCore } from '../agent/agent-core.js';
+import { getLog } from '../agent/log-access.js';
 import { commitAsNonMember } from './group-offsets.js';
 import { requireCoordinatorRoute } from './group-membership.js';
 import { invalidArgument } from './grpc-status.js';
@@ -34,7 +34,7 @@ export interface SubscribeSink {
 
 /** ConsumerService: reads the same log Kafka Fetch reads, record by record. */
 export class ConsumerService {
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: AgentCore) {}
 
   private get log(): LogService {
     return getLog(this.services);

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { BrokerServices } from '../broker/handler.js';
+import type { AgentCore } from '../agent/agent-core.js';
 import { GrpcError } from './grpc-status.js';
 
 /**
@@ -20,7 +20,7 @@ function isMembershipView(v: unknown): v is GroupMembershipView {
   return typeof o.describeGroup === 'function' && typeof o.listGroups === 'function';
 }
 
-export function groupMembership(services: BrokerServices): GroupMembershipView | undefined {
+export function groupMembership(services: AgentCore): GroupMembershipView | undefined {
   const v = services.extensions.get(GROUP_COORDINATOR_EXTENSION);
   return isMembershipView(v) ? v : undefined;
 }
@@ -37,7 +37,7 @@ export interface RoutedOffset {
 /**
  * The group's coordinator wherever it runs (this agent or another one): offset commits with
  * its generation and member checks, and its view of the group. Installed by the agent in
- * `services.extensions` under GROUP_ROUTER_EXTENSION (src/broker/groups/group-router.ts).
+ * `services.extensions` under GROUP_ROUTER_EXTENSION (src/agent/groups/group-router.ts).
  */
 export interface GroupCoordinatorRoute {
   /** One Kafka error code per offset, in order. */
@@ -63,7 +63,7 @@ function isCoordinatorRoute(v: unknown): v is GroupCoordinatorRoute {
 }
 
 /** The agent's route to group coordinators; UNAVAILABLE when the agent has none. */
-export function requireCoordinatorRoute(services: BrokerServices): GroupCoordinatorRoute {
+export function requireCoordinatorRoute(services: AgentCore): GroupCoordinatorRoute {
   const v = services.extensions.get(GROUP_ROUTER_EXTENSION);
   if (!isCoordinatorRoute(v)) throw new GrpcError(status.UNAVAILABLE, 'this agent runs no group coordinator');
   return v;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLog } from '../broker/handlers/log-access.js';
+import { getLog } from '../agent/log-access.js';
 import { CompressionType } from '../protocol/records/compression.js';
 import { readBatchHeader, splitBatches } from '../protocol/records/record-batch.js';
 import { buildRecordBatch } from '../protocol/records/record-codec.js';

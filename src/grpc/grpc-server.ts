@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import type { BrokerServices } from '../broker/handler.js';
+import type { AgentCore } from '../agent/agent-core.js';
 import { AdminService } from './admin-service.js';
 import { ConsumerService, type SubscribeSink } from './consumer-service.js';
 import { GrpcError, toServiceError } from './grpc-status.js';
@@ -25,7 +25,7 @@ export class GrpcServer {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly services: BrokerServices,
+    private readonly services: AgentCore,
     options: GrpcServerOptions = {},
   ) {
     this.server = new Server({

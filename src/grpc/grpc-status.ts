@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { LogError } from '../agent/log-service.js';
-import { TopicError } from '../broker/topic-service.js';
+import { TopicError } from '../agent/topics/topic-service.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 

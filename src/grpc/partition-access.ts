@@ -1,14 +1,14 @@
 import type { LogService } from '../agent/log-service.js';
-import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../broker/await-new-leaders.js';
-import type { BrokerServices } from '../broker/handler.js';
-import { topicNameProblem } from '../broker/topic-names.js';
+import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../agent/cluster/await-new-leaders.js';
+import type { AgentCore } from '../agent/agent-core.js';
+import { topicNameProblem } from '../agent/topics/topic-names.js';
 import type { Topic } from '../metadata/metadata-store.js';
 import { GrpcError, invalidArgument, notFound } from './grpc-status.js';
 import type { OffsetReset } from './messages.js';
 import { status } from '@grpc/grpc-js';
 
 /** The named topic, or INVALID_ARGUMENT for a bad name and NOT_FOUND for an unknown one. */
-export async function requireTopic(services: BrokerServices, name: string): Promise<Topic> {
+export async function requireTopic(services: AgentCore, name: string): Promise<Topic> {
   if (!name) throw invalidArgument('topic is required');
   const problem = topicNameProblem(name);
   if (problem) throw invalidArgument(problem);
@@ -18,7 +18,7 @@ export async function requireTopic(services: BrokerServices, name: string): Prom
 }
 
 /** Like requireTopic, but creates the topic when the broker auto-creates topics on produce (as Kafka's Produce does). */
-export async function topicForProduce(services: BrokerServices, name: string): Promise<Topic> {
+export async function topicForProduce(services: AgentCore, name: string): Promise<Topic> {
   if (!name) throw invalidArgument('topic is required');
   const problem = topicNameProblem(name);
   if (problem) throw invalidArgument(problem);
@@ -69,7 +69,7 @@ export interface StartPosition {
  * if it is not in the log), else the group's committed offset while it is still in the
  * log, else the reset policy.
  */
-export async function startOffset(services: BrokerServices, log: LogService, topic: Topic, partition: number, start: StartPosition): Promise<bigint> {
+export async function startOffset(services: AgentCore, log: LogService, topic: Topic, partition: number, start: StartPosition): Promise<bigint> {
   if (start.offset !== undefined) {
     const offset = int64(start.offset, 'offset');
     if (offset < 0n) throw new GrpcError(status.OUT_OF_RANGE, `offset ${offset} is negative`, 'OFFSET_OUT_OF_RANGE');

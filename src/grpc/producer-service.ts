@@ -1,6 +1,6 @@
-import type { BrokerServices } from '../broker/handler.js';
-import { getLog } from '../broker/handlers/log-access.js';
-import { validateProducedRecords } from '../broker/handlers/produce-validation.js';
+import type { AgentCore } from '../agent/agent-core.js';
+import { getLog } from '../agent/log-access.js';
+import { validateProducedRecords } from '../agent/produce-validation.js';
 import type { Topic } from '../metadata/metadata-store.js';
 import { errorInfo } from '../protocol/error-codes.js';
 import { readBatchHeader } from '../protocol/records/record-batch.js';
@@ -25,7 +25,7 @@ export class ProducerService {
   /** Next partition per topic for records with neither key nor partition. */
   private readonly roundRobin = new Map<string, number>();
 
-  constructor(private readonly services: BrokerServices) {}
+  constructor(private readonly services: AgentCore) {}
 
   async produce(req: ProduceRequestMsg): Promise<ProduceResponseMsg> {
     if (!req.record) throw invalidArgument('record is required');

@@ -2,8 +2,8 @@
 // partition's lease owner as its leader with the lease epoch as leader epoch, and each
 // group's coordinator as the owner of its shard's lease.
 
-import type { BrokerNode, ClusterView, PartitionLeader } from '../../broker/cluster-view.js';
-import { coordinatorShardOf, type CoordinatorLocator } from '../../broker/groups/coordinator-shards.js';
+import type { BrokerNode, ClusterView, PartitionLeader } from './cluster-view.js';
+import { coordinatorShardOf, type CoordinatorLocator } from '../groups/coordinator-shards.js';
 import type { AgentRecord } from '../../metadata/metadata-store.js';
 import type { ClusterRuntime } from './cluster-runtime.js';
 import { coordinatorShardResource, partitionLeaseResource } from './lease-resources.js';

@@ -1,6 +1,7 @@
-import type { BrokerServices, ConnectionState } from '../handler.js';
-import type { GroupCoordinator } from './group-coordinator.js';
-import type { CoordinatorLocator } from './coordinator-shards.js';
+import type { ConnectionState } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
+import type { GroupCoordinator } from '../../agent/groups/group-coordinator.js';
+import type { CoordinatorLocator } from '../../agent/groups/coordinator-shards.js';
 
 /** Keys under which the agent installs its group coordinator in `services.extensions`. */
 export const GROUP_COORDINATOR_EXTENSION = 'groupCoordinator';
@@ -12,7 +13,7 @@ export const GROUP_ROUTER_EXTENSION = 'groupRouter';
  * The agent's group coordinator. A broker started without one cannot serve group APIs: the
  * error closes the connection instead of answering with made-up group state.
  */
-export function getGroupCoordinator(services: BrokerServices): GroupCoordinator {
+export function getGroupCoordinator(services: AgentCore): GroupCoordinator {
   const c = services.extensions.get(GROUP_COORDINATOR_EXTENSION);
   if (c === undefined || c === null) {
     throw new Error(`no GroupCoordinator installed: services.extensions has no '${GROUP_COORDINATOR_EXTENSION}' entry`);
@@ -20,7 +21,7 @@ export function getGroupCoordinator(services: BrokerServices): GroupCoordinator 
   return c as GroupCoordinator;
 }
 
-export function getCoordinatorLocator(services: BrokerServices): CoordinatorLocator {
+export function getCoordinatorLocator(services: AgentCore): CoordinatorLocator {
   const l = services.extensions.get(COORDINATOR_LOCATOR_EXTENSION);
   if (l === undefined || l === null) {
     throw new Error(`no CoordinatorLocator installed: services.extensions has no '${COORDINATOR_LOCATOR_EXTENSION}' entry`);

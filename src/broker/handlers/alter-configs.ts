@@ -1,9 +1,10 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config-definitions.js';
-import { defineHandler, type BrokerServices } from '../handler.js';
-import { BrokerConfigError } from '../config/dynamic-broker-configs.js';
-import { TopicError } from '../topic-service.js';
+import { TOPIC_CONFIG_BY_NAME } from '../../agent/topics/topic-config-definitions.js';
+import { defineHandler } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
+import { BrokerConfigError } from '../../agent/config/dynamic-broker-configs.js';
+import { TopicError } from '../../agent/topics/topic-service.js';
 import { ResourceType } from './describe-configs.js';
 
 /**
@@ -118,7 +119,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
 
 type Outcome = { errorCode: number; errorMessage: string | null };
 
-async function alterBrokerConfigs(services: BrokerServices, scope: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<Outcome> {
+async function alterBrokerConfigs(services: AgentCore, scope: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<Outcome> {
   try {
     await services.brokerConfigs.alter(scope, changes, validateOnly);
     if (!validateOnly) services.logger.info({ broker: scope === '' ? 'cluster default' : scope, changes }, 'altered dynamic broker configs');
@@ -130,7 +131,7 @@ async function alterBrokerConfigs(services: BrokerServices, scope: string, chang
 }
 
 async function incrementalBrokerChange(
-  services: BrokerServices,
+  services: AgentCore,
   scope: string,
   configs: ReadonlyArray<{ name: string; configOperation: number; value: string | null }>,
   validateOnly: boolean,

@@ -1,9 +1,9 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
-import { TopicError } from '../topic-service.js';
+import { TopicError } from '../../agent/topics/topic-service.js';
 import { checkReplicaAssignment } from './replica-assignment.js';
-import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
+import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
 
 export const createPartitionsHandler = defineHandler({
   apiKey: ApiKey.CreatePartitions,

@@ -1,8 +1,8 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
-import { getLog } from './log-access.js';
-import { partitionErrorOf } from './partition-error.js';
+import { getLog } from '../../agent/log-access.js';
+import { partitionErrorOf } from '../../agent/partition-error.js';
 
 /** The DeleteRecords offset that means "everything below the high watermark". */
 export const DELETE_TO_HIGH_WATERMARK = -1n;

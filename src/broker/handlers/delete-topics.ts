@@ -1,7 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
-import { TopicError } from '../topic-service.js';
+import { TopicError } from '../../agent/topics/topic-service.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 

@@ -1,7 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { brokerConfigEntries } from '../config/broker-config.js';
-import { isDynamicBrokerConfig } from '../config/dynamic-broker-configs.js';
+import { brokerConfigEntries } from '../../agent/config/broker-config.js';
+import { isDynamicBrokerConfig } from '../../agent/config/dynamic-broker-configs.js';
 import { defineHandler } from '../handler.js';
 import { brokerConfigChain, ConfigSource, topicConfigViews, type ConfigView } from './topic-configs-view.js';
 

@@ -4,10 +4,11 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequest, FetchResponsePartitionData } from '../../protocol/messages/generated/fetch.js';
 import { ByteParts } from '../../protocol/primitives/writer.js';
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../../protocol/records/record-batch.js';
-import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
+import { defineHandler, type Loose } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
 import { leaderEpochError } from './leader-epoch.js';
-import { getLog } from './log-access.js';
-import { partitionErrorOf } from './partition-error.js';
+import { getLog } from '../../agent/log-access.js';
+import { partitionErrorOf } from '../../agent/partition-error.js';
 
 type PartitionData = Loose<FetchResponsePartitionData>;
 
@@ -82,7 +83,7 @@ function partitionData(partitionIndex: number, o: Outcome, apiVersion: number): 
 }
 
 /** @param byId v13+: the request names its topics by id, not by name */
-async function resolvePartitions(services: BrokerServices, request: FetchRequest, byId: boolean): Promise<Wanted[]> {
+async function resolvePartitions(services: AgentCore, request: FetchRequest, byId: boolean): Promise<Wanted[]> {
   const wanted: Wanted[] = [];
   for (const t of request.topics) {
     const topic = byId ? await services.topics.getById(t.topicId) : await services.topics.get(t.topic);
@@ -108,7 +109,7 @@ async function resolvePartitions(services: BrokerServices, request: FetchRequest
  * Reads, and while fewer than minBytes came back (and nothing failed), waits for any of the
  * partitions to grow and reads again, until maxWaitMs has passed.
  */
-async function longPoll(services: BrokerServices, log: LogService, request: FetchRequest, wanted: Wanted[], closed?: AbortSignal): Promise<Pass> {
+async function longPoll(services: AgentCore, log: LogService, request: FetchRequest, wanted: Wanted[], closed?: AbortSignal): Promise<Pass> {
   const deadline = Date.now() + Math.max(0, request.maxWaitMs);
   for (;;) {
     const pass = await readAll(services, log, request.maxBytes, wanted);
@@ -129,7 +130,7 @@ async function longPoll(services: BrokerServices, log: LogService, request: Fetc
  * reads one behind the other. The first partition that returns data may exceed the limits
  * by one whole batch (KIP-74); later ones keep only the whole batches that still fit.
  */
-async function readAll(services: BrokerServices, log: LogService, maxBytes: number, wanted: Wanted[]): Promise<Pass> {
+async function readAll(services: AgentCore, log: LogService, maxBytes: number, wanted: Wanted[]): Promise<Pass> {
   const outcomes = new Array<Outcome>(wanted.length);
   let remaining = maxBytes;
   let bytes = 0;
@@ -189,7 +190,7 @@ async function readAll(services: BrokerServices, log: LogService, maxBytes: numb
   return { outcomes, bytes, anyError };
 }
 
-async function readOne(services: BrokerServices, log: LogService, w: Wanted, maxBytes: number): Promise<Outcome> {
+async function readOne(services: AgentCore, log: LogService, w: Wanted, maxBytes: number): Promise<Outcome> {
   try {
     const r = await log.read({ topic: w.topic, partition: w.partition, offset: w.fetchOffset, maxBytes });
     return { errorCode: 0, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.parts.length === 0 ? EMPTY : new ByteParts(r.parts) };

@@ -1,6 +1,6 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
-import type { BrokerNode } from '../cluster-view.js';
+import type { BrokerNode } from '../../agent/cluster/cluster-view.js';
 import { defineHandler } from '../handler.js';
 import { getCoordinatorLocator } from '../groups/group-coordinator-access.js';
 

@@ -1,12 +1,12 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { BrokerServices } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
 
 /**
  * Kafka's check of a client's `currentLeaderEpoch` (KIP-320): -1 skips it, an older epoch is
  * fenced (the client's metadata is stale), a newer one is unknown to this broker (ours is).
  * Returns the error code to answer, or undefined when the request may proceed.
  */
-export function leaderEpochError(services: BrokerServices, topic: string, partition: number, requested: number): number | undefined {
+export function leaderEpochError(services: AgentCore, topic: string, partition: number, requested: number): number | undefined {
   if (requested < 0) return undefined;
   const leader = services.cluster.leaderOf(topic, partition);
   if (!leader) return undefined;
@@ -16,6 +16,6 @@ export function leaderEpochError(services: BrokerServices, topic: string, partit
 }
 
 /** The epoch clients are told alongside offsets (ListOffsets v4+). */
-export function currentLeaderEpoch(services: BrokerServices, topic: string, partition: number): number {
+export function currentLeaderEpoch(services: AgentCore, topic: string, partition: number): number {
   return services.cluster.leaderOf(topic, partition)?.leaderEpoch ?? 0;
 }

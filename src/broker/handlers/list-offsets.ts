@@ -4,8 +4,8 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/generated/list-offsets.js';
 import { defineHandler, type Loose } from '../handler.js';
 import { currentLeaderEpoch, leaderEpochError } from './leader-epoch.js';
-import { getLog } from './log-access.js';
-import { partitionErrorOf } from './partition-error.js';
+import { getLog } from '../../agent/log-access.js';
+import { partitionErrorOf } from '../../agent/partition-error.js';
 
 type PartitionResponse = Loose<ListOffsetsResponseListOffsetsPartitionResponse>;
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeResponse, encodeResponse } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { MetadataRequest, MetadataRequestTopic, MetadataResponse } from '../../protocol/messages/generated/metadata.js';
-import { TopicService } from '../topic-service.js';
+import { TopicService } from '../../agent/topics/topic-service.js';
 import { metadataHandler } from './metadata.js';
 import { answered, callHandler, handlerKit, type HandlerKit } from './test-support/handler-kit.js';
 

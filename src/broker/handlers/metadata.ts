@@ -2,15 +2,16 @@ import type { Topic } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { MetadataRequest, MetadataResponse, MetadataResponseTopic } from '../../protocol/messages/generated/metadata.js';
-import { defineHandler, type BrokerServices, type Loose } from '../handler.js';
-import { TopicError } from '../topic-service.js';
-import { topicNameProblem } from '../topic-names.js';
-import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
+import { defineHandler, type Loose } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
+import { TopicError } from '../../agent/topics/topic-service.js';
+import { topicNameProblem } from '../../agent/topics/topic-names.js';
+import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_AUTHORIZED_OPERATIONS } from './authorized-operations.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-export function describeTopicPartitions(services: BrokerServices, topic: Topic): Loose<MetadataResponseTopic> {
+export function describeTopicPartitions(services: AgentCore, topic: Topic): Loose<MetadataResponseTopic> {
   const partitions = [];
   for (let p = 0; p < topic.partitionCount; p++) {
     const leader = services.cluster.leaderOf(topic.name, p);

@@ -2,7 +2,7 @@ import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
-import type { OffsetCommitEntry } from '../groups/group-coordinator.js';
+import type { OffsetCommitEntry } from '../../agent/groups/group-coordinator.js';
 import { inConnectionOrder } from '../connection-order.js';
 
 /**

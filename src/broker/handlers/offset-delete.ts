@@ -2,7 +2,7 @@ import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
-import type { TopicPartitionRef } from '../groups/group-coordinator.js';
+import type { TopicPartitionRef } from '../../agent/groups/group-coordinator.js';
 
 /**
  * OffsetDelete v0: removes committed offsets of partitions the group no longer consumes.

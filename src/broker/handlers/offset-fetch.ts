@@ -1,7 +1,8 @@
 import type { CommittedOffset } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { defineHandler, type BrokerServices } from '../handler.js';
+import { defineHandler } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
 interface PartitionAnswer {
@@ -57,7 +58,7 @@ function requestedTopics(requested: readonly RequestedTopic[], offsets: readonly
   }));
 }
 
-async function fetchGroup(services: BrokerServices, groupId: string, topics: readonly RequestedTopic[] | null): Promise<{ errorCode: number; topics: TopicAnswer[] }> {
+async function fetchGroup(services: AgentCore, groupId: string, topics: readonly RequestedTopic[] | null): Promise<{ errorCode: number; topics: TopicAnswer[] }> {
   const partitions = topics === null ? null : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   const result = await getGroupCoordinator(services).fetchOffsets(groupId, partitions);
   if (result.errorCode !== ErrorCode.NONE) return { errorCode: result.errorCode, topics: [] };

@@ -3,13 +3,14 @@ import type { Topic } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import type { ProduceRequest, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/generated/produce.js';
-import { NO_RESPONSE, defineHandler, type BrokerServices, type Loose } from '../handler.js';
-import { TopicError } from '../topic-service.js';
-import { topicNameProblem } from '../topic-names.js';
-import { getLog } from './log-access.js';
-import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../await-new-leaders.js';
-import { partitionErrorOf, type PartitionError } from './partition-error.js';
-import { validateProducedRecords } from './produce-validation.js';
+import { NO_RESPONSE, defineHandler, type Loose } from '../handler.js';
+import type { AgentCore } from '../../agent/agent-core.js';
+import { TopicError } from '../../agent/topics/topic-service.js';
+import { topicNameProblem } from '../../agent/topics/topic-names.js';
+import { getLog } from '../../agent/log-access.js';
+import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
+import { partitionErrorOf, type PartitionError } from '../../agent/partition-error.js';
+import { validateProducedRecords } from '../../agent/produce-validation.js';
 import { inConnectionOrder } from '../connection-order.js';
 
 type PartitionResponse = Loose<ProduceResponsePartitionProduceResponse>;
@@ -78,7 +79,7 @@ function succeeded(result: AppendResult): PartitionResponse {
  * request slot, either the final answer (a refused partition) or the pending append.
  */
 async function startAppends(
-  services: BrokerServices,
+  services: AgentCore,
   log: LogService,
   request: ProduceRequest,
   apiVersion: number,
@@ -121,7 +122,7 @@ async function startAppends(
   return out;
 }
 
-async function resolveTopic(services: BrokerServices, name: string): Promise<{ topic: Topic } | { error: PartitionError }> {
+async function resolveTopic(services: AgentCore, name: string): Promise<{ topic: Topic } | { error: PartitionError }> {
   const problem = topicNameProblem(name);
   if (problem) return { error: { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: problem } };
   const existing = await services.topics.get(name);

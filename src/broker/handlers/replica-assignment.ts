@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { TopicError } from '../topic-service.js';
+import { TopicError } from '../../agent/topics/topic-service.js';
 
 /**
  * A manual replica assignment names brokers for one new partition. Storage is shared, so the

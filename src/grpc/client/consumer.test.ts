@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLog } from '../../broker/handlers/log-access.js';
+import { getLog } from '../../agent/log-access.js';
 import { startGrpcTestBroker, type GrpcTestBroker } from '../test-support/grpc-broker.js';
 import { AdminClient } from './admin-client.js';
 import { Consumer, type ConsumerRecord } from './consumer.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogError } from '../../agent/log-service.js';
-import { getLog } from '../../broker/handlers/log-access.js';
+import { getLog } from '../../agent/log-access.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { CompressionType } from '../../protocol/records/compression.js';
 import { readBatchHeader, splitBatches } from '../../protocol/records/record-batch.js';

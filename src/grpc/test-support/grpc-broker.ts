@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startBroker, type RunningBroker } from '../../broker/broker.js';
-import { defaultBrokerConfig, type BrokerConfig } from '../../broker/config/broker-config.js';
+import { startAgent, type RunningAgent } from '../../server/start-agent.js';
+import { defaultBrokerConfig, type BrokerConfig } from '../../agent/config/broker-config.js';
 
 export interface GrpcTestBroker {
-  readonly broker: RunningBroker;
+  readonly broker: RunningAgent;
   readonly address: string;
   close(): Promise<void>;
 }
@@ -26,7 +26,7 @@ export async function startGrpcTestBroker(overrides: Partial<BrokerConfig> = {})
     flushIntervalMs: 2,
     ...overrides,
   });
-  const broker = await startBroker(config, pino({ level: 'silent' }));
+  const broker = await startAgent(config, pino({ level: 'silent' }));
   return {
     broker,
     address: `http://127.0.0.1:${broker.grpcPort}`,

@@ -1,10 +1,10 @@
 import { decodeResponse, encodeResponse, type ApiKey, type RequestOf, type ResponseOf } from '../../../protocol/api-codec.js';
-import type { BrokerConfig } from '../../config/broker-config.js';
+import type { BrokerConfig } from '../../../agent/config/broker-config.js';
 import type { ApiHandler } from '../../handler.js';
 import { answered, callHandler, handlerKit, type HandlerKit } from '../../handlers/test-support/handler-kit.js';
-import type { GroupCoordinator, GroupCoordinatorOptions } from '../group-coordinator.js';
+import type { GroupCoordinator, GroupCoordinatorOptions } from '../../../agent/groups/group-coordinator.js';
 import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION } from '../group-coordinator-access.js';
-import { coordinatorHarness, type TestLocator } from './coordinator-harness.js';
+import { coordinatorHarness, type TestLocator } from '../../../agent/groups/test-support/coordinator-harness.js';
 
 export interface GroupHandlerKit extends HandlerKit {
   readonly coordinator: GroupCoordinator;

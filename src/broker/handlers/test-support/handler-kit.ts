@@ -2,16 +2,17 @@ import pino from 'pino';
 import { decodeRequest, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../../protocol/api-codec.js';
 import { openMetadataStore } from '../../../metadata/open-metadata-store.js';
 import type { MetadataStore } from '../../../metadata/metadata-store.js';
-import { BrokerMetrics } from '../../broker-metrics.js';
-import { SingleAgentClusterView } from '../../cluster-view.js';
-import { defaultBrokerConfig, type BrokerConfig } from '../../config/broker-config.js';
-import { NO_RESPONSE, type ApiHandler, type BrokerServices, type ConnectionState, type Loose, type RequestContext } from '../../handler.js';
-import { TopicService } from '../../topic-service.js';
-import { LOG_EXTENSION } from '../log-access.js';
+import { BrokerMetrics } from '../../../agent/broker-metrics.js';
+import { SingleAgentClusterView } from '../../../agent/cluster/cluster-view.js';
+import { defaultBrokerConfig, type BrokerConfig } from '../../../agent/config/broker-config.js';
+import { NO_RESPONSE, type ApiHandler, type ConnectionState, type Loose, type RequestContext } from '../../handler.js';
+import type { AgentCore } from '../../../agent/agent-core.js';
+import { TopicService } from '../../../agent/topics/topic-service.js';
+import { LOG_EXTENSION } from '../../../agent/log-access.js';
 import { FakeLog } from './fake-log.js';
 
 export interface HandlerKit {
-  readonly services: BrokerServices;
+  readonly services: AgentCore;
   readonly log: FakeLog;
   readonly store: MetadataStore;
   readonly connection: ConnectionState;
@@ -30,7 +31,7 @@ export async function handlerKit(config: Partial<BrokerConfig> = {}): Promise<Ha
   const cfg = defaultBrokerConfig({ autoCreateTopics: false, ...config });
   const log = new FakeLog();
   const topics = new TopicService(store, cfg);
-  const services: BrokerServices = {
+  const services: AgentCore = {
     config: cfg,
     metadata: store,
     cluster: new SingleAgentClusterView(await store.cluster.getClusterId(), cfg),

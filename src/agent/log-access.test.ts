@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fetchHandler } from './fetch.js';
+import { fetchHandler } from '../broker/handlers/fetch.js';
 import { LOG_EXTENSION, getLog } from './log-access.js';
-import { callHandler, handlerKit, type HandlerKit } from './test-support/handler-kit.js';
+import { callHandler, handlerKit, type HandlerKit } from '../broker/handlers/test-support/handler-kit.js';
 
 describe('getLog', () => {
   let kit: HandlerKit;

@@ -1,7 +1,7 @@
-import { ErrorCode } from '../../protocol/error-codes.js';
-import { ProtocolError } from '../../protocol/protocol-error.js';
-import { CompressionType } from '../../protocol/records/compression.js';
-import { ATTRIBUTES_OFFSET, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC_OFFSET, splitBatches, validateBatch } from '../../protocol/records/record-batch.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import { CompressionType } from '../protocol/records/compression.js';
+import { ATTRIBUTES_OFFSET, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC_OFFSET, splitBatches, validateBatch } from '../protocol/records/record-batch.js';
 import type { PartitionError } from './partition-error.js';
 
 export type ProducedRecords = { readonly batches: Buffer[] } | { readonly error: PartitionError };

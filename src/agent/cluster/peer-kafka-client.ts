@@ -4,8 +4,8 @@
 // agent forwards to another in a given order is handled there in that order.
 
 import { connect, type Socket } from 'node:net';
-import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../protocol/api-codec.js';
-import { FrameDecoder } from './frame-decoder.js';
+import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../protocol/api-codec.js';
+import { FrameDecoder } from '../../protocol/frame-decoder.js';
 
 /** Largest response frame accepted from a peer (group answers are small). */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { LogError } from '../../agent/log-service.js';
-import { ErrorCode } from '../../protocol/error-codes.js';
+import { LogError } from './log-service.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 
 export interface PartitionError {
   readonly errorCode: number;

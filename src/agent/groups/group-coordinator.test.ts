@@ -3,7 +3,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { GroupCoordinator, SyncGroupInput } from './group-coordinator.js';
 import type { JoinGroupResult } from './group-results.js';
 import { coordinatorHarness, joinDynamic, joinInput, peek, protocols, type CoordinatorHarness } from './test-support/coordinator-harness.js';
-import { encodeSubscription } from './test-support/consumer-protocol-bytes.js';
+import { encodeSubscription } from '../../broker/groups/test-support/consumer-protocol-bytes.js';
 
 let h: CoordinatorHarness;
 let c: GroupCoordinator;

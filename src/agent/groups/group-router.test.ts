@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { startBroker, type RunningBroker } from '../broker.js';
-import type { BrokerNode } from '../cluster-view.js';
+import { startAgent, type RunningAgent } from '../../server/start-agent.js';
+import type { BrokerNode } from '../cluster/cluster-view.js';
 import { defaultBrokerConfig } from '../config/broker-config.js';
-import { PeerKafkaClient } from '../peer-kafka-client.js';
+import { PeerKafkaClient } from '../cluster/peer-kafka-client.js';
 import type { CoordinatorLocator } from './coordinator-shards.js';
-import { getGroupCoordinator } from './group-coordinator-access.js';
+import { getGroupCoordinator } from '../../broker/groups/group-coordinator-access.js';
 import type { OffsetCommitEntry } from './group-coordinator.js';
 import { GroupRouter } from './group-router.js';
 import { joinInput } from './test-support/coordinator-harness.js';
@@ -19,7 +19,7 @@ import { joinInput } from './test-support/coordinator-harness.js';
 // listener receives the forwarded OffsetCommit and DescribeGroups.
 
 const logger = pino({ level: 'silent' });
-let remote: RunningBroker;
+let remote: RunningAgent;
 let dataDir: string;
 let remoteNode: BrokerNode;
 const peers = new PeerKafkaClient({ clientId: 'router-test' });
@@ -58,7 +58,7 @@ beforeAll(async () => {
     autoCreateTopics: false,
     groupInitialRebalanceDelayMs: 0,
   });
-  remote = await startBroker(config, logger);
+  remote = await startAgent(config, logger);
   await remote.services.topics.create({ name: 'routed', partitions: 2, configs: {} });
   remoteNode = { nodeId: 7, host: '127.0.0.1', port: remote.kafka.port, rack: null };
 });

@@ -1,9 +1,9 @@
-import type { MetadataStore, Topic } from '../metadata/metadata-store.js';
-import { isMetadataStoreError } from '../metadata/metadata-store.js';
-import { ErrorCode, errorMessage } from '../protocol/error-codes.js';
-import type { BrokerConfig } from './config/broker-config.js';
-import { DynamicBrokerConfigs } from './config/dynamic-broker-configs.js';
-import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './config/topic-config-definitions.js';
+import type { MetadataStore, Topic } from '../../metadata/metadata-store.js';
+import { isMetadataStoreError } from '../../metadata/metadata-store.js';
+import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { DynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
+import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './topic-config-definitions.js';
 import { collisionKey, topicNameProblem } from './topic-names.js';
 
 export const MAX_PARTITIONS = 100_000;

@@ -9,8 +9,8 @@
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { OffsetCommitRequestTopic } from '../../protocol/messages/generated/offset-commit.js';
-import type { BrokerNode } from '../cluster-view.js';
-import { PeerUnavailableError, type PeerKafkaClient } from '../peer-kafka-client.js';
+import type { BrokerNode } from '../cluster/cluster-view.js';
+import { PeerUnavailableError, type PeerKafkaClient } from '../cluster/peer-kafka-client.js';
 import type { CoordinatorLocator } from './coordinator-shards.js';
 import type { GroupCoordinator, OffsetCommitInput } from './group-coordinator.js';
 

@@ -1,4 +1,4 @@
-import type { BrokerNode, ClusterView } from '../cluster-view.js';
+import type { BrokerNode, ClusterView } from '../cluster/cluster-view.js';
 
 /**
  * Number of group-coordinator shards (docs/architecture.md §8). Kafka's default for

@@ -1,7 +1,7 @@
 import type { BrokerConfigOverride, ClusterMetadataStore } from '../../metadata/metadata-store.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { brokerConfigEntries, defaultBrokerConfig, type BrokerConfig } from './broker-config.js';
-import { TOPIC_CONFIGS } from './topic-config-definitions.js';
+import { TOPIC_CONFIGS } from '../topics/topic-config-definitions.js';
 
 /** A refused broker config change, with the Kafka error code to answer. */
 export class BrokerConfigError extends Error {

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { openMetadataStore } from '../../../metadata/open-metadata-store.js';
 import type { MetadataStore } from '../../../metadata/metadata-store.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
-import type { BrokerNode } from '../../cluster-view.js';
+import type { BrokerNode } from '../../cluster/cluster-view.js';
 import type { CoordinatorLocator } from '../coordinator-shards.js';
 import { GroupCoordinator, type GroupCoordinatorOptions, type JoinGroupInput } from '../group-coordinator.js';
 import type { ProtocolMetadata } from '../group-member.js';

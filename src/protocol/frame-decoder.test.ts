@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequest } from '../protocol/api-codec.js';
-import { ProtocolError } from '../protocol/protocol-error.js';
+import { decodeRequest, encodeRequest } from './api-codec.js';
+import { ProtocolError } from './protocol-error.js';
 import { FrameDecoder } from './frame-decoder.js';
 
 const MAX = 100 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogError, type LogService, type PartitionOffsets } from '../../agent/log-service.js';
+import { LogError, type LogService, type PartitionOffsets } from '../log-service.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { registerConsumerLagMetric } from './consumer-lag-metric.js';
 import { coordinatorHarness, type CoordinatorHarness } from './test-support/coordinator-harness.js';

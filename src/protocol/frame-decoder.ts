@@ -1,4 +1,4 @@
-import { ProtocolError } from '../protocol/protocol-error.js';
+import { ProtocolError } from './protocol-error.js';
 
 /**
  * Splits a byte stream into Kafka frames (int32 big-endian size, then that many bytes).

@@ -2,7 +2,7 @@
 // leases. Kafka answers CreateTopics once leaders exist, so clients that produce right
 // after creating never see LEADER_NOT_AVAILABLE; this waits the same way, bounded.
 
-import type { BrokerServices } from './handler.js';
+import type { AgentCore } from '../agent-core.js';
 
 /** Longest wait for leaders after an auto-create (the client asked for data, not a topic). */
 export const AUTO_CREATE_LEADER_WAIT_MS = 3000;
@@ -10,7 +10,7 @@ export const AUTO_CREATE_LEADER_WAIT_MS = 3000;
 export const CREATE_LEADER_WAIT_MS = 10_000;
 
 /** Waits for leaders of partitions [from, to) of `topic`; false when the wait timed out. */
-export async function awaitNewLeaders(services: BrokerServices, topic: string, from: number, to: number, timeoutMs: number): Promise<boolean> {
+export async function awaitNewLeaders(services: AgentCore, topic: string, from: number, to: number, timeoutMs: number): Promise<boolean> {
   if (timeoutMs <= 0 || to <= from) return true;
   const partitions = Array.from({ length: to - from }, (_, i) => ({ topic, partition: from + i }));
   const ok = await services.cluster.awaitLeaders(partitions, timeoutMs);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConsumerProtocolError, parseConsumerSubscription } from './consumer-protocol.js';
-import { encodeSubscription } from './test-support/consumer-protocol-bytes.js';
+import { encodeSubscription } from '../../broker/groups/test-support/consumer-protocol-bytes.js';
 
 describe('parseConsumerSubscription', () => {
   it('reads v0: topics and user data', () => {

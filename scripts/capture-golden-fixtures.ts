@@ -2,7 +2,7 @@
  * Records the raw frames real clients exchange with a StreamHouse broker and writes them to
  * src/protocol/golden/fixtures/<client>.json for the golden tests. Not run by the tests:
  *
- *   npm run build && npx tsx src/protocol/golden/capture-fixtures.ts [client ...]
+ *   npm run build && npx tsx scripts/capture-golden-fixtures.ts [client ...]
  *
  * The broker runs in-process; a TCP proxy in front of it is the advertised listener, so every
  * connection a client opens (bootstrap and broker connections) passes through the recorder.
@@ -17,14 +17,14 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBroker } from '../../broker/broker.js';
-import { defaultBrokerConfig } from '../../broker/config/broker-config.js';
-import { createLogger } from '../../broker/logger.js';
-import { FrameDecoder } from '../../broker/frame-decoder.js';
-import { apiName } from '../api-codec.js';
-import type { CapturedExchange, GoldenFixture } from './test-support/golden-fixture.js';
+import { startAgent } from '../src/server/start-agent.js';
+import { defaultBrokerConfig } from '../src/agent/config/broker-config.js';
+import { createLogger } from '../src/broker/logger.js';
+import { FrameDecoder } from '../src/protocol/frame-decoder.js';
+import { apiName } from '../src/protocol/api-codec.js';
+import type { CapturedExchange, GoldenFixture } from '../src/protocol/golden/test-support/golden-fixture.js';
 
-const FIXTURES_DIR = join(import.meta.dirname, 'fixtures');
+const FIXTURES_DIR = join(import.meta.dirname, '../src/protocol/golden/fixtures');
 /** Fixed ports, agent id and data dir keep host-specific values out of the captured responses. */
 const PROXY_PORT = Number(process.env.GOLDEN_PROXY_PORT ?? 39092);
 const BROKER_PORT = PROXY_PORT + 1;
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
     httpPort: 0,
     grpcPort: 0,
   });
-  const broker = await startBroker(config, createLogger('warn', false));
+  const broker = await startAgent(config, createLogger('warn', false));
   const proxy = new RecordingProxy(broker.kafka.port);
   await proxy.listen(PROXY_PORT);
   try {

@@ -1,4 +1,4 @@
-import type { BrokerConfig } from './config/broker-config.js';
+import type { BrokerConfig } from '../config/broker-config.js';
 
 export interface BrokerNode {
   readonly nodeId: number;

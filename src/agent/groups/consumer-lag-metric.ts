@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import type { LogService } from '../../agent/log-service.js';
+import type { LogService } from '../log-service.js';
 import type { GroupOffsetStore } from '../../metadata/metadata-store.js';
 import type { GroupCoordinator } from './group-coordinator.js';
 

@@ -4,36 +4,36 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HttpServer } from '../http/http-server.js';
-import { BrokerMetrics } from './broker-metrics.js';
-import { SingleAgentClusterView } from './cluster-view.js';
-import type { BrokerConfig, HostPort } from './config/broker-config.js';
-import type { BrokerServices } from './handler.js';
-import { KafkaServer } from './kafka-server.js';
-import { TopicService } from './topic-service.js';
-import { buildHandlerRegistry } from './build-handler-registry.js';
+import { BrokerMetrics } from '../agent/broker-metrics.js';
+import { SingleAgentClusterView } from '../agent/cluster/cluster-view.js';
+import type { BrokerConfig, HostPort } from '../agent/config/broker-config.js';
+import type { AgentCore } from '../agent/agent-core.js';
+import { KafkaServer } from '../broker/kafka-server.js';
+import { TopicService } from '../agent/topics/topic-service.js';
+import { buildHandlerRegistry } from '../broker/build-handler-registry.js';
 import { AgentLog } from '../agent/agent-log.js';
 import { ObjectGarbageCollector } from '../agent/object-gc.js';
 import { RetentionEnforcer } from '../agent/retention.js';
 import { Compactor } from '../agent/compactor.js';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { GrpcServer } from '../grpc/grpc-server.js';
-import { GroupCoordinator } from './groups/group-coordinator.js';
-import { SingleAgentCoordinatorLocator } from './groups/coordinator-shards.js';
-import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION, GROUP_ROUTER_EXTENSION } from './groups/group-coordinator-access.js';
-import { GroupRouter } from './groups/group-router.js';
-import { PeerKafkaClient } from './peer-kafka-client.js';
+import { GroupCoordinator } from '../agent/groups/group-coordinator.js';
+import { SingleAgentCoordinatorLocator } from '../agent/groups/coordinator-shards.js';
+import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION, GROUP_ROUTER_EXTENSION } from '../broker/groups/group-coordinator-access.js';
+import { GroupRouter } from '../agent/groups/group-router.js';
+import { PeerKafkaClient } from '../agent/cluster/peer-kafka-client.js';
 import { ReadinessProbe, type ReadinessCheck } from '../agent/readiness.js';
-import { registerConsumerLagMetric } from './groups/consumer-lag-metric.js';
+import { registerConsumerLagMetric } from '../agent/groups/consumer-lag-metric.js';
 import { ClusterRuntime } from '../agent/cluster/cluster-runtime.js';
 import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
-import { DEFAULT_COORDINATOR_SHARDS } from './groups/coordinator-shards.js';
+import { DEFAULT_COORDINATOR_SHARDS } from '../agent/groups/coordinator-shards.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
 
-export interface RunningBroker {
+export interface RunningAgent {
   readonly kafka: HostPort;
   readonly httpPort: number;
   readonly grpcPort: number;
-  readonly services: BrokerServices;
+  readonly services: AgentCore;
   stop(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ function formatHostPort(host: string, port: number): string {
 }
 
 /** Wires one agent together: stores, handlers, Kafka listener and HTTP server. */
-export async function startBroker(config: BrokerConfig & ApiListenerHosts, logger: Logger): Promise<RunningBroker> {
+export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger: Logger): Promise<RunningAgent> {
   const metadata: MetadataStore = await openMetadataStore(config.metadataUrl);
   let objects: ObjectStore | undefined;
   try {
@@ -217,7 +217,7 @@ export async function startBroker(config: BrokerConfig & ApiListenerHosts, logge
     leads,
     targets: async () => (await topics.list()).map((t) => ({ topic: t.name, partitions: t.partitionCount })),
   });
-  const services: BrokerServices = {
+  const services: AgentCore = {
     config,
     brokerConfigs: topics.brokerConfigs,
     metadata,
