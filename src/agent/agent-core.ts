@@ -5,11 +5,15 @@ import type { DynamicBrokerConfigs } from './config/dynamic-broker-configs.js';
 import type { ClusterView } from './cluster/cluster-view.js';
 import type { TopicService } from './topics/topic-service.js';
 import type { BrokerMetrics } from './broker-metrics.js';
+import type { LogService } from './log-service.js';
+import type { GroupCoordinator } from './groups/group-coordinator.js';
+import type { CoordinatorLocator } from './groups/coordinator-shards.js';
+import type { GroupRouter } from './groups/group-router.js';
 
 /**
  * The agent core every door (Kafka, gRPC, HTTP) is built on: configuration, stores, the
- * cluster view, topics and metrics. The log and the group coordinator are still installed in
- * `extensions` (see log-access.ts and the groups folder).
+ * cluster view, topics, the log, consumer groups and metrics. src/server/start-agent.ts builds
+ * it; each door receives it and nothing of the other doors.
  */
 export interface AgentCore {
   readonly config: BrokerConfig;
@@ -20,6 +24,16 @@ export interface AgentCore {
   readonly brokerConfigs: DynamicBrokerConfigs;
   readonly metrics: BrokerMetrics;
   readonly logger: Logger;
-  /** Filled in by later layers (log, groups); handlers check what they need. */
-  readonly extensions: Map<string, unknown>;
+  /** The log of the partitions this agent leads (append, read, offsets). */
+  readonly log: LogService;
+  /**
+   * Consumer groups this agent coordinates, where their coordinator shards are, and the route
+   * to any group's coordinator on any agent. Absent in a core without group support (tests of
+   * other APIs): group APIs then fail instead of answering with made-up state.
+   */
+  readonly groups?: GroupCoordinator;
+  readonly coordinators?: CoordinatorLocator;
+  readonly groupRouter?: GroupRouter;
+  /** Told when a topic was deleted, so the log forgets what it cached of it. */
+  readonly onTopicDeleted?: (topic: string) => void;
 }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { API_VERSIONS_KEY, apiName, decodeRequestBody, encodeResponse, encodeResponseSegments, requestHeaderVersion } from '../protocol/api-codec.js';
+import { API_VERSIONS_KEY, apiName, encodeResponse, encodeResponseSegments, requestHeaderVersion } from '../protocol/api-codec.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { decodeRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/primitives/reader.js';
@@ -7,7 +7,7 @@ import { ProtocolError } from '../protocol/protocol-error.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { NO_RESPONSE, type ConnectionState } from './handler.js';
 import type { AgentCore } from '../agent/agent-core.js';
-import type { HandlerRegistry } from './handler-registry.js';
+import type { ApiRoute, HandlerRegistry } from './handler-registry.js';
 
 /** Requests being processed at once per connection before we stop reading the socket. */
 const MAX_IN_FLIGHT = 256;
@@ -96,11 +96,11 @@ export class Connection {
       return;
     }
     let header;
-    let body;
+    let run: ReturnType<ApiRoute['decode']>;
     try {
       const reader = new Reader(frame);
       header = decodeRequestHeader(reader, requestHeaderVersion(apiKey, apiVersion));
-      body = decodeRequestBody(apiKey as never, apiVersion, reader);
+      run = handler.decode(apiVersion, reader);
     } catch (err) {
       this.fail(err, `malformed ${apiName(apiKey)} v${apiVersion} request`);
       return;
@@ -115,7 +115,7 @@ export class Connection {
     const name = apiName(apiKey);
     const ctx = { header, apiVersion, connection: this.state, services: this.services };
     Promise.resolve()
-      .then(() => handler.handle(ctx, body as never))
+      .then(() => run(ctx))
       .then(
         (result) => {
           if (result !== NO_RESPONSE) slot.response = encodeResponseSegments(apiKey, apiVersion, correlationId, result).segments;

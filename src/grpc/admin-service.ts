@@ -1,7 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../agent/cluster/await-new-leaders.js';
 import type { AgentCore } from '../agent/agent-core.js';
-import { getLog } from '../agent/log-access.js';
 import type { CommittedOffset, PartitionState, Topic } from '../metadata/metadata-store.js';
 import { VERSION } from '../version.js';
 import { GrpcError, invalidArgument, notFound } from './grpc-status.js';
@@ -90,8 +89,7 @@ export class AdminService {
     const topic = await requireTopic(this.services, req.name);
     const orphaned = await this.services.topics.delete(topic.name);
     this.services.logger.info({ topic: topic.name, orphanedObjects: orphaned.length }, 'deleted topic (gRPC)');
-    const listener = this.services.extensions.get('topicDeleted') as ((topic: string, orphaned: string[]) => void) | undefined;
-    listener?.(topic.name, orphaned);
+    this.services.onTopicDeleted?.(topic.name);
     return {};
   }
 
@@ -148,7 +146,7 @@ export class AdminService {
     if (described.members.length > 0) {
       throw new GrpcError(status.FAILED_PRECONDITION, `consumer group '${req.groupId}' has ${described.members.length} active member(s); stop them before resetting offsets`);
     }
-    const log = getLog(this.services);
+    const log = this.services.log;
     const target: CommittedOffset[] = [];
     for (const partition of partitions) {
       const range = await log.offsets(topic.name, partition);

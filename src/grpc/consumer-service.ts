@@ -1,6 +1,5 @@
 import type { LogService } from '../agent/log-service.js';
 import type { AgentCore } from '../agent/agent-core.js';
-import { getLog } from '../agent/log-access.js';
 import { commitAsNonMember } from './group-offsets.js';
 import { requireCoordinatorRoute } from './group-membership.js';
 import { invalidArgument } from './grpc-status.js';
@@ -37,7 +36,7 @@ export class ConsumerService {
   constructor(private readonly services: AgentCore) {}
 
   private get log(): LogService {
-    return getLog(this.services);
+    return this.services.log;
   }
 
   async consume(req: ConsumeRequestMsg, signal?: AbortSignal): Promise<ConsumeResponseMsg> {

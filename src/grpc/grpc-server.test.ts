@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLog } from '../agent/log-access.js';
 import { CompressionType } from '../protocol/records/compression.js';
 import { readBatchHeader, splitBatches } from '../protocol/records/record-batch.js';
 import { buildRecordBatch } from '../protocol/records/record-codec.js';
@@ -27,7 +26,7 @@ afterAll(async () => {
 
 /** The raw batches of a partition as the log holds them. */
 async function logBatches(topic: string, partition: number): Promise<Buffer[]> {
-  const r = await getLog(b.broker.services).read({ topic, partition, offset: 0n, maxBytes: 64 << 20 });
+  const r = await b.broker.services.log.read({ topic, partition, offset: 0n, maxBytes: 64 << 20 });
   return splitBatches(r.records).batches;
 }
 
@@ -123,7 +122,7 @@ describe('ProducerService', () => {
   });
 
   it('maps a partition that cannot be written to UNAVAILABLE', async () => {
-    const log = getLog(b.broker.services);
+    const log = b.broker.services.log;
     const original = log.append.bind(log);
     const { LogError } = await import('../agent/log-service.js');
     log.append = () => Promise.reject(new LogError(6, 'This server is not the leader for that topic-partition.'));

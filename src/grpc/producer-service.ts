@@ -1,5 +1,4 @@
 import type { AgentCore } from '../agent/agent-core.js';
-import { getLog } from '../agent/log-access.js';
 import { validateProducedRecords } from '../agent/produce-validation.js';
 import type { Topic } from '../metadata/metadata-store.js';
 import { errorInfo } from '../protocol/error-codes.js';
@@ -69,7 +68,7 @@ export class ProducerService {
       throw new GrpcError(statusForKafkaError(errorCode), errorMessage, errorInfo(errorCode).name);
     }
     const recordCount = readBatchHeader(batch).recordCount;
-    const pending = getLog(this.services).append({
+    const pending = this.services.log.append({
       topic,
       partition,
       batches: checked.batches,

@@ -19,7 +19,6 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { GrpcServer } from '../grpc/grpc-server.js';
 import { GroupCoordinator } from '../agent/groups/group-coordinator.js';
 import { SingleAgentCoordinatorLocator } from '../agent/groups/coordinator-shards.js';
-import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION, GROUP_ROUTER_EXTENSION } from '../broker/groups/group-coordinator-access.js';
 import { GroupRouter } from '../agent/groups/group-router.js';
 import { PeerKafkaClient } from '../agent/cluster/peer-kafka-client.js';
 import { ReadinessProbe, type ReadinessCheck } from '../agent/readiness.js';
@@ -225,17 +224,11 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     topics,
     metrics,
     logger,
-    extensions: new Map<string, unknown>([
-      ['objectStore', objects],
-      ['log', log],
-      ['gc', gc],
-      ['retention', retention],
-      ['compactor', compactor],
-      ['topicDeleted', (topic: string) => log.forgetTopic(topic)],
-      [GROUP_COORDINATOR_EXTENSION, groups],
-      [COORDINATOR_LOCATOR_EXTENSION, coordinatorLocator],
-      [GROUP_ROUTER_EXTENSION, groupRouter],
-    ]),
+    log,
+    groups,
+    coordinators: coordinatorLocator,
+    groupRouter,
+    onTopicDeleted: (topic: string) => log.forgetTopic(topic),
   };
   const registry = buildHandlerRegistry();
 

@@ -1,7 +1,6 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
-import { getLog } from '../../agent/log-access.js';
 import { partitionErrorOf } from '../../agent/partition-error.js';
 
 /** The DeleteRecords offset that means "everything below the high watermark". */
@@ -17,7 +16,7 @@ export const deleteRecordsHandler = defineHandler({
   maxVersion: 2,
   async handle(ctx, request) {
     const { services } = ctx;
-    const log = getLog(services);
+    const log = services.log;
     const topics = await Promise.all(
       request.topics.map(async (t) => {
         const topic = await services.topics.get(t.name);

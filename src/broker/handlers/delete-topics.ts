@@ -37,8 +37,7 @@ export const deleteTopicsHandler = defineHandler({
         const topic = await services.topics.get(name);
         const orphaned = await services.topics.delete(name);
         services.logger.info({ topic: name, orphanedObjects: orphaned.length }, 'deleted topic');
-        const listeners = services.extensions.get('topicDeleted') as ((topic: string, orphaned: string[]) => void) | undefined;
-        listeners?.(name, orphaned);
+        services.onTopicDeleted?.(name);
         responses.push({ name, topicId: topic?.id ?? ZERO_UUID, errorCode: 0, errorMessage: null });
       } catch (e) {
         if (!(e instanceof TopicError)) throw e;

@@ -7,7 +7,6 @@ import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../../protocol/records/record
 import { defineHandler, type Loose } from '../handler.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { leaderEpochError } from './leader-epoch.js';
-import { getLog } from '../../agent/log-access.js';
 import { partitionErrorOf } from '../../agent/partition-error.js';
 
 type PartitionData = Loose<FetchResponsePartitionData>;
@@ -50,7 +49,7 @@ export const fetchHandler = defineHandler({
   maxVersion: 15,
   async handle(ctx, request) {
     const { services } = ctx;
-    const log = getLog(services);
+    const log = services.log;
     // Kafka treats epoch 0 (new session) and -1 (no session) as full fetches, whatever the id;
     // any other epoch is incremental and names a session this broker never created.
     if (ctx.apiVersion >= 7 && request.sessionEpoch !== 0 && request.sessionEpoch !== -1) {

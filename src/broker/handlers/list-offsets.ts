@@ -4,7 +4,6 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/generated/list-offsets.js';
 import { defineHandler, type Loose } from '../handler.js';
 import { currentLeaderEpoch, leaderEpochError } from './leader-epoch.js';
-import { getLog } from '../../agent/log-access.js';
 import { partitionErrorOf } from '../../agent/partition-error.js';
 
 type PartitionResponse = Loose<ListOffsetsResponseListOffsetsPartitionResponse>;
@@ -41,7 +40,7 @@ export const listOffsetsHandler = defineHandler({
   maxVersion: 7,
   async handle(ctx, request) {
     const { services } = ctx;
-    const log = getLog(services);
+    const log = services.log;
     const v = ctx.apiVersion;
     const seen = new Map<string, number>();
     for (const t of request.topics) for (const p of t.partitions) seen.set(`${t.name}\0${p.partitionIndex}`, (seen.get(`${t.name}\0${p.partitionIndex}`) ?? 0) + 1);

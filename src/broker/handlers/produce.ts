@@ -7,7 +7,6 @@ import { NO_RESPONSE, defineHandler, type Loose } from '../handler.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { topicNameProblem } from '../../agent/topics/topic-names.js';
-import { getLog } from '../../agent/log-access.js';
 import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
 import { partitionErrorOf, type PartitionError } from '../../agent/partition-error.js';
 import { validateProducedRecords } from '../../agent/produce-validation.js';
@@ -27,7 +26,7 @@ export const produceHandler = defineHandler({
   maxVersion: 11,
   async handle(ctx, request) {
     const { services } = ctx;
-    const log = getLog(services);
+    const log = services.log;
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) {
       const error = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${request.acks}: must be 0, 1 or -1` };
       return respond(request, () => failed(error));

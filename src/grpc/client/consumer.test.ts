@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLog } from '../../agent/log-access.js';
 import { startGrpcTestBroker, type GrpcTestBroker } from '../test-support/grpc-broker.js';
 import { AdminClient } from './admin-client.js';
 import { Consumer, type ConsumerRecord } from './consumer.js';
@@ -98,7 +97,7 @@ describe('Consumer', () => {
     const consumer = new Consumer({ address: b.address, assignment: [{ topic: 'c-seek', partition: 0 }], offsetReset: 'earliest' });
     consumer.seek({ topic: 'c-seek', partition: 0 }, 4n);
     expect((await pollFor(consumer, 2)).map(label)).toEqual(['0@4=4', '0@5=5']);
-    await getLog(b.broker.services).deleteRecords('c-seek', 0, 3n);
+    await b.broker.services.log.deleteRecords('c-seek', 0, 3n);
     consumer.seek({ topic: 'c-seek', partition: 0 }, 1n);
     expect((await pollFor(consumer, 3)).map(label)).toEqual(['0@3=3', '0@4=4', '0@5=5']);
     expect(consumer.position({ topic: 'c-seek', partition: 0 })).toBe(6n);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogError } from '../../agent/log-service.js';
-import { getLog } from '../../agent/log-access.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { CompressionType } from '../../protocol/records/compression.js';
 import { readBatchHeader, splitBatches } from '../../protocol/records/record-batch.js';
@@ -24,7 +23,7 @@ afterAll(async () => {
 });
 
 async function batchesOf(topic: string, partition: number): Promise<Buffer[]> {
-  const r = await getLog(b.broker.services).read({ topic, partition, offset: 0n, maxBytes: 64 << 20 });
+  const r = await b.broker.services.log.read({ topic, partition, offset: 0n, maxBytes: 64 << 20 });
   return splitBatches(r.records).batches;
 }
 
@@ -85,7 +84,7 @@ describe('Producer', () => {
 
   it('retries a batch after UNAVAILABLE and fails at once on NOT_FOUND', async () => {
     await admin.createTopic('p-retry', { partitions: 1 });
-    const log = getLog(b.broker.services);
+    const log = b.broker.services.log;
     const original = log.append.bind(log);
     let refusals = 2;
     log.append = (req) => (refusals-- > 0 ? Promise.reject(new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'moving')) : original(req));

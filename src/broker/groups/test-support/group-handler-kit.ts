@@ -3,7 +3,6 @@ import type { BrokerConfig } from '../../../agent/config/broker-config.js';
 import type { ApiHandler } from '../../handler.js';
 import { answered, callHandler, handlerKit, type HandlerKit } from '../../handlers/test-support/handler-kit.js';
 import type { GroupCoordinator, GroupCoordinatorOptions } from '../../../agent/groups/group-coordinator.js';
-import { COORDINATOR_LOCATOR_EXTENSION, GROUP_COORDINATOR_EXTENSION } from '../group-coordinator-access.js';
 import { coordinatorHarness, type TestLocator } from '../../../agent/groups/test-support/coordinator-harness.js';
 
 export interface GroupHandlerKit extends HandlerKit {
@@ -15,10 +14,9 @@ export interface GroupHandlerKit extends HandlerKit {
 export async function groupHandlerKit(coordinatorOptions: Partial<GroupCoordinatorOptions> = {}, config: Partial<BrokerConfig> = {}): Promise<GroupHandlerKit> {
   const kit = await handlerKit(config);
   const h = await coordinatorHarness({ initialRebalanceDelayMs: 0, ...coordinatorOptions }, kit.store, kit.services.cluster.self);
-  kit.services.extensions.set(GROUP_COORDINATOR_EXTENSION, h.coordinator);
-  kit.services.extensions.set(COORDINATOR_LOCATOR_EXTENSION, h.locator);
   return {
     ...kit,
+    services: { ...kit.services, groups: h.coordinator, coordinators: h.locator },
     coordinator: h.coordinator,
     locator: h.locator,
     async close() {

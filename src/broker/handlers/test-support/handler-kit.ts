@@ -8,7 +8,6 @@ import { defaultBrokerConfig, type BrokerConfig } from '../../../agent/config/br
 import { NO_RESPONSE, type ApiHandler, type ConnectionState, type Loose, type RequestContext } from '../../handler.js';
 import type { AgentCore } from '../../../agent/agent-core.js';
 import { TopicService } from '../../../agent/topics/topic-service.js';
-import { LOG_EXTENSION } from '../../../agent/log-access.js';
 import { FakeLog } from './fake-log.js';
 
 export interface HandlerKit {
@@ -39,7 +38,7 @@ export async function handlerKit(config: Partial<BrokerConfig> = {}): Promise<Ha
     brokerConfigs: topics.brokerConfigs,
     metrics: new BrokerMetrics(),
     logger: pino({ level: 'silent' }),
-    extensions: new Map<string, unknown>([[LOG_EXTENSION, log]]),
+    log,
   };
   return { services, log, store, connection: newConnection(), close: () => store.close() };
 }
