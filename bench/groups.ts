@@ -8,7 +8,7 @@
  *   npx tsx bench/groups.ts --heartbeat-ms 500 --session-timeout-ms 6000 --phases rebalance
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startPostgres, type PostgresProcess } from '../compat-tests/support/postgres-process.js';
+import { startPostgres, type PostgresProcess } from '../test-kit/postgres-process.js';
 import { ErrorCode, errorInfo } from '../src/protocol/error-codes.js';
 import { intFlag, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';

@@ -10,7 +10,7 @@ import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { AdminClient, Subscription } from '../src/grpc/client/index.js';
 import { RpcChannel } from '../src/grpc/client/rpc-channel.js';
 import type { RecordMsg } from '../src/grpc/messages.js';
-import { startBrokerProcess } from '../compat-tests/support/broker-process.js';
+import { startBrokerProcess } from '../test-kit/broker-process.js';
 import { parseFlags } from './lib/args.js';
 
 const flags = parseFlags('grpc-throughput.ts', {

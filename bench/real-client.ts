@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { PYTHON } from '../compat-tests/support/run-command.js';
+import { PYTHON } from '../test-kit/run-command.js';
 import { intFlag, parseBootstrap, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { KafkaConnection } from './lib/kafka-connection.js';

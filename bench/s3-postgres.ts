@@ -10,9 +10,9 @@
  *   npx tsx bench/s3-postgres.ts
  *   npx tsx bench/s3-postgres.ts --phases sweep --partition-counts 1,100,1000
  */
-import { startPostgres, type PostgresProcess } from '../compat-tests/support/postgres-process.js';
-import { startS3FaultProxy, type S3FaultProxy } from '../compat-tests/support/s3-fault-proxy.js';
-import { startS3rver, type S3rverHandle } from '../compat-tests/support/s3rver-process.js';
+import { startPostgres, type PostgresProcess } from '../test-kit/postgres-process.js';
+import { startS3FaultProxy, type S3FaultProxy } from '../test-kit/s3-fault-proxy.js';
+import { startS3rver, type S3rverHandle } from '../test-kit/s3rver-process.js';
 import { intFlag, numFlag, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { scrapeFlushMetrics, type FlushMetrics } from './lib/broker-metrics.js';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, STREAMHOUSE_BIN } from '../../compat-tests/support/broker-process.js';
+import { freePort, STREAMHOUSE_BIN } from '../../test-kit/broker-process.js';
 
 export interface LaunchOptions {
   /** Extra `streamhouse start` flags, e.g. ['--flush-interval-ms', '5']. */

@@ -1,4 +1,4 @@
-import type { ProxiedRequest } from '../../compat-tests/support/s3-fault-proxy.js';
+import type { ProxiedRequest } from '../../test-kit/s3-fault-proxy.js';
 
 /** S3 requests by kind between two marks of a proxy's request log. */
 export interface S3RequestCounts {
@@ -16,7 +16,7 @@ export interface S3RequestCounts {
 const PROBE = '/.streamhouse-probe/';
 
 /**
- * Counts what the broker asked of S3 through the proxy (compat-tests/support/s3-fault-proxy,
+ * Counts what the broker asked of S3 through the proxy (test-kit/s3-fault-proxy,
  * which logs every request), from a mark taken earlier.
  */
 export class S3RequestLog {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWholeTopic, type ReadPartition, type ReadRecord } from '../durability/python-clients.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { chunksByPartition, type PartitionChunks } from './metadata-inspector.js';
 import { inspectObjects, type ObjectInspector } from './object-inspector.js';
 import { testBackendName } from './test-backend.js';

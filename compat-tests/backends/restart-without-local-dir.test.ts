@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWholeTopic, type ReadPartition, type ReadRecord } from '../durability/python-clients.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { createTopicsWithLeaders } from './create-topics.js';
 import { inspectObjects } from './object-inspector.js';
 import { sharedPostgresS3, type AllocatedStorage } from './test-backend.js';

@@ -4,7 +4,7 @@ import { ConfigResourceTypes, Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBatches } from '../durability/batch-headers.js';
 import { readWholeTopic, type ReadPartition, type ReadRecord } from '../durability/python-clients.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { chunkRows, type ChunkRow } from './metadata-inspector.js';
 import { inspectObjects, type ObjectInspector } from './object-inspector.js';
 import { testBackendName } from './test-backend.js';

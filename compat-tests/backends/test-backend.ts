@@ -8,8 +8,8 @@
 // STREAMHOUSE_CLUSTER=false; the embedded backend is the single-agent path without leases.
 
 import { randomUUID } from 'node:crypto';
-import { startPostgres, type PostgresProcess } from '../support/postgres-process.js';
-import { startS3rver, type S3rverHandle } from '../support/s3rver-process.js';
+import { startPostgres, type PostgresProcess } from '../../test-kit/postgres-process.js';
+import { startS3rver, type S3rverHandle } from '../../test-kit/s3rver-process.js';
 
 export type TestBackendName = 'embedded' | 'postgres-s3';
 

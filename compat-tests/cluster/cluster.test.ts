@@ -5,9 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { startPostgres, type PostgresProcess } from '../support/postgres-process.js';
-import { startS3rver, type S3rverHandle } from '../support/s3rver-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { startPostgres, type PostgresProcess } from '../../test-kit/postgres-process.js';
+import { startS3rver, type S3rverHandle } from '../../test-kit/s3rver-process.js';
 
 const HEARTBEAT_MS = 1000;
 const LEASE_TTL_MS = 3000;

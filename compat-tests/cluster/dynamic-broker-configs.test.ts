@@ -7,7 +7,7 @@
  */
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawKafkaClient } from '../produce-consume/raw-kafka-client.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 import { kafkaFor, sleep, startCluster, type Cluster } from './support.js';
 
 let cluster: Cluster;

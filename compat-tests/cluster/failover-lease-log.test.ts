@@ -3,7 +3,7 @@
 // shards) and counts them in streamhouse_lease_acquisitions_total{kind="partition"|"coordinator"}.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrokerProcess } from '../support/broker-process.js';
+import type { BrokerProcess } from '../../test-kit/broker-process.js';
 import { createTopic, sleep, startCluster, waitForLeaders, type Cluster } from './support.js';
 
 const TOPIC = 'lease-log';

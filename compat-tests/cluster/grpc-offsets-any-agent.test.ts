@@ -9,7 +9,7 @@ import type { Consumer as KafkajsConsumer } from 'kafkajs';
 import { AdminClient } from '../../src/grpc/client/index.js';
 import { RpcChannel } from '../../src/grpc/client/rpc-channel.js';
 import { coordinatorShardOf, DEFAULT_COORDINATOR_SHARDS } from '../../src/agent/groups/coordinator-shards.js';
-import type { BrokerProcess } from '../support/broker-process.js';
+import type { BrokerProcess } from '../../test-kit/broker-process.js';
 import { committedOffsets, createTopic, kafkaFor, sleep, startCluster, waitForLeaders, type Cluster } from './support.js';
 
 const TOPIC = 'grpc-offsets';

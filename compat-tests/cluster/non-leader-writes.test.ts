@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeResponse, encodeRequest } from '../../src/protocol/api-codec.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
-import { deleteRecordsBefore, listOffset, RawKafkaClient } from '../produce-consume/raw-kafka-client.js';
+import { deleteRecordsBefore, listOffset, RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 import { createTopic, startCluster, waitForLeaders, type Cluster } from './support.js';
 
 const TOPIC = 'non-leader-writes';

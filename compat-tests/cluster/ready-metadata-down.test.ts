@@ -3,9 +3,9 @@
 // 503 naming the metadata store while agent-1 stays ready; opening it makes agent-0 ready again.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { startPostgres, type PostgresProcess } from '../support/postgres-process.js';
-import { startS3rver, type S3rverHandle } from '../support/s3rver-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { startPostgres, type PostgresProcess } from '../../test-kit/postgres-process.js';
+import { startS3rver, type S3rverHandle } from '../../test-kit/s3rver-process.js';
 import { HEARTBEAT_MS, LEASE_TTL_MS, sleep } from './support.js';
 import { TcpGate } from './tcp-gate.js';
 

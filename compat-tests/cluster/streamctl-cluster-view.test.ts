@@ -4,8 +4,8 @@
 
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrokerProcess } from '../support/broker-process.js';
-import { runCommand } from '../support/run-command.js';
+import type { BrokerProcess } from '../../test-kit/broker-process.js';
+import { runCommand } from '../../test-kit/run-command.js';
 import { createTopic, kafkaFor, startCluster, waitForLeaders, type Cluster } from './support.js';
 
 const STREAMCTL = join(resolve(import.meta.dirname, '../..'), 'dist/cli/streamctl.js');

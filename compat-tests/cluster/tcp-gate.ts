@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * A plain TCP relay that can be shut like a gate: while closed it cuts every relayed
  * connection and refuses new ones at once, as if the server behind it were down (a
  * connection refused), and opening it lets clients reconnect. For protocols that are not
- * Kafka (PostgreSQL here); compat-tests/support/fault-proxy.ts speaks Kafka frames.
+ * Kafka (PostgreSQL here); test-kit/fault-proxy.ts speaks Kafka frames.
  */
 export class TcpGate {
   private readonly pairs = new Set<[Socket, Socket]>();

@@ -12,8 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { RawKafkaClient } from '../produce-consume/raw-kafka-client.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 
 const NOT_ASKED = -2147483648;
 const INVALID_REPLICA_ASSIGNMENT = 39;

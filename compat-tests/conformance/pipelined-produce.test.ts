@@ -9,8 +9,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeResponse, encodeRequest } from '../../src/protocol/api-codec.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { fetchAllBatches, RawKafkaClient, waitUntilLeading } from '../produce-consume/raw-kafka-client.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { fetchAllBatches, RawKafkaClient, waitUntilLeading } from '../../test-kit/raw-kafka-client.js';
 
 const PRODUCE = 0;
 const REQUESTS = 8;

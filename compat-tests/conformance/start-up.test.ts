@@ -14,8 +14,8 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startBrokerProcess, STREAMHOUSE_BIN, type BrokerProcess } from '../support/broker-process.js';
-import { runCommand, type CommandResult } from '../support/run-command.js';
+import { freePort, startBrokerProcess, STREAMHOUSE_BIN, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { runCommand, type CommandResult } from '../../test-kit/run-command.js';
 
 /** A failing start must end well before this; a spin (or a start that succeeds) fails the test. */
 const DEADLINE_MS = 15_000;

@@ -25,9 +25,9 @@ import type { FetchResponsePartitionData } from '../../src/protocol/messages/gen
 import type { MetadataResponseTopic } from '../../src/protocol/messages/generated/metadata.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
 import { startCluster, type Cluster } from '../cluster/support.js';
-import { fetchAllBatches, RawKafkaClient, storedBatches, waitUntilLeading } from '../produce-consume/raw-kafka-client.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { PYTHON } from '../support/run-command.js';
+import { fetchAllBatches, RawKafkaClient, storedBatches, waitUntilLeading } from '../../test-kit/raw-kafka-client.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { PYTHON } from '../../test-kit/run-command.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

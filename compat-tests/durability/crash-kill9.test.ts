@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { readBatches, type BatchHeader } from './batch-headers.js';
 import { checkCrashLog, type CrashLogVerdict } from './crash-log-check.js';
 import { HoldingProxy } from './holding-proxy.js';

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectObjects, type ObjectInspector } from '../backends/object-inspector.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { readWholeTopic, type ReadPartition } from './python-clients.js';
 
 // The object garbage collector with --object-gc-grace-ms 1000 (it then runs every

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { PYTHON, runCommand } from '../support/run-command.js';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
 
 const PYTHON_DIR = join(import.meta.dirname, '../python');
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { readBatches } from './batch-headers.js';
 import { readWholeTopic, type ReadPartition, type ReadRecord } from './python-clients.js';
 

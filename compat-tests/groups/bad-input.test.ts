@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { RawKafkaClient } from './support/raw-client.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 
 const TOPIC = 'bad-input-topic';
 const SUBSCRIPTION = Buffer.from([0, 0, 0, 0, 0, 1, 0, TOPIC.length, ...Buffer.from(TOPIC), 0xff, 0xff, 0xff, 0xff]);

@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { PYTHON, runCommand } from '../support/run-command.js';
-import { RawKafkaClient } from '../produce-consume/raw-kafka-client.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 
 const COMMITS = 50;
 const PARTITIONS = 2;

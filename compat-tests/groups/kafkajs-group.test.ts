@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { runGroupScenario } from './support/group-scenario.js';
 import { MemberProcess } from './support/member-process.js';
 

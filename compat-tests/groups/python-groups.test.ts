@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { PYTHON } from '../support/run-command.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { PYTHON } from '../../test-kit/run-command.js';
 import { runGroupScenario } from './support/group-scenario.js';
 import { MemberProcess } from './support/member-process.js';
 

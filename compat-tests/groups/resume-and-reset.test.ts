@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { PYTHON } from '../support/run-command.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { PYTHON } from '../../test-kit/run-command.js';
 import { produceValues } from './support/group-watch.js';
 import { scenarioClients, type ScenarioClients } from './support/group-scenario.js';
 import { MemberProcess, waitUntil, type ConsumedRecord } from './support/member-process.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { PYTHON } from '../support/run-command.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { PYTHON } from '../../test-kit/run-command.js';
 import { groupState, produceValues, stableGenerations } from './support/group-watch.js';
 import { scenarioClients, type ScenarioClients } from './support/group-scenario.js';
 import { describeMembers, isBalanced, MemberProcess, waitUntil } from './support/member-process.js';

@@ -7,7 +7,7 @@ import { kafkajsProduce, kafkajsRead, registerKafkajsCodecs } from '../produce-c
 import { KCAT, kcatProduce, kcatRead } from '../produce-consume/kcat-client.js';
 import { sortRecords, type PlannedRecord, type ReadRecord } from '../produce-consume/matrix-layout.js';
 import { runBinary } from '../produce-consume/run-binary.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 
 let broker: BrokerProcess;
 let address: string;

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/grpc/murmur2.js';
 import { VERSION } from '../../src/version.js';
-import { freePort, startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { runCommand, type CommandResult } from '../support/run-command.js';
+import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { runCommand, type CommandResult } from '../../test-kit/run-command.js';
 
 const STREAMCTL = join(resolve(import.meta.dirname, '../..'), 'dist/cli/streamctl.js');
 

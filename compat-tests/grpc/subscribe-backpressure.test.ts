@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, Producer, Subscription } from '../../src/grpc/client/index.js';
 import { RpcChannel } from '../../src/grpc/client/rpc-channel.js';
 import type { SubscribeResponseMsg } from '../../src/grpc/messages.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 
 let broker: BrokerProcess;
 let address: string;

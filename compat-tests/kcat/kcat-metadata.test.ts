@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { runCommand } from '../support/run-command.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { runCommand } from '../../test-kit/run-command.js';
 import { parseKcatList } from './parse-kcat-list.js';
 
 const KCAT = '/usr/bin/kcat';

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { kafkajsProduce, kafkajsRead, registerKafkajsCodecs } from './kafkajs-client.js';
 import { kcatProduce, kcatRead } from './kcat-client.js';
 import {
@@ -30,7 +30,7 @@ import {
 } from './matrix-layout.js';
 import { patchPlatformaticCodecs, platformaticProduce, platformaticRead } from './platformatic-client.js';
 import { pythonProduce, pythonRead, type PythonReadRecord } from './python-clients.js';
-import { fetchAllBatches, RawKafkaClient } from './raw-kafka-client.js';
+import { fetchAllBatches, RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 
 // confluent-kafka reports CreateTime as TIMESTAMP_CREATE_TIME (1); kafka-python as 0
 const CONFLUENT_CREATE_TIME = 1;

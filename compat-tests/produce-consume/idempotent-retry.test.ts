@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRequest, decodeResponse, encodeRequest } from '../../src/protocol/api-codec.js';
 import type { ProduceRequest } from '../../src/protocol/messages/generated/produce.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
-import { FaultProxy } from '../support/fault-proxy.js';
-import { freePort, startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { FaultProxy } from '../../test-kit/fault-proxy.js';
+import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import type { WireRecord } from './matrix-layout.js';
 import { runPythonOps, type DeliveryReport } from './python-clients.js';
-import { fetchAllBatches, listOffset, RawKafkaClient, storedBatches } from './raw-kafka-client.js';
+import { fetchAllBatches, listOffset, RawKafkaClient, storedBatches } from '../../test-kit/raw-kafka-client.js';
 
 const PRODUCE = 0;
 const LATEST = -1n;

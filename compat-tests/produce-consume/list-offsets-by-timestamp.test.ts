@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { registerKafkajsCodecs } from './kafkajs-client.js';
 import { runPythonOps } from './python-clients.js';
-import { fetchAllBatches, listOffset, RawKafkaClient } from './raw-kafka-client.js';
+import { fetchAllBatches, listOffset, RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 
 const T = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PYTHON, runCommand } from '../support/run-command.js';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
 import { toWire, type Codec, type PlannedRecord, type ReadRecord } from './matrix-layout.js';
 
 const SCRIPTS = join(import.meta.dirname, '../python');

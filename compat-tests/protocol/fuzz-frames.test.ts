@@ -15,7 +15,7 @@ import type { MetadataResponse } from '../../src/protocol/messages/generated/met
 import { Writer } from '../../src/protocol/primitives/writer.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
 import { loadFixture } from '../../src/protocol/golden/test-support/golden-fixture.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1234);
 const CASES = 1000;

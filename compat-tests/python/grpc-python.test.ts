@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/grpc/murmur2.js';
 import { kcatRead } from '../produce-consume/kcat-client.js';
 import { sortRecords } from '../produce-consume/matrix-layout.js';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
-import { PYTHON, runCommand } from '../support/run-command.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
 
 const PROTO_DIR = resolve(import.meta.dirname, '../../src/grpc');
 

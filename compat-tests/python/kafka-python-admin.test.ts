@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBrokerProcess, type BrokerProcess } from '../support/broker-process.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { runPythonAdmin, type AdminOp, type ConfigResourceJson, type PythonKafkaError, type TopicOutcomes } from './run-python-admin.js';
 
 interface DescribedTopic {

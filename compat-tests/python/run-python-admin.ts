@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PYTHON, runCommand } from '../support/run-command.js';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
 
 export type AdminScript = 'confluent-admin.py' | 'kafka-python-admin.py';
 

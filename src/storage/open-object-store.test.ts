@@ -7,7 +7,7 @@ import { MemoryObjectStore } from './memory/memory-object-store.js';
 import { localPathFromUrl, openObjectStore } from './open-object-store.js';
 import { isStorageError } from './storage-errors.js';
 import { S3ObjectStore } from './s3/s3-object-store.js';
-import { startS3rver } from '../../compat-tests/support/s3rver-process.js';
+import { startS3rver } from '../../test-kit/s3rver-process.js';
 
 async function openError(url: string): Promise<unknown> {
   return openObjectStore(url).then(

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { expect } from 'vitest';
-import type { BrokerProcess } from '../../support/broker-process.js';
+import type { BrokerProcess } from '../../../test-kit/broker-process.js';
 import { CommittedOffsetWatch, groupState, highWatermarks, produceValues, stableGenerations } from './group-watch.js';
 import { describeMembers, isBalanced, waitUntil, type MemberProcess } from './member-process.js';
 

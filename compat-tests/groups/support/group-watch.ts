@@ -1,5 +1,5 @@
 import type { Admin, Producer } from 'kafkajs';
-import type { BrokerProcess } from '../../support/broker-process.js';
+import type { BrokerProcess } from '../../../test-kit/broker-process.js';
 
 /**
  * Polls a group's committed offsets through OffsetFetch for the whole test and remembers

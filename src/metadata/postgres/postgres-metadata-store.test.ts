@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresProcess } from '../../../compat-tests/support/postgres-process.js';
+import { startPostgres, type PostgresProcess } from '../../../test-kit/postgres-process.js';
 import { runMetadataStoreContract } from '../contract/metadata-store-contract.js';
 import { FencedError, MetadataStoreError, type FlushCommit } from '../metadata-store.js';
 import { openMetadataStore } from '../open-metadata-store.js';

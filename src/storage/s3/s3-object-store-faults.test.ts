@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../compat-tests/support/broker-process.js';
-import { startS3FaultProxy, type S3FaultProxy } from '../../../compat-tests/support/s3-fault-proxy.js';
-import { startS3rver, type S3rverHandle } from '../../../compat-tests/support/s3rver-process.js';
+import { freePort } from '../../../test-kit/broker-process.js';
+import { startS3FaultProxy, type S3FaultProxy } from '../../../test-kit/s3-fault-proxy.js';
+import { startS3rver, type S3rverHandle } from '../../../test-kit/s3rver-process.js';
 import { isStorageError } from '../storage-errors.js';
 import type { S3ObjectStoreOptions } from './s3-config.js';
 import { S3RequestError } from './s3-errors.js';

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const REPO = resolve(import.meta.dirname, '../..');
+const REPO = resolve(import.meta.dirname, '..');
 export const STREAMHOUSE_BIN = join(REPO, 'dist/cli/streamhouse.js');
 
 /** A port nobody listens on right now. */
@@ -113,7 +113,7 @@ async function resolveStorage(dataDir: string, opts: BrokerProcessOptions): Prom
     return { metadataUrl: metadata ?? `sqlite://${dataDir}/metadata.db`, storageUrl, args: [], env: storageUrl.startsWith('s3://') ? storageEnv() : {} };
   }
   // imported lazily: the backend module needs postgres-process.ts, which imports this file
-  const backend = await import('../backends/test-backend.js');
+  const backend = await import('../compat-tests/backends/test-backend.js');
   if (backend.testBackendName() === 'embedded') {
     return { metadataUrl: `sqlite://${dataDir}/metadata.db`, storageUrl: `file://${dataDir}/objects`, args: [], env: {} };
   }

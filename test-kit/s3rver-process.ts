@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const REPO = resolve(import.meta.dirname, '../..');
+const REPO = resolve(import.meta.dirname, '..');
 
 /** s3rver checks SigV4 signatures against this fixed account. */
 export const S3RVER_ACCESS_KEY_ID = 'S3RVER';
