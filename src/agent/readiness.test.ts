@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ReadinessProbe, type ReadinessCheck } from './readiness.js';
 
@@ -34,7 +35,7 @@ describe('ReadinessProbe', () => {
     expect((await probe.report()).ready).toBe(false);
     expect(started).toBe(1);
     finish();
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect((await Promise.all([probe.report(), probe.report()])).map((r) => r.ready)).toEqual([false, false]);
     expect(started).toBe(2);
   });

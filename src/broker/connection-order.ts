@@ -1,4 +1,4 @@
-import { KeyedMutex } from '../agent/keyed-mutex.js';
+import { KeyedMutex } from '../common/keyed-mutex.js';
 import type { ConnectionState } from './handler.js';
 
 const turns = new KeyedMutex<ConnectionState>();

@@ -16,6 +16,7 @@
 //    partition without an owner that this agent should own) it runs a heartbeat at once, so
 //    a planned move does not wait for the next heartbeat.
 
+import { setTimeout as pause } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AgentRecord, Lease, MetadataStore } from '../../metadata/metadata-store.js';
 import { COORDINATOR_SHARD_PREFIX, coordinatorShardResource, parsePartitionResource, partitionLeaseResource } from './lease-resources.js';
@@ -72,7 +73,8 @@ const PENDING_RETRY_MS = 100;
 /** Shortest gap between two on-demand view refreshes (a burst of leaderless look-ups). */
 const MIN_ON_DEMAND_REFRESH_MS = 50;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A pause that does not keep the process alive. */
+const sleep = (ms: number): Promise<void> => pause(ms, undefined, { ref: false });
 
 export class ClusterRuntime {
   private readonly held = new Map<string, HeldLease>();

@@ -7,7 +7,7 @@ import { GroupMember, type ProtocolMetadata } from './group-member.js';
 import { joinError, syncError, type JoinGroupResult, type SyncGroupResult } from './group-results.js';
 import { matchesStateFilter, type GroupState } from './group-state.js';
 import { KeyedTimers } from './keyed-timers.js';
-import { KeyedMutex } from '../keyed-mutex.js';
+import { KeyedMutex } from '../../common/keyed-mutex.js';
 
 export interface GroupCoordinatorOptions {
   readonly store: GroupOffsetStore;

@@ -6,6 +6,7 @@
 // lease, one group's commits in arrival order). While the group's shard has no coordinator
 // or is moving, the call looks again until its deadline, as a Kafka client retries.
 
+import { setTimeout as pause } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { OffsetCommitRequestTopic } from '../../protocol/messages/generated/offset-commit.js';
@@ -57,7 +58,8 @@ interface Route<T> {
   failed(errorCode: number): T;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** A pause that does not keep the process alive. */
+const sleep = (ms: number): Promise<void> => pause(ms, undefined, { ref: false });
 
 export class GroupRouter {
   constructor(private readonly opts: GroupRouterOptions) {}

@@ -1,3 +1,4 @@
+import { KeyedMutex } from '../../common/keyed-mutex.js';
 import { backoffDelayMs } from '../../common/backoff.js';
 import {
   DeleteObjectCommand,
@@ -142,7 +143,8 @@ export class S3ObjectStore implements ObjectStore {
   private readonly configuredMode: ConditionalWriteMode | 'auto';
   private modePromise: Promise<ConditionalWriteMode> | undefined;
   private resolvedMode: ConditionalWriteMode | undefined;
-  private readonly keyLocks = new Map<string, Promise<void>>();
+  /** Serialises emulated conditional puts of one key within this process. */
+  private readonly keyLocks = new KeyedMutex<string>();
   private readonly closing = new AbortController();
   private closed = false;
   private readonly counters: S3StoreStats = { requests: {}, retries: 0, recoveredPuts: 0 };
@@ -238,7 +240,7 @@ export class S3ObjectStore implements ObjectStore {
     // `body` is sent as is (no copy): callers hand over segment buffers they do not reuse.
     const md5 = createHash('md5').update(body).digest();
     const run = (): Promise<void> => this.putWithRetries(key, fullKey, body, md5, mode);
-    await (mode === 'emulated' ? this.withKeyLock(fullKey, run) : run());
+    await (mode === 'emulated' ? this.keyLocks.run(fullKey, run) : run());
   }
 
   async get(key: string, range?: ByteRange | SuffixRange): Promise<Buffer> {
@@ -446,24 +448,6 @@ export class S3ObjectStore implements ObjectStore {
           this.request('DeleteObject', signal),
         ),
       ).catch(() => undefined);
-    }
-  }
-
-  /** Serialises emulated conditional puts of one key within this process. */
-  private async withKeyLock<T>(fullKey: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.keyLocks.get(fullKey) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const tail = previous.then(() => mine);
-    this.keyLocks.set(fullKey, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.keyLocks.get(fullKey) === tail) this.keyLocks.delete(fullKey);
     }
   }
 
