@@ -60,7 +60,7 @@ describe('AgentLog', () => {
   }
 
   function open(store: ObjectStore, flushIntervalMs = 5): AgentLog {
-    const log = new AgentLog({ agentId: 'a1', metadata, objects: store, logger, flushMaxBytes: 1 << 20, flushIntervalMs, recentWriteCacheBytes: 1 << 20, fetchCacheBytes: 1 << 20, topicConfig: () => null });
+    const log = new AgentLog({ agentId: 'a1', metadata, objects: store, logger, flushMaxBytes: 1 << 20, flushIntervalMs, recentWriteCacheBytes: 1 << 20, fetchCacheBytes: 1 << 20, topicPolicy: () => undefined });
     logs.push(log);
     return log;
   }

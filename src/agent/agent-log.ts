@@ -1,3 +1,4 @@
+import type { TopicPolicy } from './topics/topic-policy.js';
 import type { Logger } from 'pino';
 import type { MetadataStore, IndexedChunk } from '../metadata/metadata-store.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
@@ -20,7 +21,7 @@ import {
 } from './log-service.js';
 import { PartitionLog } from './partition-log.js';
 import type { PendingProducerBatch } from './producer-state.js';
-import { forcedCompression, recompressBatch } from './recompress.js';
+import { recompressBatch } from './recompress.js';
 
 export interface AgentLogOptions {
   readonly agentId: string;
@@ -31,8 +32,8 @@ export interface AgentLogOptions {
   readonly flushIntervalMs: number;
   readonly recentWriteCacheBytes: number;
   readonly fetchCacheBytes: number;
-  /** Topic config lookup (e.g. message.timestamp.type) with broker defaults applied. */
-  readonly topicConfig: (topic: string, name: string) => string | null;
+  /** The topic's parsed configs (compression, timestamp type), undefined for an unknown topic. */
+  readonly topicPolicy: (topic: string) => TopicPolicy | undefined;
   readonly observe?: FlushObserver;
   /**
    * Cluster mode: which partitions this agent holds a lease on. Without it the agent leads
@@ -173,7 +174,8 @@ export class AgentLog implements LogService {
   }
 
   private appendTo(log: PartitionLog, request: AppendRequest): Promise<AppendResult> {
-    const codec = forcedCompression(this.opts.topicConfig(request.topic.name, 'compression.type'));
+    const policy = this.opts.topicPolicy(request.topic.name);
+    const codec = policy?.compression;
     let batches = request.batches;
     if (codec !== undefined) {
       try {
@@ -210,7 +212,7 @@ export class AgentLog implements LogService {
     }
     let bytes = 0;
     for (const b of batches) bytes += b.length;
-    const logAppendTime = this.opts.topicConfig(request.topic.name, 'message.timestamp.type') === 'LogAppendTime';
+    const logAppendTime = policy?.logAppendTime ?? false;
     return new Promise<AppendResult>((resolve, reject) => {
       this.pipeline.enqueue({
         log,

@@ -65,7 +65,7 @@ describe('flush commit with a lost reply', () => {
     metadata = await openMetadataStore(`sqlite://${join(dir, 'meta.db')}`);
     const topic = await metadata.topics.create({ name: 't', partitionCount: 1, configs: {} });
     const lossy = lossyCommits(metadata, failGets);
-    const log = new AgentLog({ agentId: 'a1', metadata: lossy.store, objects: new MemoryObjectStore(), logger, flushMaxBytes: 1 << 20, flushIntervalMs: 5, recentWriteCacheBytes: 1 << 20, fetchCacheBytes: 1 << 20, topicConfig: () => null });
+    const log = new AgentLog({ agentId: 'a1', metadata: lossy.store, objects: new MemoryObjectStore(), logger, flushMaxBytes: 1 << 20, flushIntervalMs: 5, recentWriteCacheBytes: 1 << 20, fetchCacheBytes: 1 << 20, topicPolicy: () => undefined });
     logs.push(log);
     const answer = await log.append({ topic, partition: 0, batches: [batch(['a', 'b'])], deadlineMs: Date.now() + 5000 }).then(
       (r) => ({ ok: r.baseOffset }),

@@ -59,7 +59,7 @@ export class ProducerService {
   /** Checks the batch as Kafka's Produce would, then appends; acks=NONE answers before the commit. */
   private async append(topic: Topic, partition: number, batch: Buffer, acks: Acks, timeoutMs: number): Promise<Appended> {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw invalidArgument(`timeout_ms must be 0 or more, got ${timeoutMs}`);
-    const configured = Number(this.services.topics.effectiveConfig(topic, 'max.message.bytes'));
+    const configured = this.services.topics.policy(topic).maxMessageBytes;
     const maxMessageBytes = Number.isFinite(configured) ? configured : this.services.brokerConfigs.messageMaxBytes;
     const tp = `${topic.name}-${partition}`;
     const checked = validateProducedRecords(batch, PRODUCE_VERSION, tp, maxMessageBytes);

@@ -104,9 +104,9 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     flushIntervalMs: config.flushIntervalMs,
     recentWriteCacheBytes: config.recentWriteCacheBytes,
     fetchCacheBytes: config.fetchCacheBytes,
-    topicConfig: (topic, name) => {
+    topicPolicy: (topic) => {
       const t = topics.cached(topic);
-      return t ? topics.effectiveConfig(t, name) : null;
+      return t && topics.policy(t);
     },
     observe: {
       flushed: (s) => {
@@ -199,9 +199,9 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         topic: t.name,
         partitions: t.partitionCount,
         policy: {
-          retentionMs: BigInt(topics.effectiveConfig(t, 'retention.ms') ?? '-1'),
-          retentionBytes: BigInt(topics.effectiveConfig(t, 'retention.bytes') ?? '-1'),
-          deletes: (topics.effectiveConfig(t, 'cleanup.policy') ?? 'delete').split(',').map((x) => x.trim()).includes('delete'),
+          retentionMs: topics.policy(t).retentionMs,
+          retentionBytes: topics.policy(t).retentionBytes,
+          deletes: topics.policy(t).deletes,
         },
       })),
   });

@@ -73,7 +73,11 @@ export class DynamicBrokerConfigs {
   /** Re-reads the dynamic configs (at start, after a change, and on each cluster view refresh). */
   async reload(): Promise<void> {
     this.overrides = await this.store.listBrokerConfigs();
+    this.version++;
   }
+
+  /** Bumped on every reload: what was derived from these values may be stale. */
+  version = 0;
 
   /** The dynamic value this broker uses, if any, and whose it is. */
   dynamic(name: string): { value: string; source: BrokerConfigSource } | undefined {

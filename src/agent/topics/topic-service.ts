@@ -3,6 +3,7 @@ import { isMetadataStoreError } from '../../metadata/metadata-store.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { DynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
+import { parseTopicPolicy, type TopicPolicy } from './topic-policy.js';
 import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './topic-config-definitions.js';
 import { collisionKey, topicNameProblem } from './topic-names.js';
 
@@ -246,6 +247,17 @@ export class TopicService {
       this.remember({ ...topic, configs });
       return configs;
     });
+  }
+
+  private readonly policies = new WeakMap<Topic, { version: number; policy: TopicPolicy }>();
+
+  /** The topic's configs parsed (cached per topic object and broker-config version). */
+  policy(topic: Topic): TopicPolicy {
+    const cached = this.policies.get(topic);
+    if (cached && cached.version === this.brokerConfigs.version) return cached.policy;
+    const policy = parseTopicPolicy((name) => this.effectiveConfig(topic, name));
+    this.policies.set(topic, { version: this.brokerConfigs.version, policy });
+    return policy;
   }
 
   /** The value a topic config takes: the topic's override, else the broker's, else Kafka's default. */

@@ -21,7 +21,7 @@ export const deleteRecordsHandler = defineHandler({
       request.topics.map(async (t) => {
         const topic = await services.topics.get(t.name);
         // Kafka keeps records of topics that are compacted only (no 'delete' in the policy)
-        const deletable = topic !== undefined && (services.topics.effectiveConfig(topic, 'cleanup.policy') ?? 'delete').split(',').map((s) => s.trim()).includes('delete');
+        const deletable = topic !== undefined && services.topics.policy(topic).deletes;
         const partitions = await Promise.all(
           t.partitions.map(async (p) => {
             const refuse = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode });

@@ -90,7 +90,7 @@ async function startAppends(
     const resolved = await resolveTopic(services, t.name);
     let maxMessageBytes = services.brokerConfigs.messageMaxBytes;
     if (!('error' in resolved)) {
-      const configured = Number(services.topics.effectiveConfig(resolved.topic, 'max.message.bytes'));
+      const configured = services.topics.policy(resolved.topic).maxMessageBytes;
       if (Number.isFinite(configured)) maxMessageBytes = configured;
     }
     for (let pi = 0; pi < t.partitionData.length; pi++) {
