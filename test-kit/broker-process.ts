@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +30,14 @@ export interface BrokerProcessOptions {
   kafkaPort?: number;
   httpPort?: number;
   grpcPort?: number;
+  /** Node flags for the broker process, e.g. ['--cpu-prof']. */
+  nodeArgs?: string[];
+  /** Write the broker's output to this file instead of keeping it in memory (long benchmark runs). */
+  logFile?: string;
+  /** --log-level (default info). */
+  logLevel?: string;
+  /** How long to wait for /ready (default 20 s). */
+  readyTimeoutMs?: number;
 }
 
 export interface BrokerProcess {
@@ -141,22 +149,33 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
   const grpcPort = opts.grpcPort ?? (await freePort());
   const storage = await resolveStorage(dataDir, opts);
   const args = [
+    ...(opts.nodeArgs ?? []),
     STREAMHOUSE_BIN,
     'start',
     '--data-dir', dataDir,
     '--kafka-listener', `127.0.0.1:${kafkaPort}`,
     '--http-port', String(httpPort),
     '--grpc-port', String(grpcPort),
-    '--log-level', 'info',
+    '--log-level', opts.logLevel ?? 'info',
     ...storage.args,
     ...(opts.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...storage.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...storage.env, ...opts.env };
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let child: ChildProcess;
+  if (opts.logFile !== undefined) {
+    const fd = openSync(opts.logFile, 'a');
+    child = spawn(process.execPath, args, { env, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+  } else {
+    child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  }
+  const logFile = opts.logFile;
+  const output = (): string => (logFile !== undefined ? readFileSync(logFile, 'utf8') : out);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await waitReady(httpPort, child, () => out);
+  await waitReady(httpPort, child, output, opts.readyTimeoutMs);
   const self: BrokerProcess = {
     bootstrap: `127.0.0.1:${kafkaPort}`,
     kafkaPort,
@@ -167,7 +186,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     storageUrl: storage.storageUrl,
     storageEnv: storage.env,
     process: child,
-    output: () => out,
+    output,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;

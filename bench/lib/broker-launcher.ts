@@ -1,9 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, STREAMHOUSE_BIN } from '../../test-kit/broker-process.js';
+import { STREAMHOUSE_BIN, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 
 export interface LaunchOptions {
   /** Extra `streamhouse start` flags, e.g. ['--flush-interval-ms', '5']. */
@@ -30,76 +28,36 @@ export interface LaunchedBroker {
 }
 
 /**
- * Starts `node dist/cli/streamhouse.js start` in a temp directory, its output going to a log
- * file there (a long run must not pile the broker's output up in our memory).
+ * The test kit's broker launcher as the benchmarks use it: log level warn, the output going to
+ * a log file in the data directory (a long run must not pile it up in our memory), and a
+ * restart that keeps this handle.
  */
 export async function launchBroker(opts: LaunchOptions = {}): Promise<LaunchedBroker> {
   if (!existsSync(STREAMHOUSE_BIN)) throw new Error(`${STREAMHOUSE_BIN} is missing: run npm run build first`);
   const ownsDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'streamhouse-bench-'));
   const logFile = join(dataDir, 'broker.log');
-  const kafkaPort = await freePort();
-  const httpPort = await freePort();
-  const grpcPort = await freePort();
-  let child: ChildProcess;
-  let exited: Promise<void>;
-
-  const start = async () => {
-    const fd = openSync(logFile, 'a');
-    const argv = [
-      ...(opts.nodeArgs ?? []),
-      STREAMHOUSE_BIN,
-      'start',
-      '--data-dir', dataDir,
-      '--kafka-listener', `127.0.0.1:${kafkaPort}`,
-      '--http-port', String(httpPort),
-      '--grpc-port', String(grpcPort),
-      '--log-level', 'warn',
-      ...(opts.args ?? []),
-    ];
-    child = spawn(process.execPath, argv, { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await waitReady(httpPort, child, logFile);
-  };
-
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
-
-  await start();
+  const launch = (ports?: { kafkaPort: number; httpPort: number; grpcPort: number }): Promise<BrokerProcess> =>
+    startBrokerProcess({ dataDir, logFile, logLevel: 'warn', readyTimeoutMs: 30_000, args: [...(opts.args ?? [])], nodeArgs: [...(opts.nodeArgs ?? [])], ...ports });
+  let broker = await launch();
   return {
-    bootstrap: `127.0.0.1:${kafkaPort}`,
+    bootstrap: broker.bootstrap,
     host: '127.0.0.1',
-    kafkaPort,
-    httpPort,
+    kafkaPort: broker.kafkaPort,
+    httpPort: broker.httpPort,
     dataDir,
     logFile,
-    pid: () => child.pid!,
-    stop,
+    pid: () => broker.process.pid!,
+    async stop() {
+      await broker.stop();
+    },
     async restart() {
-      await stop();
-      await start();
+      await broker.stop();
+      broker = await launch({ kafkaPort: broker.kafkaPort, httpPort: broker.httpPort, grpcPort: broker.grpcPort });
     },
     async cleanup() {
-      await stop();
+      await broker.stop();
       if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function waitReady(httpPort: number, child: ChildProcess, logFile: string, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} during start:\n${readFileSync(logFile, 'utf8')}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/ready`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`broker not ready after ${timeoutMs} ms:\n${readFileSync(logFile, 'utf8')}`);
 }
