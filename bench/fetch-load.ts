@@ -9,7 +9,7 @@
 import { intFlag, parseBootstrap, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { dropPageCache, fetchPass, highWatermarks, type FetchPassOptions, type FetchPassResult } from './lib/fetch-runner.js';
-import { KafkaConnection } from './lib/kafka-connection.js';
+import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { cpuMeter } from './lib/process-cpu.js';
 import { runProduce } from './lib/produce-runner.js';
 import { appendResult, fmt } from './lib/results-file.js';

@@ -12,7 +12,7 @@ import { startPostgres, type PostgresProcess } from '../test-kit/postgres-proces
 import { ErrorCode, errorInfo } from '../src/protocol/error-codes.js';
 import { intFlag, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
-import { KafkaConnection } from './lib/kafka-connection.js';
+import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { formatLatency, LatencyRecorder } from './lib/latency-recorder.js';
 import { cpuMeter } from './lib/process-cpu.js';
 import { RawGroupMember, type RawMemberOptions } from './lib/raw-group-member.js';

@@ -13,7 +13,7 @@ import { intFlag, numFlag, parseFlags } from './lib/args.js';
 import { launchBroker } from './lib/broker-launcher.js';
 import { scrapeNodeMemory, type NodeMemory } from './lib/broker-metrics.js';
 import { fetchPass, highWatermarks } from './lib/fetch-runner.js';
-import { KafkaConnection } from './lib/kafka-connection.js';
+import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { runProduce } from './lib/produce-runner.js';
 import { appendResult, fmt } from './lib/results-file.js';
 import { describeLoad, machineLoad } from './lib/machine-load.js';

@@ -5,7 +5,7 @@
  */
 import { intFlag, numFlag, parseBootstrap, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
-import { KafkaConnection } from './lib/kafka-connection.js';
+import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { formatLatency } from './lib/latency-recorder.js';
 import { cpuMeter } from './lib/process-cpu.js';
 import { runProduce } from './lib/produce-runner.js';

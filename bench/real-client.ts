@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PYTHON } from '../test-kit/run-command.js';
 import { intFlag, parseBootstrap, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
-import { KafkaConnection } from './lib/kafka-connection.js';
+import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { cpuMeter } from './lib/process-cpu.js';
 import { appendResult, fmt } from './lib/results-file.js';
 import { describeLoad, machineLoad } from './lib/machine-load.js';

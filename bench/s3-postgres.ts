@@ -17,7 +17,7 @@ import { intFlag, numFlag, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { scrapeFlushMetrics, type FlushMetrics } from './lib/broker-metrics.js';
 import { dropPageCache, fetchPass, highWatermarks, type FetchPassOptions } from './lib/fetch-runner.js';
-import { KafkaConnection } from './lib/kafka-connection.js';
+import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { formatLatency } from './lib/latency-recorder.js';
 import { brokerTransactions, PgActivityMonitor, shortStatement, statementDeltas, type PgActivitySnapshot } from './lib/pg-activity.js';
 import { cpuMeter } from './lib/process-cpu.js';

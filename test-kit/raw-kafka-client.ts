@@ -1,100 +1,10 @@
-import type { Loose } from '../src/broker/handler.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type Socket } from 'node:net';
-import { FrameDecoder } from '../src/protocol/frame-decoder.js';
-import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../src/protocol/api-codec.js';
 import { readBatchHeader, LOG_OVERHEAD, type BatchHeader } from '../src/protocol/records/record-batch.js';
 import { decodeRecords, type DecodedRecord } from '../src/protocol/records/record-codec.js';
 
-/**
- * The test kit's Kafka client on our own protocol codec (and frame decoder): one socket, any
- * number of requests in flight, answered in order. Tests use it to send exactly the bytes a
- * client of some version would send (fields left out take Kafka's defaults), to see exactly
- * what the broker stored, to pipeline requests and to send byte-identical requests twice.
- */
-export class RawKafkaClient {
-  private readonly decoder = new FrameDecoder(1 << 30);
-  private readonly waiting: Array<{ resolve: (frame: Buffer) => void; reject: (e: Error) => void }> = [];
-  private nextCorrelationId = 1;
-  private failure: Error | null = null;
-
-  private constructor(private readonly socket: Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk)) this.waiting.shift()?.resolve(frame);
-    });
-    const fail = (e: Error) => {
-      this.failure ??= e;
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    };
-    socket.on('error', fail);
-    socket.on('close', () => {
-      this.closed = true;
-      fail(new Error('connection closed by broker'));
-    });
-  }
-
-  private closed = false;
-  clientId = 'streamhouse-raw';
-
-  /** `connect('127.0.0.1', 9092)` or `connect('127.0.0.1:9092')`. */
-  static connect(host: string, port?: number, clientId?: string): Promise<RawKafkaClient> {
-    let target = { host, port: port ?? 0 };
-    if (port === undefined) {
-      const colon = host.lastIndexOf(':');
-      target = { host: host.slice(0, colon), port: Number(host.slice(colon + 1)) };
-    }
-    return new Promise((resolve, reject) => {
-      const socket = connect(target);
-      socket.once('connect', () => {
-        const client = new RawKafkaClient(socket);
-        if (clientId !== undefined) client.clientId = clientId;
-        resolve(client);
-      });
-      socket.once('error', reject);
-    });
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  /** Encodes a request (fresh correlation id), sends it and decodes the response. */
-  async request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>, timeoutMs = 30_000): Promise<ResponseOf<K>> {
-    const correlationId = this.nextCorrelationId++;
-    let timer: NodeJS.Timeout | undefined;
-    const frame = await Promise.race([
-      this.sendFrame(encodeRequest({ apiKey, apiVersion, correlationId, clientId: this.clientId }, body)),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer to API ${apiKey} v${apiVersion} within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    const decoded = decodeResponse(apiKey, apiVersion, frame);
-    if (decoded.correlationId !== correlationId) throw new Error(`correlation id ${decoded.correlationId}, expected ${correlationId}`);
-    return decoded.body;
-  }
-
-  /** Sends an already encoded, size-prefixed request and resolves with the response frame (no size prefix). */
-  sendFrame(frame: Buffer): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.socket.write(frame);
-    });
-  }
-
-  /** Sends several encoded requests in one socket write (pipelined); resolves with their response frames in order. */
-  sendFrames(frames: readonly Buffer[]): Promise<Buffer[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    const answers = frames.map(() => new Promise<Buffer>((resolve, reject) => this.waiting.push({ resolve, reject })));
-    this.socket.write(Buffer.concat(frames));
-    return Promise.all(answers);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
+/** The test kit's one raw Kafka client (kafka-connection.ts), under the name the tests use. */
+export { KafkaConnection as RawKafkaClient } from './kafka-connection.js';
+import type { KafkaConnection as RawKafkaClient } from './kafka-connection.js';
 
 export interface StoredBatch {
   header: BatchHeader;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { errorInfo } from '../../src/protocol/error-codes.js';
 import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD } from '../../src/protocol/records/record-batch.js';
-import { KafkaConnection } from './kafka-connection.js';
+import { KafkaConnection } from '../../test-kit/kafka-connection.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
 const FETCH_VERSION = 12;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { errorInfo } from '../../src/protocol/error-codes.js';
 import { decodeResponse } from '../../src/protocol/api-codec.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
-import { KafkaConnection, prebuildRequest, type PrebuiltRequest } from './kafka-connection.js';
+import { KafkaConnection, prebuildRequest, type PrebuiltRequest } from '../../test-kit/kafka-connection.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
 const PRODUCE_VERSION = 9;

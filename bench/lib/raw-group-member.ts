@@ -1,5 +1,5 @@
 import { ErrorCode, errorInfo } from '../../src/protocol/error-codes.js';
-import { KafkaConnection } from './kafka-connection.js';
+import { KafkaConnection } from '../../test-kit/kafka-connection.js';
 
 const JOIN_VERSION = 7;
 const SYNC_VERSION = 5;

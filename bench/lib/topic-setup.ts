@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, errorInfo } from '../../src/protocol/error-codes.js';
-import type { KafkaConnection } from './kafka-connection.js';
+import type { KafkaConnection } from '../../test-kit/kafka-connection.js';
 
 /**
  * Creates the topic with CreateTopics (an existing topic with the same partition count is

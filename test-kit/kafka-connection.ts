@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder } from '../../src/protocol/frame-decoder.js';
-import type { Loose } from '../../src/broker/handler.js';
-import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../../src/protocol/api-codec.js';
+import { FrameDecoder } from '../src/protocol/frame-decoder.js';
+import type { Loose } from '../src/broker/handler.js';
+import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../src/protocol/api-codec.js';
 
 /** Big enough for a Fetch response with max_bytes in the hundreds of MiB. */
 const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
@@ -33,8 +33,11 @@ interface Pending {
 }
 
 /**
- * One raw Kafka connection with any number of requests in flight. Kafka answers a
- * connection's requests in order, so a FIFO of callbacks is all the bookkeeping needed.
+ * The test kit's raw Kafka client, on our own codec and frame decoder: one connection with any
+ * number of requests in flight (Kafka answers a connection's requests in order, so a FIFO of
+ * callbacks is all the bookkeeping needed). Tests use it to send exactly the bytes a client of
+ * some version would send, byte-identical frames, or pipelined ones; benchmarks send prebuilt
+ * requests through it.
  */
 export class KafkaConnection {
   private readonly decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
@@ -42,6 +45,7 @@ export class KafkaConnection {
   private head = 0;
   private nextCorrelationId = 1;
   private failure: Error | null = null;
+  private closed = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -50,12 +54,21 @@ export class KafkaConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.failAll(err));
-    socket.on('close', () => this.failAll(new Error('connection closed by the broker')));
+    socket.on('close', () => {
+      this.closed = true;
+      this.failAll(new Error('connection closed by the broker'));
+    });
   }
 
-  static connect(host: string, port: number, clientId = 'bench'): Promise<KafkaConnection> {
+  /** `connect('127.0.0.1', 9092)` or `connect('127.0.0.1:9092')`. */
+  static connect(host: string, port?: number, clientId = 'streamhouse-raw'): Promise<KafkaConnection> {
+    let target = { host, port: port ?? 0 };
+    if (port === undefined) {
+      const colon = host.lastIndexOf(':');
+      target = { host: host.slice(0, colon), port: Number(host.slice(colon + 1)) };
+    }
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = connect(target);
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);
@@ -68,11 +81,17 @@ export class KafkaConnection {
     return this.pending.length - this.head;
   }
 
-  /** Encodes (absent fields take their defaults), sends and decodes one request. */
-  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>): Promise<ResponseOf<K>> {
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Encodes (absent fields take their defaults), sends and decodes one request; fails after timeoutMs. */
+  request<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>, timeoutMs = 30_000): Promise<ResponseOf<K>> {
     const frame = encodeRequest({ apiKey, apiVersion, correlationId: 0, clientId: this.clientId }, body);
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to API ${apiKey} v${apiVersion} within ${timeoutMs} ms`)), timeoutMs);
       this.send([frame], (err, response) => {
+        clearTimeout(timer);
         if (err) reject(err);
         else {
           try {
@@ -83,6 +102,33 @@ export class KafkaConnection {
         }
       });
     });
+  }
+
+  /** Sends an encoded, size-prefixed request exactly as it is (its own correlation id); resolves with the response frame. */
+  sendFrame(frame: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => this.sendAsIs(frame, (err, response) => (err ? reject(err) : resolve(response!))));
+  }
+
+  /** Sends several encoded requests in one socket write (pipelined); resolves with their response frames in order. */
+  sendFrames(frames: readonly Buffer[]): Promise<Buffer[]> {
+    const answers = frames.map((frame) => new Promise<Buffer>((resolve, reject) => this.queue(frame.readInt32BE(CORRELATION_AT), (err, response) => (err ? reject(err) : resolve(response!)))));
+    if (!this.failure) this.socket.write(Buffer.concat(frames));
+    return Promise.all(answers);
+  }
+
+  private sendAsIs(frame: Buffer, callback: ResponseCallback): void {
+    if (this.queue(frame.readInt32BE(CORRELATION_AT), callback)) this.socket.write(frame);
+  }
+
+  /** Registers the callback of a request about to be written; false (callback already failed) when the connection is gone. */
+  private queue(correlationId: number, callback: ResponseCallback): boolean {
+    if (this.failure) {
+      const err = this.failure;
+      queueMicrotask(() => callback(err, null));
+      return false;
+    }
+    this.pending.push({ correlationId, callback });
+    return true;
   }
 
   /** Sends a prebuilt request; the callback gets the response frame (without its length). */
