@@ -1,8 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { README, readmeWithOptions } from '../../scripts/generate-readme-options.js';
-import { resolveStartConfig, START_OPTIONS, type StartConfig } from './start-options.js';
+import { ConfigError } from '../agent/config/broker-config.js';
+import { addStartOptions, START_OPTIONS, startConfig, type StartConfig, type StartOptionValues } from './start-options.js';
+
+/**
+ * Parses `argv` (the arguments after `start`) as `streamhouse start` does, with `env` as the
+ * whole environment: commander reads process.env, so it is swapped in for the parse and restored.
+ */
+function resolveStartConfig(argv: string[], env: Record<string, string> = {}): StartConfig {
+  const saved = process.env;
+  process.env = { ...env };
+  try {
+    const command = addStartOptions(new Command('start'))
+      .exitOverride()
+      .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+    command.parse(argv, { from: 'user' });
+    return startConfig(command);
+  } finally {
+    process.env = saved;
+  }
+}
+
+/** The ConfigError message resolving throws, or a failure. */
+function configError(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    resolveStartConfig(argv, env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message;
+    throw e;
+  }
+  throw new Error('resolved without a ConfigError');
+}
 
 /** Each option's value in a resolved config, as its default is written. */
 const SHOWN: Record<string, (c: StartConfig) => string> = {
@@ -33,14 +64,106 @@ const SHOWN: Record<string, (c: StartConfig) => string> = {
 
 describe('start options', () => {
   it('show the defaults the broker really starts with', () => {
-    const resolved = resolveStartConfig({}, {});
+    const resolved = resolveStartConfig([]);
     expect(START_OPTIONS.map((o) => [o.flag, o.defaultText])).toEqual(START_OPTIONS.map((o) => [o.flag, SHOWN[o.flag]?.(resolved) ?? 'no check for this option']));
-    expect(resolveStartConfig({}, { STREAMHOUSE_STORAGE_URL: 's3://b/p' }).flushIntervalMs).toBe(100);
+    expect(resolveStartConfig([], { STREAMHOUSE_STORAGE_URL: 's3://b/p' }).flushIntervalMs).toBe(100);
   });
 
   it('are listed in the README table exactly as generated (npm run generate:readme)', () => {
     const readme = readFileSync(README, 'utf8');
     expect(readme).toBe(readmeWithOptions(readme));
     for (const o of START_OPTIONS) expect(readme).toContain(`| \`--${o.flag}\` | \`${o.env}\` |`);
+  });
+
+  it('--help lists every option with its default and environment variable', () => {
+    let help = '';
+    const command = addStartOptions(new Command('start')).configureOutput({ writeOut: (t) => (help += t) });
+    command.outputHelp();
+    const flat = help.replace(/\s+/g, ' ');
+    for (const o of START_OPTIONS) expect(flat).toContain(`--${o.flag} <value> ${o.description} (default: ${o.defaultText}, env: ${o.env})`);
+  });
+});
+
+describe('start options: flags, environment variables, defaults', () => {
+  it('fall back to the environment variable', () => {
+    const c = resolveStartConfig([], { STREAMHOUSE_NODE_ID: '7', STREAMHOUSE_KAFKA_LISTENER: '127.0.0.1:19092', STREAMHOUSE_CLUSTER: 'false' });
+    expect(c.nodeId).toBe(7);
+    expect(c.kafkaListener).toEqual({ host: '127.0.0.1', port: 19092 });
+    expect(c.advertisedListener).toEqual({ host: '127.0.0.1', port: 19092 });
+    expect(c.clusterMode).toBe('off');
+  });
+
+  it('a flag beats its environment variable, which is then not even parsed', () => {
+    expect(resolveStartConfig(['--node-id', '3'], { STREAMHOUSE_NODE_ID: '7' }).nodeId).toBe(3);
+    expect(resolveStartConfig(['--node-id', '3'], { STREAMHOUSE_NODE_ID: 'seven' }).nodeId).toBe(3);
+    expect(resolveStartConfig(['--data-dir', '/tmp/flag'], { STREAMHOUSE_DATA_DIR: '/tmp/env' }).metadataUrl).toBe('sqlite:///tmp/flag/metadata.db');
+  });
+
+  it('an empty environment variable counts as unset', () => {
+    const empty = Object.fromEntries(START_OPTIONS.map((o) => [o.env, '']));
+    expect(resolveStartConfig([], { ...empty, DATABASE_URL: '' })).toEqual(resolveStartConfig([]));
+    // an empty listener does not meet a port from the environment as "the same source"
+    expect(resolveStartConfig([], { STREAMHOUSE_HTTP_LISTENER: '', STREAMHOUSE_HTTP_PORT: '18081' })).toMatchObject({ httpHost: '0.0.0.0', httpPort: 18081 });
+  });
+
+  it('an empty flag counts as not given', () => {
+    expect(resolveStartConfig(['--data-dir', '', '--node-id', ''], { STREAMHOUSE_DATA_DIR: '/tmp/env' })).toMatchObject({ dataDir: '/tmp/env', nodeId: 0 });
+  });
+
+  it('DATABASE_URL stands in for --metadata, checked the same way', () => {
+    expect(resolveStartConfig([], { DATABASE_URL: 'postgres://u:p@db/sh' }).metadataUrl).toBe('postgres://u:p@db/sh');
+    expect(resolveStartConfig([], { DATABASE_URL: 'postgres://u:p@db/sh', STREAMHOUSE_METADATA_URL: 'sqlite://m.db' }).metadataUrl).toBe('sqlite://m.db');
+    expect(configError([], { DATABASE_URL: 'mysql://u:secret@db/sh' })).toBe('--metadata must be sqlite://path or postgres://..., got "mysql://u:***@db/sh"');
+  });
+
+  it('keep the messages of bad values, from a flag or the environment', () => {
+    expect(configError(['--node-id', 'abc'])).toBe('--node-id must be an integer, got "abc"');
+    expect(configError([], { STREAMHOUSE_NODE_ID: 'abc' })).toBe('--node-id must be an integer, got "abc"');
+    expect(configError(['--flush-max-bytes', '10'])).toBe('--flush-max-bytes must be between 1024 and 1073741824, got 10');
+    expect(configError(['--http-listener', 'localhost'])).toBe('--http-listener must be host:port, got "localhost"');
+    expect(configError(['--advertised-listener', '0.0.0.0:9092'])).toBe('--advertised-listener needs a host clients can reach, not 0.0.0.0');
+    expect(configError(['--storage', 'ftp://x'])).toBe('--storage must be file://dir or s3://bucket/prefix, got "ftp://x"');
+    expect(configError(['--log-level', 'loud'])).toBe('--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"');
+    expect(configError(['--auto-create-topics', 'yes'])).toBe('--auto-create-topics must be true or false, got "yes"');
+    expect(configError(['--cluster', 'maybe'])).toBe('--cluster must be auto, true or false, got "maybe"');
+    expect(configError(['--heartbeat-interval-ms', '10000'])).toBe('--lease-ttl-ms (15000) must be at least twice --heartbeat-interval-ms (10000)');
+  });
+
+  it('usage errors stay commander errors', () => {
+    expect(() => resolveStartConfig(['--no-such-flag'])).toThrow(CommanderError);
+    expect(() => resolveStartConfig(['--data-dir'])).toThrow(CommanderError);
+  });
+
+  it('are typed as their parsers return', () => {
+    const values: StartOptionValues = { nodeId: 1, kafkaListener: { host: 'h', port: 1 }, cluster: 'on', autoCreateTopics: false };
+    // @ts-expect-error a node id is a number
+    values.nodeId = '1';
+    expect(values.cluster).toBe('on');
+  });
+});
+
+describe('start options: --http-listener / --http-port (and gRPC)', () => {
+  it('a listener binds its host, a port every interface', () => {
+    expect(resolveStartConfig(['--http-listener', '127.0.0.1:18080', '--grpc-port', '15051'])).toMatchObject({ httpHost: '127.0.0.1', httpPort: 18080, grpcHost: '0.0.0.0', grpcPort: 15051 });
+    expect(resolveStartConfig(['--grpc-listener', ':15051'])).toMatchObject({ grpcHost: '0.0.0.0', grpcPort: 15051 });
+  });
+
+  it('a listener and a port from the same source must agree', () => {
+    expect(resolveStartConfig(['--http-listener', '127.0.0.1:18080', '--http-port', '18080'])).toMatchObject({ httpHost: '127.0.0.1', httpPort: 18080 });
+    expect(configError(['--http-listener', '127.0.0.1:18080', '--http-port', '18081'])).toBe('--http-listener 127.0.0.1:18080 and --http-port 18081 name different ports; give one of them');
+    expect(configError([], { STREAMHOUSE_GRPC_LISTENER: '127.0.0.1:15050', STREAMHOUSE_GRPC_PORT: '15051' })).toBe('--grpc-listener 127.0.0.1:15050 and --grpc-port 15051 name different ports; give one of them');
+  });
+
+  it('a flag of either beats the environment variables of both', () => {
+    expect(resolveStartConfig(['--http-listener', '127.0.0.1:18080'], { STREAMHOUSE_HTTP_PORT: '18081' })).toMatchObject({ httpHost: '127.0.0.1', httpPort: 18080 });
+    expect(resolveStartConfig(['--http-port', '18082'], { STREAMHOUSE_HTTP_LISTENER: '127.0.0.1:18080', STREAMHOUSE_HTTP_PORT: '18081' })).toMatchObject({ httpHost: '0.0.0.0', httpPort: 18082 });
+    // the environment variables that lose are not parsed either
+    expect(resolveStartConfig(['--grpc-port', '15051'], { STREAMHOUSE_GRPC_LISTENER: '127.0.0.1:grpc' })).toMatchObject({ grpcHost: '0.0.0.0', grpcPort: 15051 });
+    expect(resolveStartConfig(['--grpc-listener', '127.0.0.1:15051'], { STREAMHOUSE_GRPC_PORT: 'abc' })).toMatchObject({ grpcHost: '127.0.0.1', grpcPort: 15051 });
+  });
+
+  it('the environment beats the defaults', () => {
+    expect(resolveStartConfig([], { STREAMHOUSE_HTTP_LISTENER: '127.0.0.1:18080' })).toMatchObject({ httpHost: '127.0.0.1', httpPort: 18080 });
+    expect(resolveStartConfig([], { STREAMHOUSE_HTTP_PORT: '18081' })).toMatchObject({ httpHost: '0.0.0.0', httpPort: 18081 });
   });
 });

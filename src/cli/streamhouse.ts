@@ -8,7 +8,7 @@ import { parseMetadataStoreUrl } from '../metadata/open-metadata-store.js';
 import { SQLITE_MEMORY_PATH } from '../metadata/sqlite/sqlite-metadata-store.js';
 import { localPathFromUrl } from '../storage/open-object-store.js';
 import { LocalDirectoryError, prepareLocalDirectories, type LocalDirectory } from './local-directories.js';
-import { START_OPTIONS, resolveStartConfig, type StartConfig } from './start-options.js';
+import { addStartOptions, startConfig, type StartConfig } from './start-options.js';
 import { VERSION } from '../version.js';
 
 /** Exit code of a configuration or usage error (a bad flag, a data directory it cannot use). */
@@ -47,22 +47,25 @@ function localDirectories(config: StartConfig): LocalDirectory[] {
 const program = new Command();
 program.name('streamhouse').description('StreamHouse: a Kafka-compatible broker on object storage').version(VERSION);
 
-const start = program.command('start').description('run one agent (embedded SQLite + local directory by default)');
-for (const opt of START_OPTIONS) start.option(`--${opt.flag} <value>`, `${opt.description} (default ${opt.defaultText}) [env ${opt.env}]`);
-// usage errors (unknown flag, missing value, unknown command) are one line and exit 2
+const start = addStartOptions(program.command('start').description('run one agent (embedded SQLite + local directory by default)'));
+// usage errors (unknown flag, missing value, unknown command, an argParser's InvalidArgumentError)
+// are one line and exit 2
 for (const cmd of [program, start]) {
   cmd.exitOverride();
   cmd.configureOutput({ outputError: (text, write) => write(`streamhouse: ${text.replace(/^error: /, '')}`) });
 }
-start.action(async (flags: Record<string, string | undefined>) => {
+/** A bad value or combination of options: one line, exit 2. */
+function exitInvalidConfiguration(e: ConfigError): never {
+  process.stderr.write(`streamhouse: invalid configuration: ${e.message.split('\n')[0]}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+start.action(async (_options: unknown, command: Command) => {
   let config: StartConfig;
   try {
-    config = resolveStartConfig(flags);
+    config = startConfig(command);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`streamhouse: invalid configuration: ${e.message}\n`);
-      process.exit(EXIT_USAGE);
-    }
+    if (e instanceof ConfigError) exitInvalidConfiguration(e);
     throw e;
   }
   try {
@@ -104,6 +107,8 @@ start.action(async (flags: Record<string, string | undefined>) => {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  // the option parsers throw ConfigError for a bad flag or environment value
+  if (e instanceof ConfigError) exitInvalidConfiguration(e);
   if (!(e instanceof CommanderError)) throw e;
   // --help and --version end with 0; commander already printed the one-line error
   process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
