@@ -1,5 +1,5 @@
 import type { LogService } from '../agent/log-service.js';
-import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../agent/cluster/await-new-leaders.js';
+import { autoCreateTopic, existingTopic } from '../agent/topics/auto-create-topic.js';
 import type { AgentCore } from '../agent/agent-core.js';
 import { topicNameProblem } from '../agent/topics/topic-names.js';
 import type { Topic } from '../metadata/metadata-store.js';
@@ -22,13 +22,10 @@ export async function topicForProduce(services: AgentCore, name: string): Promis
   if (!name) throw invalidArgument('topic is required');
   const problem = topicNameProblem(name);
   if (problem) throw invalidArgument(problem);
-  const topic = await services.topics.get(name);
+  const topic = await existingTopic(services, name);
   if (topic) return topic;
   if (!services.brokerConfigs.autoCreateTopics) throw notFound(`topic '${name}' does not exist`);
-  const created = await services.topics.autoCreate(name);
-  services.logger.info({ topic: name, partitions: created.partitionCount }, 'auto-created topic on gRPC produce');
-  await awaitNewLeaders(services, name, 0, created.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);
-  return created;
+  return autoCreateTopic(services, name, 'grpc produce');
 }
 
 export function requirePartition(topic: Topic, partition: number): void {

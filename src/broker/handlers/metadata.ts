@@ -6,7 +6,7 @@ import { defineHandler, type Loose } from '../handler.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { topicNameProblem } from '../../agent/topics/topic-names.js';
-import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
+import { autoCreateTopic, existingTopic } from '../../agent/topics/auto-create-topic.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_AUTHORIZED_OPERATIONS } from './authorized-operations.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -75,12 +75,10 @@ export const metadataHandler = defineHandler({
           topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
-        let topic = await services.topics.get(name);
+        let topic = await existingTopic(services, name);
         if (!topic && clientAllowsCreate && services.brokerConfigs.autoCreateTopics) {
           try {
-            topic = await services.topics.autoCreate(name);
-            services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic');
-            await awaitNewLeaders(services, name, 0, topic.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);
+            topic = await autoCreateTopic(services, name, 'kafka metadata');
           } catch (e) {
             if (!(e instanceof TopicError)) throw e;
             topics.push({ errorCode: e.errorCode, name, topicId: ZERO_UUID, partitions: [] });

@@ -7,7 +7,7 @@ import { NO_RESPONSE, defineHandler, type Loose } from '../handler.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { topicNameProblem } from '../../agent/topics/topic-names.js';
-import { awaitNewLeaders, AUTO_CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
+import { autoCreateTopic, existingTopic } from '../../agent/topics/auto-create-topic.js';
 import { partitionErrorOf, type PartitionError } from '../../agent/partition-error.js';
 import { validateProducedRecords } from '../../agent/produce-validation.js';
 import { inConnectionOrder } from '../connection-order.js';
@@ -124,14 +124,11 @@ async function startAppends(
 async function resolveTopic(services: AgentCore, name: string): Promise<{ topic: Topic } | { error: PartitionError }> {
   const problem = topicNameProblem(name);
   if (problem) return { error: { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: problem } };
-  const existing = await services.topics.get(name);
+  const existing = await existingTopic(services, name);
   if (existing) return { topic: existing };
   if (!services.brokerConfigs.autoCreateTopics) return { error: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: UNKNOWN_PARTITION } };
   try {
-    const topic = await services.topics.autoCreate(name);
-    services.logger.info({ topic: name, partitions: topic.partitionCount }, 'auto-created topic on produce');
-    await awaitNewLeaders(services, name, 0, topic.partitionCount, AUTO_CREATE_LEADER_WAIT_MS);
-    return { topic };
+    return { topic: await autoCreateTopic(services, name, 'kafka produce') };
   } catch (e) {
     if (e instanceof TopicError) return { error: { errorCode: e.errorCode, errorMessage: e.message } };
     throw e;
