@@ -19,6 +19,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null 2>&1 || need+=(postgres
 /usr/bin/python3 -c 'import grpc_tools.protoc' >/dev/null 2>&1 || need+=(python3-grpc-tools)
 # the cluster clock-skew test runs one agent under libfaketime
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+# the web console's browser tests drive Debian's Chromium through playwright-core
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""
