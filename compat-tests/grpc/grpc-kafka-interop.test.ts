@@ -2,7 +2,7 @@ import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, Consumer, Producer, type ConsumerRecord } from '../../src/grpc/client/index.js';
 import { RpcChannel } from '../../src/grpc/client/rpc-channel.js';
-import { partitionForKey } from '../../src/grpc/murmur2.js';
+import { partitionForKey } from '../../src/protocol/murmur2.js';
 import { kafkajsProduce, kafkajsRead, registerKafkajsCodecs } from '../produce-consume/kafkajs-client.js';
 import { KCAT, kcatProduce, kcatRead } from '../produce-consume/kcat-client.js';
 import { sortRecords, type PlannedRecord, type ReadRecord } from '../produce-consume/matrix-layout.js';

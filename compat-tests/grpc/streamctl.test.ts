@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionForKey } from '../../src/grpc/murmur2.js';
+import { partitionForKey } from '../../src/protocol/murmur2.js';
 import { VERSION } from '../../src/version.js';
 import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { runCommand, type CommandResult } from '../../test-kit/run-command.js';

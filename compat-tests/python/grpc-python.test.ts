@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionForKey } from '../../src/grpc/murmur2.js';
+import { partitionForKey } from '../../src/protocol/murmur2.js';
 import { kcatRead } from '../produce-consume/kcat-client.js';
 import { sortRecords } from '../produce-consume/matrix-layout.js';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';

@@ -6,7 +6,7 @@ import { buildRecordBatch } from '../protocol/records/record-codec.js';
 import { RpcChannel } from './client/rpc-channel.js';
 import type { ConsumedRecordMsg, SubscribeResponseMsg } from './messages.js';
 import { VERSION } from '../version.js';
-import { partitionForKey } from './murmur2.js';
+import { partitionForKey } from '../protocol/murmur2.js';
 import { startGrpcTestBroker, type GrpcTestBroker } from './test-support/grpc-broker.js';
 
 let b: GrpcTestBroker;

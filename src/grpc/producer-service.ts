@@ -5,7 +5,7 @@ import { errorInfo } from '../protocol/error-codes.js';
 import { readBatchHeader } from '../protocol/records/record-batch.js';
 import { GrpcError, invalidArgument, statusForKafkaError } from './grpc-status.js';
 import type { Acks, ProduceBatchRequestMsg, ProduceBatchResponseMsg, ProduceRequestMsg, ProduceResponseMsg } from './messages.js';
-import { partitionForKey } from './murmur2.js';
+import { partitionForKey } from '../protocol/murmur2.js';
 import { requirePartition, topicForProduce } from './partition-access.js';
 import { batchOfRecords } from './records.js';
 

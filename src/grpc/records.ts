@@ -1,6 +1,6 @@
 import { CompressionType } from '../protocol/records/compression.js';
-import { TimestampType, readBatchHeader, splitBatches } from '../protocol/records/record-batch.js';
-import { buildRecordBatch, decodeRecords, type RecordInput } from '../protocol/records/record-codec.js';
+import { readableRecords, type ReadLimits } from '../agent/readable-records.js';
+import { buildRecordBatch, type RecordInput } from '../protocol/records/record-codec.js';
 import { invalidArgument } from './grpc-status.js';
 import type { ConsumedRecordMsg, RecordMsg } from './messages.js';
 
@@ -30,48 +30,21 @@ export interface ConsumedRange {
   readonly nextOffset: bigint;
 }
 
-export interface ConsumeLimits {
-  readonly maxRecords: number;
-  /** Key and value bytes; the first record is always returned. */
-  readonly maxBytes: number;
-}
-
-/**
- * Records at or after `from` in whole batches read from the log. Control batches are
- * skipped, and a gap left by compaction at the end of a batch moves `nextOffset` past it.
- */
-export function consumedRecords(topic: string, partition: number, data: Buffer, from: bigint, limits: ConsumeLimits): ConsumedRange {
-  const records: ConsumedRecordMsg[] = [];
-  let next = from;
-  let bytes = 0;
-  for (const batch of splitBatches(data).batches) {
-    const header = readBatchHeader(batch);
-    const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
-    if (lastOffset < next) continue;
-    if (header.isControl) {
-      next = lastOffset + 1n;
-      continue;
-    }
-    const timestampType = header.timestampType === TimestampType.LogAppendTime ? 'TIMESTAMP_TYPE_LOG_APPEND_TIME' : 'TIMESTAMP_TYPE_CREATE_TIME';
-    for (const r of decodeRecords(batch, { verify: false }).records) {
-      if (r.offset < next) continue;
-      const size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
-      if (records.length >= limits.maxRecords || (records.length > 0 && bytes + size > limits.maxBytes)) return { records, nextOffset: next };
-      const msg: ConsumedRecordMsg = {
-        topic,
-        partition,
-        offset: r.offset.toString(),
-        timestampMs: r.timestamp.toString(),
-        headers: r.headers.map((h) => (h.value === null ? { key: h.key } : { key: h.key, value: h.value })),
-        timestampType,
-      };
-      if (r.key !== null) msg.key = r.key;
-      if (r.value !== null) msg.value = r.value;
-      records.push(msg);
-      bytes += size;
-      next = r.offset + 1n;
-    }
-    if (lastOffset + 1n > next) next = lastOffset + 1n;
-  }
-  return { records, nextOffset: next };
+/** Records at or after `from` in whole batches read from the log, as gRPC messages. */
+export function consumedRecords(topic: string, partition: number, data: Buffer, from: bigint, limits: ReadLimits): ConsumedRange {
+  const range = readableRecords(data, from, limits);
+  const records = range.records.map((r) => {
+    const msg: ConsumedRecordMsg = {
+      topic,
+      partition,
+      offset: r.offset.toString(),
+      timestampMs: r.timestamp.toString(),
+      headers: r.headers.map((h) => (h.value === null ? { key: h.key } : { key: h.key, value: h.value })),
+      timestampType: r.logAppendTime ? 'TIMESTAMP_TYPE_LOG_APPEND_TIME' : 'TIMESTAMP_TYPE_CREATE_TIME',
+    };
+    if (r.key !== null) msg.key = r.key;
+    if (r.value !== null) msg.value = r.value;
+    return msg;
+  });
+  return { records, nextOffset: range.nextOffset };
 }

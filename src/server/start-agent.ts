@@ -4,6 +4,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HttpServer } from '../http/http-server.js';
+import { MeteredLog, TopicTrafficMetrics } from '../agent/metered-log.js';
 import { BrokerMetrics } from '../agent/broker-metrics.js';
 import { SingleAgentClusterView } from '../agent/cluster/cluster-view.js';
 import type { BrokerConfig, HostPort } from '../agent/config/broker-config.js';
@@ -224,7 +225,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     topics,
     metrics,
     logger,
-    log,
+    log: new MeteredLog(log, new TopicTrafficMetrics(metrics.registry)),
     groups,
     coordinators: coordinatorLocator,
     groupRouter,

@@ -80,7 +80,7 @@ describe('GroupRouter to another agent', () => {
       [0, 3n, 'm'],
       [1, 24n, ''],
     ]);
-    expect(await r.describeGroup('plain')).toEqual({ errorCode: 0, state: 'Empty', members: [] });
+    expect(await r.describeGroup('plain')).toEqual({ errorCode: 0, state: 'Empty', protocolType: '', protocol: '', members: [] });
   });
 
   it('gets the coordinator’s fencing: a commit without membership is refused while the group has a member', async () => {

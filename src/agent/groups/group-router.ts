@@ -8,6 +8,7 @@
 
 import { setTimeout as pause } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { OffsetCommitRequestTopic } from '../../protocol/messages/generated/offset-commit.js';
 import type { BrokerNode } from '../cluster/cluster-view.js';
@@ -18,6 +19,7 @@ import type { GroupCoordinator, OffsetCommitInput } from './group-coordinator.js
 /** OffsetCommit and DescribeGroups versions spoken to other agents (what our handlers serve). */
 const OFFSET_COMMIT_VERSION = 8;
 const DESCRIBE_GROUPS_VERSION = 5;
+const DELETE_GROUPS_VERSION = 2;
 
 /** Answers that mean "ask again, maybe elsewhere": nothing was changed. */
 const ROUTING_ERRORS: ReadonlySet<number> = new Set([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
@@ -26,6 +28,8 @@ export interface RoutedGroupMember {
   readonly memberId: string;
   readonly clientId: string;
   readonly clientHost: string;
+  /** The member's assignment as the group's leader sent it (consumer protocol bytes for consumer groups). */
+  readonly assignment: Buffer;
 }
 
 export interface RoutedGroupDescription {
@@ -33,12 +37,16 @@ export interface RoutedGroupDescription {
   readonly errorCode: number;
   /** Kafka's group state (Dead for a group the coordinator does not know); empty on error. */
   readonly state: string;
+  /** "consumer" for Kafka consumer groups; empty when unknown. */
+  readonly protocolType: string;
+  /** The assignor chosen (range, cooperative-sticky, ...), only while Stable. */
+  readonly protocol: string;
   readonly members: readonly RoutedGroupMember[];
 }
 
 export interface GroupRouterOptions {
   /** This agent's coordinator (looked up per call: installed after the router is made). */
-  readonly coordinator: () => Pick<GroupCoordinator, 'commitOffsets' | 'describeGroup'>;
+  readonly coordinator: () => Pick<GroupCoordinator, 'commitOffsets' | 'describeGroup' | 'deleteGroups'>;
   readonly locator: () => CoordinatorLocator;
   /** This agent's node id: a coordinator look-up naming it while it is not local is stale. */
   readonly selfNodeId: () => number;
@@ -51,7 +59,7 @@ export interface GroupRouterOptions {
 }
 
 interface Route<T> {
-  local(coordinator: Pick<GroupCoordinator, 'commitOffsets' | 'describeGroup'>): Promise<T>;
+  local(coordinator: Pick<GroupCoordinator, 'commitOffsets' | 'describeGroup' | 'deleteGroups'>): Promise<T>;
   remote(node: BrokerNode): Promise<T>;
   /** The routing error in an answer (a reason to ask again), if any. */
   routingError(answer: T): number | undefined;
@@ -88,11 +96,34 @@ export class GroupRouter {
       {
         local: async (c) => {
           const d = c.describeGroup(groupId);
-          return { errorCode: d.errorCode, state: d.state, members: d.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })) };
+          return {
+            errorCode: d.errorCode,
+            state: d.state,
+            protocolType: d.protocolType,
+            protocol: d.protocol,
+            members: d.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.assignment })),
+          };
         },
         remote: (node) => this.remoteDescribe(node, groupId),
         routingError: (d) => (ROUTING_ERRORS.has(d.errorCode) ? d.errorCode : undefined),
-        failed: (errorCode) => ({ errorCode, state: '', members: [] }),
+        failed: (errorCode) => ({ errorCode, state: '', protocolType: '', protocol: '', members: [] }),
+      },
+      deadlineMs,
+    );
+  }
+
+  /** DeleteGroups of one group at its coordinator: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or a routing error. */
+  deleteGroup(groupId: string, deadlineMs = this.opts.deadlineMs ?? 5000): Promise<number> {
+    return this.route(
+      groupId,
+      {
+        local: async (c) => (await c.deleteGroups([groupId])).get(groupId) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+        remote: async (node) => {
+          const res = await this.opts.peers.request(node.host, node.port, ApiKey.DeleteGroups, DELETE_GROUPS_VERSION, { groupsNames: [groupId] });
+          return res.results.find((r) => r.groupId === groupId)?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        },
+        routingError: (code) => (ROUTING_ERRORS.has(code) ? code : undefined),
+        failed: (code) => code,
       },
       deadlineMs,
     );
@@ -133,7 +164,7 @@ export class GroupRouter {
       }
       t.partitions.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, commitTimestamp: -1n, committedMetadata: o.metadata });
     }
-    const res = await this.opts.peers.request(node.host, node.port, 8, OFFSET_COMMIT_VERSION, {
+    const res = await this.opts.peers.request(node.host, node.port, ApiKey.OffsetCommit, OFFSET_COMMIT_VERSION, {
       groupId: input.groupId,
       generationIdOrMemberEpoch: input.generationId,
       memberId: input.memberId,
@@ -147,9 +178,15 @@ export class GroupRouter {
   }
 
   private async remoteDescribe(node: BrokerNode, groupId: string): Promise<RoutedGroupDescription> {
-    const res = await this.opts.peers.request(node.host, node.port, 15, DESCRIBE_GROUPS_VERSION, { groups: [groupId], includeAuthorizedOperations: false });
+    const res = await this.opts.peers.request(node.host, node.port, ApiKey.DescribeGroups, DESCRIBE_GROUPS_VERSION, { groups: [groupId], includeAuthorizedOperations: false });
     const g = res.groups.find((x) => x.groupId === groupId);
-    if (!g) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, state: '', members: [] };
-    return { errorCode: g.errorCode, state: g.groupState, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })) };
+    if (!g) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, state: '', protocolType: '', protocol: '', members: [] };
+    return {
+      errorCode: g.errorCode,
+      state: g.groupState,
+      protocolType: g.protocolType,
+      protocol: g.protocolData,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.memberAssignment })),
+    };
   }
 }

@@ -3,7 +3,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { checkReplicaAssignment } from './replica-assignment.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
-import { topicConfigViews } from './topic-configs-view.js';
+import { topicConfigViews } from '../../agent/topics/topic-configs-view.js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';

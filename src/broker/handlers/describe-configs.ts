@@ -3,7 +3,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { brokerConfigEntries } from '../../agent/config/broker-config.js';
 import { isDynamicBrokerConfig } from '../../agent/config/dynamic-broker-configs.js';
 import { defineHandler } from '../handler.js';
-import { brokerConfigChain, ConfigSource, topicConfigViews, type ConfigView } from './topic-configs-view.js';
+import { brokerConfigChain, ConfigSource, topicConfigViews, type ConfigView } from '../../agent/topics/topic-configs-view.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 

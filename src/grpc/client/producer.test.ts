@@ -4,7 +4,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { CompressionType } from '../../protocol/records/compression.js';
 import { readBatchHeader, splitBatches } from '../../protocol/records/record-batch.js';
 import { decodeRecords } from '../../protocol/records/record-codec.js';
-import { partitionForKey } from '../murmur2.js';
+import { partitionForKey } from '../../protocol/murmur2.js';
 import { startGrpcTestBroker, type GrpcTestBroker } from '../test-support/grpc-broker.js';
 import { AdminClient } from './admin-client.js';
 import { Producer } from './producer.js';

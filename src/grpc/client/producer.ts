@@ -1,7 +1,7 @@
 import { CompressionType } from '../../protocol/records/compression.js';
 import { buildRecordBatch, type RecordInput } from '../../protocol/records/record-codec.js';
 import type { Acks } from '../messages.js';
-import { partitionForKey } from '../murmur2.js';
+import { partitionForKey } from '../../protocol/murmur2.js';
 import { toBuffer, toOptionalBuffer, type Bytes } from './bytes.js';
 import { RpcChannel, type ChannelOptions } from './rpc-channel.js';
 import { withRetries, type RetryPolicy } from './retry.js';

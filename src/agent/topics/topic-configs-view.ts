@@ -1,7 +1,7 @@
 import type { Topic } from '../../metadata/metadata-store.js';
-import { TOPIC_CONFIGS, type ConfigType } from '../../agent/topics/topic-config-definitions.js';
-import type { TopicService } from '../../agent/topics/topic-service.js';
-import type { DynamicBrokerConfigs } from '../../agent/config/dynamic-broker-configs.js';
+import { TOPIC_CONFIGS, type ConfigType } from './topic-config-definitions.js';
+import type { TopicService } from './topic-service.js';
+import type { DynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
 
 /** Kafka's DescribeConfigs ConfigSource values. */
 export const ConfigSource = {
