@@ -178,6 +178,35 @@ export interface ChunkReplacement {
   readonly chunk: ChunkEntry;
 }
 
+/** What one partition's chunks take in object storage, as the chunk index records it. */
+export interface PartitionUsage {
+  readonly topic: string;
+  readonly partition: number;
+  /** Chunk index rows. */
+  readonly chunks: number;
+  /** Distinct object keys those chunks point into. */
+  readonly objects: number;
+  /** Sum of the chunks' byteLength: the payload readable today. */
+  readonly bytes: number;
+  /** Sum of the chunks' recordCount. */
+  readonly records: number;
+}
+
+/** Distinct objects one topic's chunks point into (a flush object holds chunks of many topics). */
+export interface TopicObjects {
+  readonly topic: string;
+  readonly objects: number;
+}
+
+/** Every recorded object, referenced or waiting for the garbage collector. */
+export interface ObjectTotals {
+  readonly objects: number;
+  /** Sum of object sizes as recorded at write time. */
+  readonly bytes: number;
+  /** Recorded objects no chunk points into. */
+  readonly unreferencedObjects: number;
+}
+
 export interface ChunkIndexStore {
   /**
    * Atomically swaps index rows (compaction): readers see either the old chunks or the new
@@ -195,6 +224,13 @@ export interface ChunkIndexStore {
    * wholly below the log start. Used by ListOffsets timestamp lookups.
    */
   findChunkByTimestamp(topic: string, partition: number, timestamp: bigint): Promise<IndexedChunk | undefined>;
+  /**
+   * Usage of every partition that has chunks (only those of `topic` when given), ordered by
+   * topic name then partition. Partitions without chunks, and unknown topics, are absent.
+   */
+  usage(topic?: string): Promise<PartitionUsage[]>;
+  /** Distinct object keys per topic that has chunks, ordered by topic name. */
+  topicObjects(): Promise<TopicObjects[]>;
 }
 
 export interface ProducerMetadataStore {
@@ -219,6 +255,8 @@ export interface ObjectMetadataStore {
    * throws OBJECT_STILL_REFERENCED while chunks point into it.
    */
   forget(key: string): Promise<void>;
+  /** Count and recorded size of every object, and how many of them no chunk points into. */
+  totals(): Promise<ObjectTotals>;
 }
 
 /** A consumer group's committed position in one partition (docs/architecture.md §9). */

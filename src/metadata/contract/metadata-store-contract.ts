@@ -1055,6 +1055,105 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       });
     });
 
+    describe('storage usage', () => {
+      const usage = (topic: string, partition: number, chunks: number, objects: number, bytes: number, records: number) => ({
+        topic,
+        partition,
+        chunks,
+        objects,
+        bytes,
+        records,
+      });
+
+      it('answers empty lists and zeros for an empty store', async () => {
+        expect(await store.chunks.usage()).toEqual([]);
+        expect(await store.chunks.usage('missing')).toEqual([]);
+        expect(await store.chunks.topicObjects()).toEqual([]);
+        expect(await store.objects.totals()).toEqual({ objects: 0, bytes: 0, unreferencedObjects: 0 });
+        await store.topics.create({ name: 'idle', partitionCount: 3, configs: {} });
+        expect(await store.chunks.usage()).toEqual([]);
+        expect(await store.chunks.usage('idle')).toEqual([]);
+        expect(await store.chunks.topicObjects()).toEqual([]);
+      });
+
+      it('sums chunks per partition and counts distinct objects per partition, per topic and in total', async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 11, configs: {} });
+        await store.topics.create({ name: 'audit', partitionCount: 1, configs: {} });
+        await store.topics.create({ name: 'Zed', partitionCount: 1, configs: {} });
+        await store.topics.create({ name: 'idle', partitionCount: 2, configs: {} });
+        // f1 and f2 are flush objects shared by several partitions of two topics.
+        await store.partitions.commitFlush({
+          objectKey: 'f1',
+          objectSize: 1000,
+          chunks: [chunk('orders', 0, 0n, 4n, 10n, 0, 100), chunk('orders', 1, 0n, 1n, 10n, 100, 50), chunk('audit', 0, 0n, 9n, 10n, 150, 200)],
+          partitions: [update('orders', 0, 0n, 5n), update('orders', 1, 0n, 2n), update('audit', 0, 0n, 10n)],
+          producerStates: [],
+        });
+        await store.partitions.commitFlush({
+          objectKey: 'f2',
+          objectSize: 300,
+          chunks: [chunk('orders', 0, 5n, 7n, 20n, 0, 120), chunk('orders', 10, 0n, 0n, 20n, 120, 40), chunk('audit', 0, 10n, 10n, 20n, 160, 30)],
+          partitions: [update('orders', 0, 5n, 8n), update('orders', 10, 0n, 1n), update('audit', 0, 10n, 11n)],
+          producerStates: [],
+        });
+        await store.partitions.commitFlush(singleChunkFlush('f3', 'orders', 0, 8n, 2n, 30n));
+        await store.partitions.commitFlush(singleChunkFlush('z1', 'Zed', 0, 0n, 4n, 30n));
+
+        // Topic names in byte order ('Z' < 'a'), partitions numerically (10 after 1).
+        const ordersRows = [usage('orders', 0, 3, 3, 320, 10), usage('orders', 1, 1, 1, 50, 2), usage('orders', 10, 1, 1, 40, 1)];
+        expect(await store.chunks.usage()).toEqual([usage('Zed', 0, 1, 1, 100, 4), usage('audit', 0, 2, 2, 230, 11), ...ordersRows]);
+        expect(await store.chunks.usage('orders')).toEqual(ordersRows);
+        expect(await store.chunks.usage('idle')).toEqual([]);
+        expect(await store.chunks.usage('missing')).toEqual([]);
+        // orders' partitions point into 3 + 1 + 1 objects, but only 3 distinct ones
+        expect(await store.chunks.topicObjects()).toEqual([
+          { topic: 'Zed', objects: 1 },
+          { topic: 'audit', objects: 2 },
+          { topic: 'orders', objects: 3 },
+        ]);
+        expect(await store.objects.totals()).toEqual({ objects: 4, bytes: 1500, unreferencedObjects: 0 });
+
+        // Compaction merges orders-0's chunks in f2 and f3: f3 is left unreferenced, f2 is
+        // still read by orders-10 and audit-0.
+        await store.chunks.replace({
+          topic: 'orders',
+          partition: 0,
+          replaced: [
+            { objectKey: 'f2', baseOffset: 5n, lastOffset: 7n },
+            { objectKey: 'f3', baseOffset: 8n, lastOffset: 9n },
+          ],
+          objectKey: 'm1',
+          objectSize: 250,
+          chunk: { baseOffset: 5n, lastOffset: 9n, maxTimestamp: 30n, recordCount: 5, byteOffset: 10, byteLength: 200 },
+        });
+        expect(await store.chunks.usage('orders')).toEqual([usage('orders', 0, 2, 2, 300, 10), usage('orders', 1, 1, 1, 50, 2), usage('orders', 10, 1, 1, 40, 1)]);
+        expect(await store.chunks.topicObjects()).toEqual([
+          { topic: 'Zed', objects: 1 },
+          { topic: 'audit', objects: 2 },
+          { topic: 'orders', objects: 3 },
+        ]);
+        expect(await store.objects.totals()).toEqual({ objects: 5, bytes: 1750, unreferencedObjects: 1 });
+
+        // Retention drops orders-0's chunk in f1; f1 is still read by orders-1 and audit-0.
+        await store.partitions.advanceLogStart('orders', 0, 5n);
+        expect(await store.chunks.usage('orders')).toEqual([usage('orders', 0, 1, 1, 200, 5), usage('orders', 1, 1, 1, 50, 2), usage('orders', 10, 1, 1, 40, 1)]);
+        expect(await store.objects.totals()).toEqual({ objects: 5, bytes: 1750, unreferencedObjects: 1 });
+
+        // A deleted topic disappears; objects only it read become unreferenced.
+        expect(await store.topics.delete('audit')).toEqual([]);
+        expect(await store.topics.delete('Zed')).toEqual(['z1']);
+        expect(await store.chunks.usage()).toEqual([usage('orders', 0, 1, 1, 200, 5), usage('orders', 1, 1, 1, 50, 2), usage('orders', 10, 1, 1, 40, 1)]);
+        expect(await store.chunks.usage('audit')).toEqual([]);
+        expect(await store.chunks.topicObjects()).toEqual([{ topic: 'orders', objects: 3 }]);
+        expect(await store.objects.totals()).toEqual({ objects: 5, bytes: 1750, unreferencedObjects: 2 });
+
+        // The collector's forget removes the record itself.
+        await store.objects.forget('f3');
+        await store.objects.forget('z1');
+        expect(await store.objects.totals()).toEqual({ objects: 3, bytes: 1550, unreferencedObjects: 0 });
+      });
+    });
+
     describe('durability and lifecycle', () => {
       it('keeps everything across close and reopen', async () => {
         const clusterId = await store.cluster.getClusterId();
@@ -1123,6 +1222,10 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.objects.listReferencedKeys(),
           store.objects.listUnreferenced(0),
           store.objects.forget('k'),
+          store.objects.totals(),
+          store.chunks.usage(),
+          store.chunks.usage('x'),
+          store.chunks.topicObjects(),
           store.groupOffsets.commit('g', []),
           store.groupOffsets.fetch('g'),
           store.groupOffsets.listGroups(),

@@ -1,4 +1,11 @@
-import { MetadataStoreError, type ChunkIndexStore, type ChunkReplacement, type IndexedChunk } from '../metadata-store.js';
+import {
+  MetadataStoreError,
+  type ChunkIndexStore,
+  type ChunkReplacement,
+  type IndexedChunk,
+  type PartitionUsage,
+  type TopicObjects,
+} from '../metadata-store.js';
 import { validateChunkReplacement } from '../validate-chunk-replacement.js';
 import { DB_NOW_MS, type PostgresContext } from './postgres-context.js';
 
@@ -57,6 +64,40 @@ export const FIND_CHUNK_BY_TIMESTAMP_STATEMENT = {
   LIMIT 1`,
 };
 
+interface UsageRow {
+  topic: string;
+  partition: number;
+  chunks: bigint;
+  objects: bigint;
+  bytes: bigint;
+  records: bigint;
+}
+
+// COUNT is int8 and SUM(int8) numeric; both end as int8 (a bigint from this pool's parser).
+// Aggregated in primary-key order (topic_id, partition) before the names are joined, so
+// only the per-partition result is sorted by name, never the whole chunk table; with a
+// topic the aggregate reads one prefix range of the primary key.
+const usageStatement = (where: string): string => `
+  SELECT t.name AS topic, u.partition, u.chunks, u.objects, u.bytes, u.records
+  FROM (
+    SELECT topic_id, partition, COUNT(*) AS chunks, COUNT(DISTINCT object_key) AS objects,
+           SUM(byte_length)::bigint AS bytes, SUM(record_count)::bigint AS records
+    FROM chunks ${where}
+    GROUP BY topic_id, partition
+  ) u JOIN topics t ON t.id = u.topic_id
+  ORDER BY t.name, u.partition`;
+const USAGE_STATEMENT = usageStatement('');
+const TOPIC_USAGE_STATEMENT = usageStatement('WHERE topic_id = (SELECT id FROM topics WHERE name = $1)');
+
+// Distinct (topic, object) pairs first (a hash of pairs, far fewer than chunks), then one
+// count per topic: cheaper than COUNT(DISTINCT), which sorts every chunk row by topic.
+const TOPIC_OBJECTS_STATEMENT = `
+  SELECT t.name AS topic, u.objects
+  FROM (
+    SELECT topic_id, COUNT(*) AS objects FROM (SELECT DISTINCT topic_id, object_key FROM chunks) k GROUP BY topic_id
+  ) u JOIN topics t ON t.id = u.topic_id
+  ORDER BY t.name`;
+
 export class PostgresChunkIndex implements ChunkIndexStore {
   constructor(private readonly ctx: PostgresContext) {}
 
@@ -105,6 +146,28 @@ export class PostgresChunkIndex implements ChunkIndexStore {
     const result = await this.ctx.query<ChunkRow>(FIND_CHUNK_BY_TIMESTAMP_STATEMENT, [topic, partition, timestamp]);
     const row = result.rows[0];
     return row === undefined ? undefined : toIndexedChunk(row);
+  }
+
+  async usage(topic?: string): Promise<PartitionUsage[]> {
+    this.ctx.assertOpen();
+    const result =
+      topic === undefined
+        ? await this.ctx.query<UsageRow>(USAGE_STATEMENT)
+        : await this.ctx.query<UsageRow>(TOPIC_USAGE_STATEMENT, [topic]);
+    return result.rows.map((row) => ({
+      topic: row.topic,
+      partition: row.partition,
+      chunks: Number(row.chunks),
+      objects: Number(row.objects),
+      bytes: Number(row.bytes),
+      records: Number(row.records),
+    }));
+  }
+
+  async topicObjects(): Promise<TopicObjects[]> {
+    this.ctx.assertOpen();
+    const result = await this.ctx.query<{ topic: string; objects: bigint }>(TOPIC_OBJECTS_STATEMENT);
+    return result.rows.map((row) => ({ topic: row.topic, objects: Number(row.objects) }));
   }
 }
 

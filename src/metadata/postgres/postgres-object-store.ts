@@ -1,4 +1,4 @@
-import { MetadataStoreError, type ObjectMetadataStore } from '../metadata-store.js';
+import { MetadataStoreError, type ObjectMetadataStore, type ObjectTotals } from '../metadata-store.js';
 import type { PostgresContext } from './postgres-context.js';
 
 export class PostgresObjectStore implements ObjectMetadataStore {
@@ -19,6 +19,22 @@ export class PostgresObjectStore implements ObjectMetadataStore {
       [createdBefore],
     );
     return result.rows.map((r) => r.key);
+  }
+
+  async totals(): Promise<ObjectTotals> {
+    this.ctx.assertOpen();
+    // One pass over objects, one chunks_by_object index-only probe per object.
+    const result = await this.ctx.query<{ objects: bigint; bytes: bigint; unreferenced: bigint }>(
+      `SELECT COUNT(*) AS objects, COALESCE(SUM(o.size), 0)::bigint AS bytes,
+              COUNT(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.object_key = o.key)) AS unreferenced
+       FROM objects o`,
+    );
+    const row = result.rows[0];
+    return {
+      objects: Number(row?.objects ?? 0),
+      bytes: Number(row?.bytes ?? 0),
+      unreferencedObjects: Number(row?.unreferenced ?? 0),
+    };
   }
 
   async forget(key: string): Promise<void> {

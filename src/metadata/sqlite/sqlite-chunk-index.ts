@@ -1,5 +1,12 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { MetadataStoreError, type ChunkIndexStore, type ChunkReplacement, type IndexedChunk } from '../metadata-store.js';
+import {
+  MetadataStoreError,
+  type ChunkIndexStore,
+  type ChunkReplacement,
+  type IndexedChunk,
+  type PartitionUsage,
+  type TopicObjects,
+} from '../metadata-store.js';
 import { validateChunkReplacement } from '../validate-chunk-replacement.js';
 import type { SqliteContext } from './sqlite-context.js';
 
@@ -13,6 +20,16 @@ interface ChunkRow {
   record_count: bigint;
 }
 
+type UsageRow = { topic: string; partition: number; chunks: number; objects: number; bytes: number; records: number };
+
+// Grouped by the primary key's prefix, so the aggregate walks the (clustered) chunk table
+// in order with no sort; only the small result is sorted by name. With a topic the scan is
+// one prefix range of the primary key.
+const USAGE_SELECT = `SELECT t.name AS topic, c.partition AS partition, COUNT(*) AS chunks, COUNT(DISTINCT c.object_key) AS objects,
+         SUM(c.byte_length) AS bytes, SUM(c.record_count) AS records
+  FROM chunks c JOIN topics t ON t.id = c.topic_id`;
+const USAGE_GROUP = 'GROUP BY c.topic_id, c.partition ORDER BY t.name, c.partition';
+
 const CHUNK_COLUMNS =
   'c.object_key, c.byte_offset, c.byte_length, c.base_offset, c.last_offset, c.max_timestamp, c.record_count';
 
@@ -25,6 +42,9 @@ export class SqliteChunkIndex implements ChunkIndexStore {
   private readonly deleteChunk: BetterSqlite3.Statement<[string, number, bigint]>;
   private readonly insertChunk: BetterSqlite3.Statement<[string, number, bigint, bigint, bigint, number, string, number, number]>;
   private readonly insertObject: BetterSqlite3.Statement<[string, number, number]>;
+  private readonly selectUsage: BetterSqlite3.Statement<[], UsageRow>;
+  private readonly selectTopicUsage: BetterSqlite3.Statement<[string], UsageRow>;
+  private readonly selectTopicObjects: BetterSqlite3.Statement<[], TopicObjects>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -38,6 +58,13 @@ export class SqliteChunkIndex implements ChunkIndexStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertObject = db.prepare('INSERT INTO objects (key, size, created_at) VALUES (?, ?, ?)');
+    this.selectUsage = db.prepare<[], UsageRow>(`${USAGE_SELECT} ${USAGE_GROUP}`);
+    this.selectTopicUsage = db.prepare<[string], UsageRow>(`${USAGE_SELECT} WHERE t.name = ? ${USAGE_GROUP}`);
+    this.selectTopicObjects = db.prepare<[], TopicObjects>(
+      `SELECT t.name AS topic, COUNT(DISTINCT c.object_key) AS objects
+       FROM chunks c JOIN topics t ON t.id = c.topic_id
+       GROUP BY c.topic_id ORDER BY t.name`,
+    );
     // Chunks of a partition never overlap, so the chunk holding `from` is the one with the
     // greatest base_offset <= from: one index seek, then a range scan. A plain
     // "last_offset >= from" filter would scan the partition's whole history.
@@ -103,6 +130,16 @@ export class SqliteChunkIndex implements ChunkIndexStore {
     this.ctx.assertOpen();
     const row = this.selectByTimestamp.get({ topic, partition, timestamp });
     return row === undefined ? undefined : toIndexedChunk(row);
+  }
+
+  async usage(topic?: string): Promise<PartitionUsage[]> {
+    this.ctx.assertOpen();
+    return topic === undefined ? this.selectUsage.all() : this.selectTopicUsage.all(topic);
+  }
+
+  async topicObjects(): Promise<TopicObjects[]> {
+    this.ctx.assertOpen();
+    return this.selectTopicObjects.all();
   }
 }
 

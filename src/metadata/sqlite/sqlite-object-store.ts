@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { MetadataStoreError, type ObjectMetadataStore } from '../metadata-store.js';
+import { MetadataStoreError, type ObjectMetadataStore, type ObjectTotals } from '../metadata-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 export class SqliteObjectStore implements ObjectMetadataStore {
@@ -8,6 +8,7 @@ export class SqliteObjectStore implements ObjectMetadataStore {
   private readonly selectUnreferenced: BetterSqlite3.Statement<[number], string>;
   private readonly isReferenced: BetterSqlite3.Statement<[string], number>;
   private readonly deleteObject: BetterSqlite3.Statement<[string]>;
+  private readonly selectTotals: BetterSqlite3.Statement<[], ObjectTotals>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -22,6 +23,12 @@ export class SqliteObjectStore implements ObjectMetadataStore {
       .pluck();
     this.isReferenced = db.prepare<[string], number>('SELECT 1 FROM chunks WHERE object_key = ? LIMIT 1').pluck();
     this.deleteObject = db.prepare('DELETE FROM objects WHERE key = ?');
+    // one pass over objects, one chunks_by_object probe per object
+    this.selectTotals = db.prepare<[], ObjectTotals>(
+      `SELECT COUNT(*) AS objects, COALESCE(SUM(o.size), 0) AS bytes,
+              COUNT(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.object_key = o.key)) AS unreferencedObjects
+       FROM objects o`,
+    );
   }
 
   async listReferencedKeys(): Promise<Set<string>> {
@@ -32,6 +39,12 @@ export class SqliteObjectStore implements ObjectMetadataStore {
   async listUnreferenced(createdBefore: number): Promise<string[]> {
     this.ctx.assertOpen();
     return this.selectUnreferenced.all(createdBefore);
+  }
+
+  async totals(): Promise<ObjectTotals> {
+    this.ctx.assertOpen();
+    // an aggregate without GROUP BY yields exactly one row
+    return this.selectTotals.get()!;
   }
 
   async forget(key: string): Promise<void> {
