@@ -1,6 +1,27 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// The HTTP door: /health, /ready and /metrics for operators, the REST API under /api/v1 (its
+// OpenAPI document at /api/v1/openapi.json), and the web console at / (static files built
+// into dist/console, a client of the REST API only). Built on fastify: routes declare JSON
+// schemas, fastify validates requests against them, @fastify/swagger describes them.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { AgentCore } from '../agent/agent-core.js';
 import type { ReadinessReport } from '../agent/readiness.js';
+import { MetadataStoreError } from '../metadata/metadata-store.js';
+import { StorageError } from '../storage/storage-errors.js';
+import { VERSION } from '../version.js';
+import { fromKafkaError, HttpError, kafkaCodeOf } from './http-errors.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { groupRoutes } from './routes/groups.js';
+import { produceRoutes } from './routes/produce.js';
+import { recordRoutes } from './routes/records.js';
+import { topicRoutes } from './routes/topics.js';
+import { ThroughputSampler } from './throughput-sampler.js';
 
 export interface HealthSource {
   /** Whether the agent can serve now: its stores answer, its listeners are up, its cluster view is current. */
@@ -9,58 +30,140 @@ export interface HealthSource {
   describe(): Record<string, unknown>;
 }
 
-/** /health, /ready and /metrics; the REST API and console come later. */
+export interface HttpServerOptions {
+  readonly core: AgentCore;
+  readonly health: HealthSource;
+  /** Largest request body accepted (413 above); default 16 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Where the built console is; default dist/console beside this module's folder. */
+  readonly consoleDir?: string;
+  /** Throughput sample interval for the console's charts; default 2000 ms. */
+  readonly sampleIntervalMs?: number;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+export const API_PREFIX = '/api/v1';
+
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
+
+/** The JSON error answer for anything a route or fastify threw. */
+function errorAnswer(err: FastifyError | Error, logger: Logger, bodyLimit: number): HttpError {
+  if (err instanceof HttpError) return err;
+  const kafka = kafkaCodeOf(err);
+  if (kafka !== undefined) return fromKafkaError(kafka, err.message);
+  const fe = err as Partial<FastifyError>;
+  if (fe.validation) return new HttpError(400, 'INVALID_REQUEST', err.message);
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'REQUEST_TOO_LARGE', `request body is larger than ${bodyLimit} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError(400, 'INVALID_JSON', 'the body is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpError(400, 'INVALID_JSON', 'the body is not valid JSON');
+  }
+  if (err instanceof SyntaxError && fe.statusCode === 400) return new HttpError(400, 'INVALID_JSON', 'the body is not valid JSON');
+  if (err instanceof MetadataStoreError) {
+    logger.warn({ err }, 'REST request failed: metadata store');
+    return new HttpError(503, 'METADATA_STORE_UNAVAILABLE', 'the metadata store did not answer; try again');
+  }
+  if (err instanceof StorageError) {
+    logger.warn({ err }, 'REST request failed: object store');
+    return new HttpError(503, 'OBJECT_STORE_UNAVAILABLE', 'the object store did not answer; try again');
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, 'INVALID_REQUEST', err.message);
+  logger.error({ err }, 'REST request failed');
+  return new HttpError(500, 'INTERNAL_ERROR', 'the request failed inside the agent; the agent log has the details');
+}
+
 export class HttpServer {
-  private server: Server | undefined;
+  private readonly app: FastifyInstance;
+  private readonly sampler: ThroughputSampler;
+  private readonly ready: Promise<void>;
 
   constructor(
     private readonly registry: Registry,
-    private readonly health: HealthSource,
-  ) {}
+    options: HttpServerOptions,
+  ) {
+    const { core } = options;
+    const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+    this.sampler = new ThroughputSampler(registry, options.sampleIntervalMs ?? 2000, core.logger);
+    // no type coercion: a string where a number belongs is a 400, not a guess
+    this.app = Fastify({ bodyLimit, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
+    // JSON only: a text/plain body is a 415, not a string the schemas then reject
+    this.app.removeContentTypeParser('text/plain');
+    this.app.setErrorHandler((err: FastifyError, _req, reply) => {
+      const answer = errorAnswer(err, core.logger, bodyLimit);
+      void reply.code(answer.statusCode).type('application/json').send({ error_code: answer.errorCode, message: answer.message });
+    });
+    this.app.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send({ error_code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    });
+    this.ready = this.build(options);
+  }
+
+  private async build(options: HttpServerOptions): Promise<void> {
+    const { core, health } = options;
+    const app = this.app;
+    await app.register(fastifySwagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'StreamHouse REST API', version: VERSION, description: 'Topics, records, consumer groups, agents and storage of a StreamHouse cluster.' },
+        servers: [{ url: '/' }],
+      },
+      hideUntagged: true,
+    });
+
+    app.get('/health', async () => ({ status: 'ok', ...health.describe() }));
+    app.get('/ready', async (_req, reply) => {
+      // 200 when the agent can serve; 503 naming what is not ready
+      const report = await health.ready();
+      void reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store');
+      return report;
+    });
+    app.get('/metrics', async (_req, reply) => {
+      const body = await this.registry.metrics();
+      void reply.type(this.registry.contentType);
+      return body;
+    });
+
+    await app.register(
+      async (api) => {
+        topicRoutes(api, core);
+        produceRoutes(api, core);
+        recordRoutes(api, core);
+        groupRoutes(api, core);
+        clusterRoutes(api, core, this.sampler);
+        api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      },
+      { prefix: API_PREFIX },
+    );
+
+    const consoleDir = options.consoleDir ?? DEFAULT_CONSOLE_DIR;
+    if (existsSync(consoleDir)) {
+      await app.register(fastifyStatic, { root: consoleDir, prefix: '/', index: 'index.html', wildcard: false });
+    } else {
+      app.get('/', async (_req, reply) => {
+        void reply.code(503);
+        return { error_code: 'CONSOLE_NOT_BUILT', message: 'the web console is not built; run npm run build' };
+      });
+    }
+    await app.ready();
+  }
 
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
-    const server = createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      });
-    });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = server.address();
+    await this.ready;
+    await this.app.listen({ port, host });
+    this.sampler.start();
+    const addr = this.app.server.address();
     return addr && typeof addr === 'object' ? addr.port : port;
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'method not allowed' }));
-      return;
-    }
-    if (path === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...this.health.describe() }));
-    } else if (path === '/ready') {
-      // 200 when the agent can serve; 503 naming what is not ready
-      const report = await this.health.ready();
-      res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(report));
-    } else if (path === '/metrics') {
-      const body = await this.registry.metrics();
-      res.writeHead(200, { 'content-type': this.registry.contentType }).end(body);
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${path}` }));
-    }
-  }
-
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.sampler.stop();
+    await this.ready.catch(() => undefined);
+    this.app.server.closeAllConnections();
+    await this.app.close();
   }
 }

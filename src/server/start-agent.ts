@@ -270,8 +270,11 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   }
   const readiness = new ReadinessProbe(readinessChecks);
   const http = new HttpServer(metrics.registry, {
-    ready: () => readiness.report(),
-    describe: () => ({ agentId: config.agentId, nodeId: runtime?.self.nodeId ?? config.nodeId, clusterId }),
+    core: services,
+    health: {
+      ready: () => readiness.report(),
+      describe: () => ({ agentId: config.agentId, nodeId: runtime?.self.nodeId ?? config.nodeId, clusterId }),
+    },
   });
   let kafka: HostPort;
   const httpHost = config.httpHost ?? '0.0.0.0';
