@@ -49,13 +49,13 @@ export function AgentsPage() {
               <th>Rack</th>
               <th class="num">Heartbeat</th>
               <th class="num">Partitions led</th>
-              <th>Coordinator shards</th>
+              <th class="num">Coordinator shards</th>
             </tr>
           </thead>
           <tbody>
             {list.map((a) => (
               <tr key={a.agent_id} data-agent={a.agent_id}>
-                <td>
+                <td class="nowrap">
                   <a href={href('agents')} onClick={(e) => {
                     e.preventDefault();
                     document.getElementById(`agent-${a.agent_id}`)?.scrollIntoView();
@@ -71,7 +71,9 @@ export function AgentsPage() {
                 <td>{a.rack ?? <span class="muted">–</span>}</td>
                 <td class="num">{a.heartbeat_age_ms > 10_000 ? <Badge kind="warn">{fmtMs(a.heartbeat_age_ms)} ago</Badge> : `${fmtMs(a.heartbeat_age_ms)} ago`}</td>
                 <td class="num">{fmtInt(a.partitions.length)}</td>
-                <td class="mono">{a.coordinator_shards.length ? ranges(a.coordinator_shards) : <span class="muted">none</span>}</td>
+                <td class="num" title={a.coordinator_shards.length ? `shards ${ranges(a.coordinator_shards)}` : undefined}>
+                  {fmtInt(a.coordinator_shards.length)}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -45,14 +45,14 @@ export function TimeChart({ title, times, series, format, height = 170, testId }
       height,
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 30, max + 30] : [min, max]) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
       axes: [
         { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
         {
           stroke: '#6b7280',
           grid: { stroke: '#eef0f3' },
           ticks: { stroke: '#e5e7eb' },
-          size: 70,
+          size: 84,
           values: (_u, splits) => splits.map((v) => formatRef.current(v)),
         },
       ],

@@ -23,7 +23,7 @@ export function fmtBytes(n: number | null | undefined): string {
     v /= 1024;
     u++;
   }
-  const s = u === 0 ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  const s = u === 0 ? v.toFixed(0) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
   return `${n < 0 ? '-' : ''}${s} ${UNITS[u]}`;
 }
 

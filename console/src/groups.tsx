@@ -2,14 +2,14 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type GroupDescription, type GroupSummary, type ResetOffsetsRequest, type ResetOffsetsResponse, type ResetTarget } from './api';
 import { TimeChart } from './chart';
 import { fmtInt, fromDatetimeLocal, toDatetimeLocal } from './format';
-import { href, navigate, useApi, useStored } from './hooks';
+import { href, navigate, useApi } from './hooks';
 import { Bar, Empty, ErrorBox, Loading, PageHeader, SearchBox, Stat, StateBadge, Updated, useSorted } from './ui';
 
 type GroupKey = 'group_id' | 'state' | 'members' | 'partitions' | 'total_lag';
 
 export function GroupsPage() {
   const groups = useApi((s) => api.groups(s), [], 5000);
-  const [search, setSearch] = useStored('groups.search', '');
+  const [search, setSearch] = useState('');
   const all = groups.data?.groups ?? [];
   const filtered = useMemo(() => {
     const n = search.trim().toLowerCase();
@@ -131,48 +131,42 @@ export function GroupPage({ id }: { id: string }) {
             <Stat label="Total lag" value={<span data-testid="group-total-lag">{fmtInt(g.total_lag)}</span>} />
             <Stat label="Protocol" value={<span class="small">{g.protocol_type || '–'}{g.protocol ? ` / ${g.protocol}` : ''}</span>} />
           </div>
-          <div class="two-col">
-            <div>
-              <h2>Lag per partition</h2>
-              {g.offsets.length === 0 ? (
-                <Empty>No committed offsets.</Empty>
-              ) : (
-                <table class="grid" data-testid="group-offsets">
-                  <thead>
-                    <tr>
-                      <th>Topic</th>
-                      <th class="num">Partition</th>
-                      <th class="num">Committed</th>
-                      <th class="num">High watermark</th>
-                      <th class="num">Lag</th>
-                      <th class="bar-col" />
-                      <th>Consumer</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {g.offsets.map((o) => (
-                      <tr key={`${o.topic}/${o.partition}`} data-topic={o.topic} data-partition={o.partition}>
-                        <td>
-                          <a href={href('topics', o.topic)}>{o.topic}</a>
-                        </td>
-                        <td class="num">{o.partition}</td>
-                        <td class="num committed">{o.committed_offset < 0 ? '–' : fmtInt(o.committed_offset)}</td>
-                        <td class="num">{fmtInt(o.high_watermark)}</td>
-                        <td class="num lag">{fmtInt(o.lag)}</td>
-                        <td class="bar-col">
-                          <Bar value={o.lag} max={maxLag} kind="warn" />
-                        </td>
-                        <td class="muted small">{ownerOf.get(`${o.topic}/${o.partition}`) ?? ''}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            <div>
-              <TimeChart title="Lag (since this page opened)" times={history.times} series={series} format={(v) => fmtInt(v)} testId="chart-lag" />
-            </div>
-          </div>
+          <TimeChart title="Lag since this page opened" height={140} times={history.times} series={series} format={(v) => fmtInt(v)} testId="chart-lag" />
+          <h2>Lag per partition</h2>
+          {g.offsets.length === 0 ? (
+            <Empty>No committed offsets.</Empty>
+          ) : (
+            <table class="grid" data-testid="group-offsets">
+              <thead>
+                <tr>
+                  <th>Topic</th>
+                  <th class="num">Partition</th>
+                  <th class="num">Committed</th>
+                  <th class="num">High watermark</th>
+                  <th class="num">Lag</th>
+                  <th class="bar-col" />
+                  <th>Consumer</th>
+                </tr>
+              </thead>
+              <tbody>
+                {g.offsets.map((o) => (
+                  <tr key={`${o.topic}/${o.partition}`} data-topic={o.topic} data-partition={o.partition}>
+                    <td class="nowrap">
+                      <a href={href('topics', o.topic)}>{o.topic}</a>
+                    </td>
+                    <td class="num">{o.partition}</td>
+                    <td class="num committed">{o.committed_offset < 0 ? '–' : fmtInt(o.committed_offset)}</td>
+                    <td class="num">{fmtInt(o.high_watermark)}</td>
+                    <td class="num lag">{fmtInt(o.lag)}</td>
+                    <td class="bar-col">
+                      <Bar value={o.lag} max={maxLag} kind="warn" />
+                    </td>
+                    <td class="muted small">{ownerOf.get(`${o.topic}/${o.partition}`) ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
           <h2>Members</h2>
           {g.members.length === 0 ? (
             <Empty>No active members.</Empty>

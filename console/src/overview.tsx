@@ -1,6 +1,6 @@
 import { api } from './api';
 import { TimeChart } from './chart';
-import { fmtBytes, fmtDec, fmtInt, fmtRate } from './format';
+import { fmtBytes, fmtDec, fmtInt, fmtMs, fmtRate } from './format';
 import { href, useApi } from './hooks';
 import { ErrorBox, Loading, PageHeader, Stat, Updated } from './ui';
 
@@ -58,7 +58,7 @@ export function OverviewPage() {
           ]}
         />
       </div>
-      {tp.data ? <div class="muted small">one sample every {fmtInt(tp.data.interval_ms / 1000)} s, last {fmtInt((samples.length * tp.data.interval_ms) / 60000)} min; from the broker's own metrics</div> : null}
+      {tp.data ? <div class="muted small">one sample every {fmtInt(tp.data.interval_ms / 1000)} s, last {fmtMs(samples.length * tp.data.interval_ms)}; from the broker's own metrics</div> : null}
     </div>
   );
 }

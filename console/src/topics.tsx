@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, type TopicSummary } from './api';
 import { fmtBytes, fmtInt } from './format';
-import { href, navigate, useApi, useStored } from './hooks';
+import { href, navigate, useApi } from './hooks';
 import { Empty, ErrorBox, Loading, PageHeader, SearchBox, Updated, useSorted } from './ui';
 
 type TopicKey = 'name' | 'partitions' | 'records' | 'bytes';
@@ -10,7 +10,7 @@ const PAGE_ROWS = 500;
 
 export function TopicsPage() {
   const topics = useApi((s) => api.topics(s), [], 10000);
-  const [search, setSearch] = useStored('topics.search', '');
+  const [search, setSearch] = useState('');
   const [creating, setCreating] = useState(false);
   const [showAll, setShowAll] = useState(false);
   const all = topics.data?.topics ?? [];
