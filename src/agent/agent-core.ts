@@ -9,6 +9,7 @@ import type { LogService } from './log-service.js';
 import type { GroupCoordinator } from './groups/group-coordinator.js';
 import type { CoordinatorLocator } from './groups/coordinator-shards.js';
 import type { GroupRouter } from './groups/group-router.js';
+import type { PartitionRouter } from './cluster/partition-router.js';
 
 /**
  * The agent core every door (Kafka, gRPC, HTTP) is built on: configuration, stores, the
@@ -34,6 +35,11 @@ export interface AgentCore {
   readonly groups?: GroupCoordinator;
   readonly coordinators?: CoordinatorLocator;
   readonly groupRouter?: GroupRouter;
+  /**
+   * Any partition's log from this agent: the leader's, over its Kafka listener, when another
+   * agent leads it (for doors that do not speak Kafka). Absent in test cores: use `log`.
+   */
+  readonly partitionRouter?: PartitionRouter;
   /** Told when a topic was deleted, so the log forgets what it cached of it. */
   readonly onTopicDeleted?: (topic: string) => void;
 }

@@ -19,7 +19,7 @@ export const badRequest = (message: string, errorCode = 'INVALID_REQUEST'): Http
 export const notFound = (message: string, errorCode = 'NOT_FOUND'): HttpError => new HttpError(404, errorCode, message);
 
 /** HTTP status for a Kafka error code raised by the core. */
-const STATUS_BY_KAFKA_CODE = new Map<number, number>([
+export const STATUS_BY_KAFKA_CODE: ReadonlyMap<number, number> = new Map<number, number>([
   [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 404],
   [ErrorCode.UNKNOWN_TOPIC_ID, 404],
   [ErrorCode.GROUP_ID_NOT_FOUND, 404],

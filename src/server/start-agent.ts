@@ -5,6 +5,7 @@ import { openObjectStore } from '../storage/open-object-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HttpServer } from '../http/http-server.js';
 import { MeteredLog, TopicTrafficMetrics } from '../agent/metered-log.js';
+import { PartitionRouter } from '../agent/cluster/partition-router.js';
 import { BrokerMetrics } from '../agent/broker-metrics.js';
 import { SingleAgentClusterView } from '../agent/cluster/cluster-view.js';
 import type { BrokerConfig, HostPort } from '../agent/config/broker-config.js';
@@ -217,6 +218,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     leads,
     targets: async () => (await topics.list()).map((t) => ({ topic: t.name, partitions: t.partitionCount })),
   });
+  const meteredLog = new MeteredLog(log, new TopicTrafficMetrics(metrics.registry));
   const services: AgentCore = {
     config,
     brokerConfigs: topics.brokerConfigs,
@@ -225,7 +227,8 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     topics,
     metrics,
     logger,
-    log: new MeteredLog(log, new TopicTrafficMetrics(metrics.registry)),
+    log: meteredLog,
+    partitionRouter: new PartitionRouter({ log: meteredLog, cluster, ...(clustered ? { peers } : {}) }),
     groups,
     coordinators: coordinatorLocator,
     groupRouter,

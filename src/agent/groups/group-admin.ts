@@ -6,6 +6,7 @@
 import { ErrorCode, errorInfo } from '../../protocol/error-codes.js';
 import type { CommittedOffset, PartitionState } from '../../metadata/metadata-store.js';
 import type { AgentCore } from '../agent-core.js';
+import { partitionRouterOf } from '../cluster/partition-router.js';
 import { decodeConsumerAssignment, type AssignedPartitions } from './consumer-assignment.js';
 import type { GroupRouter } from './group-router.js';
 
@@ -192,14 +193,16 @@ export async function resetGroupOffsets(core: AgentCore, req: ResetRequest): Pro
   }
   const previous = new Map((await core.metadata.groupOffsets.fetch(req.groupId, partitions.map((partition) => ({ topic: topic.name, partition })))).map((c) => [c.partition, c.offset]));
   const plan: PlannedReset[] = [];
+  // the log ends as their leaders know them, on whichever agent
+  const logs = partitionRouterOf(core);
   for (const partition of partitions) {
-    const range = await core.log.offsets(topic.name, partition);
+    const range = await logs.offsets(topic.name, partition);
     const t = req.target;
     let offset: bigint;
     if (t.to === 'earliest') offset = range.logStartOffset;
     else if (t.to === 'latest') offset = range.highWatermark;
     else if (t.to === 'offset') offset = t.offset < range.logStartOffset ? range.logStartOffset : t.offset > range.highWatermark ? range.highWatermark : t.offset;
-    else offset = (await core.log.offsetForTimestamp(topic.name, partition, t.timestampMs))?.offset ?? range.highWatermark;
+    else offset = (await logs.offsetForTimestamp(topic.name, partition, t.timestampMs)) ?? range.highWatermark;
     plan.push({ topic: topic.name, partition, previousOffset: previous.get(partition) ?? -1n, offset });
   }
   if (req.dryRun) return plan;

@@ -5,6 +5,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { AgentCore } from '../../agent/agent-core.js';
+import { partitionRouterOf } from '../../agent/cluster/partition-router.js';
 import { validateProducedRecords } from '../../agent/produce-validation.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { partitionForKey } from '../../protocol/murmur2.js';
@@ -135,6 +136,7 @@ async function appendBatch(core: AgentCore, topic: Topic, partition: number, bat
   const maxMessageBytes = Number.isFinite(configured) ? configured : core.brokerConfigs.messageMaxBytes;
   const checked = validateProducedRecords(batch, PRODUCE_VERSION, `${topic.name}-${partition}`, maxMessageBytes);
   if ('error' in checked) throw fromKafkaError(checked.error.errorCode, checked.error.errorMessage);
-  const appended = await core.log.append({ topic, partition, batches: checked.batches, deadlineMs: Date.now() + PRODUCE_TIMEOUT_MS });
+  // led by another agent: sent there, answered after its commit
+  const appended = await partitionRouterOf(core).append({ topic, partition, batches: checked.batches, timeoutMs: PRODUCE_TIMEOUT_MS });
   return appended.baseOffset;
 }

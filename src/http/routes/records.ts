@@ -4,6 +4,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { AgentCore } from '../../agent/agent-core.js';
+import { partitionRouterOf } from '../../agent/cluster/partition-router.js';
 import { readableRecords } from '../../agent/readable-records.js';
 import { badRequest, HttpError, notFound } from '../http-errors.js';
 import { shown } from '../record-json.js';
@@ -66,7 +67,8 @@ export function recordRoutes(app: FastifyInstance, core: AgentCore): void {
     const limit = bounded(q.limit, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT);
     const waitMs = bounded(q.wait_ms, 'wait_ms', 0, 0, MAX_WAIT_MS);
     const maxBytes = bounded(q.max_bytes, 'max_bytes', DEFAULT_MAX_BYTES, 1, MAX_BYTES);
-    const range = await core.log.offsets(topic.name, partition);
+    const partitions = partitionRouterOf(core);
+    const range = await partitions.offsets(topic.name, partition);
     let offset: bigint;
     if (q.offset !== undefined) {
       offset = BigInt(q.offset);
@@ -74,46 +76,39 @@ export function recordRoutes(app: FastifyInstance, core: AgentCore): void {
         throw new HttpError(416, 'OFFSET_OUT_OF_RANGE', `offset ${offset} is outside the log ${range.logStartOffset}..${range.highWatermark} of ${topic.name}-${partition}`);
       }
     } else if (q.timestamp !== undefined) {
-      offset = (await core.log.offsetForTimestamp(topic.name, partition, BigInt(q.timestamp)))?.offset ?? range.highWatermark;
+      offset = (await partitions.offsetForTimestamp(topic.name, partition, BigInt(q.timestamp))) ?? range.highWatermark;
     } else {
       offset = q.from === 'latest' ? range.highWatermark : range.logStartOffset;
     }
 
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const read = await core.log.read({ topic: topic.name, partition, offset, maxBytes });
-      const got = readableRecords(read.records, offset, { maxRecords: limit, maxBytes });
-      const left = deadline - Date.now();
-      if (got.records.length > 0 || left <= 0 || abort.signal.aborted || got.nextOffset > offset) {
-        const base64 = q.encoding === 'base64';
+    const read = await partitions.read({ topic: topic.name, partition, offset, maxBytes, waitMs, signal: abort.signal });
+    const got = readableRecords(read.records, offset, { maxRecords: limit, maxBytes });
+    const base64 = q.encoding === 'base64';
+    return {
+      topic: topic.name,
+      partition,
+      log_start_offset: Number(read.logStartOffset),
+      high_watermark: Number(read.highWatermark),
+      next_offset: Number(got.nextOffset),
+      records: got.records.map((r) => {
+        const key = shown(r.key, base64);
+        const value = shown(r.value, base64);
         return {
-          topic: topic.name,
-          partition,
-          log_start_offset: Number(read.logStartOffset),
-          high_watermark: Number(read.highWatermark),
-          next_offset: Number(got.nextOffset),
-          records: got.records.map((r) => {
-            const key = shown(r.key, base64);
-            const value = shown(r.value, base64);
-            return {
-              offset: Number(r.offset),
-              timestamp: Number(r.timestamp),
-              timestamp_type: r.logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME',
-              key: key.value,
-              key_encoding: key.encoding,
-              value: value.value,
-              value_encoding: value.encoding,
-              headers: r.headers.map((h) => {
-                const v = shown(h.value, base64);
-                return { key: h.key, value: v.value, value_encoding: v.encoding };
-              }),
-            };
+          offset: Number(r.offset),
+          timestamp: Number(r.timestamp),
+          timestamp_type: r.logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME',
+          key: key.value,
+          key_encoding: key.encoding,
+          value: value.value,
+          value_encoding: value.encoding,
+          headers: r.headers.map((h) => {
+            const v = shown(h.value, base64);
+            return { key: h.key, value: v.value, value_encoding: v.encoding };
           }),
         };
-      }
-      await core.log.waitForData([{ topic: topic.name, partition, offset }], left, abort.signal);
-    }
+      }),
+    };
   });
 }
