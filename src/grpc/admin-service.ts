@@ -1,11 +1,10 @@
-import { status } from '@grpc/grpc-js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../agent/cluster/await-new-leaders.js';
 import type { AgentCore } from '../agent/agent-core.js';
-import type { CommittedOffset, PartitionState, Topic } from '../metadata/metadata-store.js';
+import { describeGroup, listGroups, resetGroupOffsets, type GroupOffsetLag, type ResetTarget } from '../agent/groups/group-admin.js';
+import type { Topic } from '../metadata/metadata-store.js';
 import { VERSION } from '../version.js';
-import { GrpcError, invalidArgument, notFound } from './grpc-status.js';
-import { groupMembership, requireCoordinatorRoute, UNKNOWN_GROUP_STATE } from './group-membership.js';
-import { commitAsNonMember, offsetCommitRefused } from './group-offsets.js';
+import { invalidArgument } from './grpc-status.js';
+import { requireCoordinatorRoute } from './group-offsets.js';
 import type {
   AgentInfoMsg,
   AgentPartitionMsg,
@@ -32,25 +31,6 @@ export interface AdminServiceOptions {
   /** Ports this agent actually listens on (ListAgents). */
   readonly ports: () => { readonly grpc: number; readonly http: number };
   readonly startedAtMs: number;
-}
-
-/** How long DescribeGroup looks for the group's coordinator before showing the group's offsets alone. */
-const DESCRIBE_DEADLINE_MS = 2000;
-
-/** High watermarks of partitions, read once per request. */
-class HwmLookup {
-  private readonly byTopic = new Map<string, Promise<PartitionState[]>>();
-
-  constructor(private readonly services: AgentCore) {}
-
-  async of(topic: string, partition: number): Promise<PartitionState | undefined> {
-    let states = this.byTopic.get(topic);
-    if (!states) {
-      states = this.services.metadata.partitions.list(topic);
-      this.byTopic.set(topic, states);
-    }
-    return (await states).find((s) => s.partition === partition);
-  }
 }
 
 /** AdminService: topics, groups with lag, agents and health. */
@@ -94,87 +74,44 @@ export class AdminService {
   }
 
   async listGroups(): Promise<ListGroupsResponseMsg> {
-    const membership = groupMembership(this.services);
-    const states = new Map<string, string>();
-    if (membership) {
-      const listed = membership.listGroups([]);
-      if (listed.errorCode === 0) for (const g of listed.groups) states.set(g.groupId, g.state);
-    }
-    const ids = new Set([...(await this.services.metadata.groupOffsets.listGroups()), ...states.keys()]);
-    const hwms = new HwmLookup(this.services);
-    const groups: GroupSummaryMsg[] = [];
-    for (const groupId of [...ids].sort()) {
-      const offsets = await this.groupOffsets(groupId, hwms);
-      const members = membership?.describeGroup(groupId).members.length ?? 0;
-      groups.push({
-        groupId,
-        state: states.get(groupId) ?? (membership ? 'Empty' : UNKNOWN_GROUP_STATE),
-        memberCount: members,
-        totalLag: totalLag(offsets).toString(),
-        partitionCount: offsets.length,
-      });
-    }
-    return { groups };
+    const groups = await listGroups(this.services);
+    return {
+      groups: groups.map((g): GroupSummaryMsg => ({ groupId: g.groupId, state: g.state, memberCount: g.members, totalLag: g.totalLag.toString(), partitionCount: g.partitions })),
+    };
   }
 
   async describeGroup(req: DescribeGroupRequestMsg): Promise<GroupInfoMsg> {
     if (!req.groupId) throw invalidArgument('group_id is required');
-    const offsets = await this.groupOffsets(req.groupId, new HwmLookup(this.services));
-    // as the group's coordinator sees it, on whichever agent it runs
-    const described = await requireCoordinatorRoute(this.services).describeGroup(req.groupId, DESCRIBE_DEADLINE_MS);
-    const live = described.errorCode === 0 && described.state !== 'Dead' && described.state !== '';
-    if (offsets.length === 0 && !live) throw notFound(`consumer group '${req.groupId}' does not exist`);
+    // an agent that routes to no coordinator answers UNAVAILABLE rather than offsets alone
+    requireCoordinatorRoute(this.services);
+    const g = await describeGroup(this.services, req.groupId);
     return {
-      groupId: req.groupId,
-      state: live ? described.state : described.errorCode === 0 ? 'Empty' : UNKNOWN_GROUP_STATE,
-      members: live ? described.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })) : [],
-      offsets,
-      totalLag: totalLag(offsets).toString(),
+      groupId: g.groupId,
+      state: g.state,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })),
+      offsets: g.offsets.map(offsetMsg),
+      totalLag: g.totalLag.toString(),
     };
   }
 
   async resetGroupOffsets(req: ResetGroupOffsetsRequestMsg): Promise<ResetGroupOffsetsResponseMsg> {
+    // the request's fields checked with this API's statuses and messages; the reset itself
+    // (refused under live members, clamped, committed at the coordinator) is the core's
     requireGroup(req.groupId);
     const topic = await requireTopic(this.services, req.topic);
-    const partitions = req.partitions.length > 0 ? [...new Set(req.partitions)].sort((a, b) => a - b) : [...Array(topic.partitionCount).keys()];
-    for (const p of partitions) requirePartition(topic, p);
-    if (req.offset === undefined && req.to === 'OFFSET_SPEC_COMMITTED') throw invalidArgument('reset target must be EARLIEST, LATEST, TIMESTAMP or an offset');
-    // asked of the group's coordinator, wherever it runs: no reset under live members
-    const route = requireCoordinatorRoute(this.services);
-    const described = await route.describeGroup(req.groupId);
-    if (described.errorCode !== 0) throw offsetCommitRefused(req.groupId, described.errorCode);
-    if (described.members.length > 0) {
-      throw new GrpcError(status.FAILED_PRECONDITION, `consumer group '${req.groupId}' has ${described.members.length} active member(s); stop them before resetting offsets`);
-    }
-    const log = this.services.log;
-    const target: CommittedOffset[] = [];
-    for (const partition of partitions) {
-      const range = await log.offsets(topic.name, partition);
-      let offset: bigint;
-      if (req.offset !== undefined) {
-        offset = int64(req.offset, 'offset');
-        if (offset < range.logStartOffset) offset = range.logStartOffset;
-        if (offset > range.highWatermark) offset = range.highWatermark;
-      } else if (req.to === 'OFFSET_SPEC_EARLIEST') {
-        offset = range.logStartOffset;
-      } else if (req.to === 'OFFSET_SPEC_LATEST') {
-        offset = range.highWatermark;
-      } else {
-        // like kafka-consumer-groups --to-datetime: no record that late means the end of the log
-        const found = await log.offsetForTimestamp(topic.name, partition, int64(req.timestampMs, 'timestamp_ms'));
-        offset = found?.offset ?? range.highWatermark;
-      }
-      target.push({ topic: topic.name, partition, offset, leaderEpoch: -1, metadata: '', commitTimestamp: Date.now() });
-    }
-    if (!req.dryRun) {
-      // the coordinator refuses it, too, should a member have joined since the check above
-      await commitAsNonMember(route, req.groupId, target);
-      this.services.logger.info({ group: req.groupId, topic: topic.name, offsets: target.map((t) => `${t.partition}:${t.offset}`) }, 'reset group offsets (gRPC)');
-    }
-    const hwms = new HwmLookup(this.services);
-    const offsets: GroupPartitionOffsetMsg[] = [];
-    for (const t of target) offsets.push(await offsetRow(t, hwms));
-    return { offsets };
+    for (const p of req.partitions) requirePartition(topic, p);
+    const target = resetTarget(req);
+    const now = Date.now(); // shown as the commit time; the coordinator stamps the commit itself
+    const plan = await resetGroupOffsets(this.services, { groupId: req.groupId, topic: topic.name, partitions: req.partitions, target, dryRun: req.dryRun });
+    const states = await this.services.metadata.partitions.list(topic.name);
+    return {
+      offsets: plan.map((p) => {
+        const state = states.find((s) => s.partition === p.partition);
+        const highWatermark = state?.highWatermark ?? -1n;
+        const lag = state && highWatermark > p.offset ? highWatermark - p.offset : 0n;
+        return offsetMsg({ topic: p.topic, partition: p.partition, committedOffset: p.offset, highWatermark, lag, metadata: '', commitTimestampMs: now });
+      }),
+    };
   }
 
   /** Every agent of the cluster view Kafka Metadata uses, with the partitions it leads. */
@@ -244,32 +181,30 @@ export class AdminService {
       createdAtMs: String(topic.createdAt),
     };
   }
+}
 
-  private async groupOffsets(groupId: string, hwms: HwmLookup): Promise<GroupPartitionOffsetMsg[]> {
-    const committed = await this.services.metadata.groupOffsets.fetch(groupId);
-    const rows: GroupPartitionOffsetMsg[] = [];
-    for (const c of committed) rows.push(await offsetRow(c, hwms));
-    return rows;
+function resetTarget(req: ResetGroupOffsetsRequestMsg): ResetTarget {
+  if (req.offset !== undefined) return { to: 'offset', offset: int64(req.offset, 'offset') };
+  switch (req.to) {
+    case 'OFFSET_SPEC_EARLIEST':
+      return { to: 'earliest' };
+    case 'OFFSET_SPEC_LATEST':
+      return { to: 'latest' };
+    case 'OFFSET_SPEC_COMMITTED':
+      throw invalidArgument('reset target must be EARLIEST, LATEST, TIMESTAMP or an offset');
+    default:
+      return { to: 'timestamp', timestampMs: int64(req.timestampMs, 'timestamp_ms') };
   }
 }
 
-async function offsetRow(c: CommittedOffset, hwms: HwmLookup): Promise<GroupPartitionOffsetMsg> {
-  const state = await hwms.of(c.topic, c.partition);
-  const hwm = state?.highWatermark ?? -1n;
-  const lag = state && hwm > c.offset ? hwm - c.offset : 0n;
+function offsetMsg(o: GroupOffsetLag): GroupPartitionOffsetMsg {
   return {
-    topic: c.topic,
-    partition: c.partition,
-    committedOffset: c.offset.toString(),
-    highWatermark: hwm.toString(),
-    lag: lag.toString(),
-    metadata: c.metadata ?? '',
-    commitTimestampMs: String(c.commitTimestamp),
+    topic: o.topic,
+    partition: o.partition,
+    committedOffset: o.committedOffset.toString(),
+    highWatermark: o.highWatermark.toString(),
+    lag: o.lag.toString(),
+    metadata: o.metadata,
+    commitTimestampMs: String(o.commitTimestampMs),
   };
-}
-
-function totalLag(rows: readonly GroupPartitionOffsetMsg[]): bigint {
-  let sum = 0n;
-  for (const r of rows) sum += BigInt(r.lag);
-  return sum;
 }

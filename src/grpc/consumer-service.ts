@@ -1,7 +1,6 @@
 import type { LogService } from '../agent/log-service.js';
 import type { AgentCore } from '../agent/agent-core.js';
 import { commitAsNonMember } from './group-offsets.js';
-import { requireCoordinatorRoute } from './group-membership.js';
 import { invalidArgument } from './grpc-status.js';
 import type {
   CommitOffsetRequestMsg,
@@ -99,7 +98,7 @@ export class ConsumerService {
     if (offset < 0n) throw invalidArgument(`offset must be 0 or more, got ${offset}`);
     // through the group's coordinator (on whichever agent), as a Kafka client outside the
     // group commits: refused while the group has members
-    await commitAsNonMember(requireCoordinatorRoute(this.services), req.group, [{ topic: topic.name, partition: req.partition, offset, leaderEpoch: -1, metadata: req.metadata }]);
+    await commitAsNonMember(this.services, req.group, [{ topic: topic.name, partition: req.partition, offset, leaderEpoch: -1, metadata: req.metadata }]);
     return {};
   }
 

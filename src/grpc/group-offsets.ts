@@ -1,10 +1,18 @@
 import { status } from '@grpc/grpc-js';
+import type { AgentCore } from '../agent/agent-core.js';
+import type { OffsetCommitEntry } from '../agent/groups/group-coordinator.js';
+import type { GroupRouter } from '../agent/groups/group-router.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { GrpcError, statusForKafkaError } from './grpc-status.js';
-import type { GroupCoordinatorRoute, RoutedOffset } from './group-membership.js';
+
+/** The agent's route to group coordinators (the core's GroupRouter); UNAVAILABLE when the agent has none. */
+export function requireCoordinatorRoute(services: AgentCore): GroupRouter {
+  if (!services.groupRouter) throw new GrpcError(status.UNAVAILABLE, 'this agent runs no group coordinator');
+  return services.groupRouter;
+}
 
 /** The gRPC answer to an offset commit the group's coordinator refused with `code`. */
-export function offsetCommitRefused(groupId: string, code: number): GrpcError {
+function offsetCommitRefused(groupId: string, code: number): GrpcError {
   const name = errorInfo(code).name;
   switch (code) {
     case ErrorCode.UNKNOWN_MEMBER_ID:
@@ -27,10 +35,11 @@ export function offsetCommitRefused(groupId: string, code: number): GrpcError {
 /**
  * Commits offsets as a client outside the group does (generation -1, no member id) through
  * the group's coordinator, wherever it runs: refused while the group has members, and
- * ordered with the group's other commits. Throws the first refusal.
+ * ordered with the group's other commits. Throws the first refusal. (CommitOffset; the
+ * admin resets go through the core's group admin, src/agent/groups/group-admin.ts.)
  */
-export async function commitAsNonMember(route: GroupCoordinatorRoute, groupId: string, offsets: readonly RoutedOffset[]): Promise<void> {
-  const codes = await route.commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, offsets });
+export async function commitAsNonMember(services: AgentCore, groupId: string, offsets: readonly OffsetCommitEntry[]): Promise<void> {
+  const codes = await requireCoordinatorRoute(services).commitOffsets({ groupId, generationId: -1, memberId: '', groupInstanceId: null, offsets });
   const refused = codes.find((c) => c !== ErrorCode.NONE);
   if (refused !== undefined) throw offsetCommitRefused(groupId, refused);
 }

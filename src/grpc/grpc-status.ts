@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { GroupAdminError } from '../agent/groups/group-admin.js';
 import { LogError } from '../agent/log-service.js';
 import { TopicError } from '../agent/topics/topic-service.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
@@ -37,6 +38,9 @@ const BY_KAFKA_CODE = new Map<number, status>([
   [ErrorCode.INVALID_TIMESTAMP, status.INVALID_ARGUMENT],
   [ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, status.INVALID_ARGUMENT],
   [ErrorCode.REQUEST_TIMED_OUT, status.DEADLINE_EXCEEDED],
+  [ErrorCode.GROUP_ID_NOT_FOUND, status.NOT_FOUND],
+  [ErrorCode.NON_EMPTY_GROUP, status.FAILED_PRECONDITION],
+  [ErrorCode.COORDINATOR_NOT_AVAILABLE, status.UNAVAILABLE],
   [ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, status.FAILED_PRECONDITION],
   [ErrorCode.INVALID_PRODUCER_EPOCH, status.FAILED_PRECONDITION],
   [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, status.UNIMPLEMENTED],
@@ -62,7 +66,7 @@ export function toServiceError(err: unknown, onUnexpected?: (err: unknown) => vo
     code = err.code;
     message = err.message;
     kafkaError = err.kafkaError;
-  } else if (err instanceof LogError || err instanceof TopicError) {
+  } else if (err instanceof LogError || err instanceof TopicError || err instanceof GroupAdminError) {
     code = statusForKafkaError(err.errorCode);
     message = err.message;
     kafkaError = errorInfo(err.errorCode).name;
