@@ -36,7 +36,8 @@ export interface ConsolePage {
 }
 
 export async function openConsole(browser: Browser, httpPort: number): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // UTC: the tests type times into datetime-local inputs
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'UTC' });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const dialogs: string[] = [];

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
@@ -198,6 +198,15 @@ describe('web console against a broker process', () => {
     await ui.goto(`#/groups/${groupId}`);
     await expect.poll(() => page.locator('[data-testid=group-members] tbody tr').count(), { timeout: 20_000 }).toBe(1);
     expect(await page.locator('[data-testid=group-members]').textContent()).toContain(groupTopic);
+    // the broker refuses to reset an active group's offsets; the page says so
+    const reset = page.locator('[data-testid=reset-offsets]');
+    await expect.poll(() => reset.locator('select[name=reset_topic] option').count()).toBe(1);
+    await reset.getByRole('button', { name: 'Preview' }).click();
+    const applyButton = reset.getByRole('button', { name: 'Apply reset' });
+    await expect.poll(async () => (await reset.locator('[role=alert]').count()) > 0 || !(await applyButton.isDisabled())).toBe(true);
+    if ((await reset.locator('[role=alert]').count()) === 0) await applyButton.click();
+    await expect.poll(() => reset.locator('[role=alert]').textContent()).toContain('HTTP 409');
+    await ui.shot('group-active');
     await consumer.stop();
     await consumer.disconnect();
 
@@ -229,7 +238,6 @@ describe('web console against a broker process', () => {
     await page.locator('[data-testid=chart-lag] canvas').waitFor();
 
     // reset to earliest: the preview changes nothing
-    const reset = page.locator('[data-testid=reset-offsets]');
     await reset.locator('select[name=reset_topic]').selectOption(groupTopic);
     await reset.locator('select[name=reset_to]').selectOption('earliest');
     await expect(reset.getByRole('button', { name: 'Apply reset' }).isDisabled()).resolves.toBe(true);
@@ -248,6 +256,109 @@ describe('web console against a broker process', () => {
     expect(afterReset[0]!.partitions.sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset))).toEqual([0, 0, 0]);
     await expect.poll(async () => [...(await uiLag()).values()], { timeout: 20_000 }).toEqual([15, 15, 15]);
     await ui.shot('group');
+  });
+
+  it('pages the message browser: newest first backwards, from an offset or a timestamp forwards and backwards, and filters', async () => {
+    const { page } = ui;
+    const pagingTopic = uniqueName('paging');
+    await admin.createTopics({ topics: [{ topic: pagingTopic, numPartitions: 1 }], waitForLeaders: true });
+    const base = Math.floor(Date.now() / 1000) * 1000 - 1_000_000;
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: pagingTopic, messages: Array.from({ length: 250 }, (_, i) => ({ partition: 0, value: `value-${i}`, timestamp: String(base + i * 1000) })) });
+    await producer.disconnect();
+    const offsets = () => page.locator('[data-testid=messages] tr.record-row').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-offset'))));
+    const range = (from: number, to: number) => Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => (from <= to ? from + i : from - i));
+
+    await ui.goto(`#/topics/${pagingTopic}/messages`);
+    await page.selectOption('select[name=partition]', '0');
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(offsets).toEqual(range(249, 150));
+    await page.getByRole('button', { name: 'Load older' }).click();
+    await expect.poll(offsets).toEqual(range(249, 50));
+    await page.getByRole('button', { name: 'Load older' }).click();
+    await expect.poll(offsets).toEqual(range(249, 0));
+    expect(await page.getByRole('button', { name: 'Load older' }).count()).toBe(0);
+
+    await page.selectOption('select[name=start]', 'offset');
+    await page.locator('input[name=offset]').fill('120');
+    await page.selectOption('select[name=order]', 'oldest');
+    await page.selectOption('select[name=limit]', '20');
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(offsets).toEqual(range(120, 139));
+    await page.getByRole('button', { name: 'Load newer' }).click();
+    await expect.poll(offsets).toEqual(range(120, 159));
+    await page.selectOption('select[name=order]', 'newest');
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(offsets).toEqual(range(120, 101));
+
+    // value-200 was written at base + 200 s: forwards from there, and backwards strictly before it
+    await page.selectOption('select[name=start]', 'timestamp');
+    await page.locator('input[name=timestamp]').fill(new Date(base + 200_000).toISOString().slice(0, 19));
+    await page.selectOption('select[name=order]', 'oldest');
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(offsets).toEqual(range(200, 219));
+    await page.selectOption('select[name=order]', 'newest');
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(offsets).toEqual(range(199, 180));
+    expect(await page.locator('tr.record-row[data-offset="199"] .cell-value').textContent()).toBe('value-199');
+
+    await page.selectOption('select[name=start]', 'earliest');
+    await page.selectOption('select[name=limit]', '100');
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(offsets).toEqual(range(0, 99));
+    await page.locator('input[name=filter]').fill('value-42');
+    await expect.poll(offsets).toEqual([42]);
+    await ui.shot('messages-paging');
+
+    // live tail: records produced after it started appear
+    await page.locator('input[name=filter]').fill('');
+    await page.selectOption('select[name=start]', 'latest');
+    await page.selectOption('select[name=order]', 'oldest');
+    await page.getByRole('button', { name: 'Tail' }).click();
+    await page.getByRole('button', { name: 'Stop tail' }).waitFor();
+    await sleep(300);
+    await kcat(broker.bootstrap, ['-P', '-t', pagingTopic, '-p', '0'], 'tailed-1\ntailed-2\n');
+    await expect.poll(offsets, { timeout: 15_000 }).toEqual([250, 251]);
+    expect(await page.locator('tr.record-row[data-offset="251"] .cell-value').textContent()).toBe('tailed-2');
+    await page.getByRole('button', { name: 'Stop tail' }).click();
+  });
+
+  it('edits and resets a topic config, adds partitions and deletes the topic from its page, as the Kafka admin API sees it', async () => {
+    const { page } = ui;
+    const name = uniqueName('admin');
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: 2 }], waitForLeaders: true });
+    const retention = async () => {
+      const res = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms'] }], includeSynonyms: false });
+      const entry = res.resources[0]!.configEntries.find((c) => c.configName === 'retention.ms')!;
+      return { value: entry.configValue, isDefault: entry.isDefault };
+    };
+
+    await ui.goto(`#/topics/${name}/configs`);
+    const row = page.locator('[data-testid=configs-table] tr[data-config="retention.ms"]');
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await row.locator('input').fill('3600000');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => row.textContent()).toContain('topic');
+    expect(await row.locator('td').nth(1).textContent()).toBe('3600000');
+    expect(await retention()).toEqual({ value: '3600000', isDefault: false });
+    await ui.shot('configs');
+
+    await row.getByRole('button', { name: 'Reset' }).click();
+    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('default');
+    expect((await retention()).value).toBe('604800000');
+
+    await ui.goto(`#/topics/${name}/settings`);
+    await page.locator('input[name=count]').fill('5');
+    await page.getByRole('button', { name: 'Add partitions' }).click();
+    await expect.poll(async () => (await admin.fetchTopicMetadata({ topics: [name] })).topics[0]!.partitions.length).toBe(5);
+    const listing = JSON.parse((await kcat(broker.bootstrap, ['-J', '-L', '-t', name])).stdout) as { topics: Array<{ partitions: unknown[] }> };
+    expect(listing.topics[0]!.partitions.length).toBe(5);
+
+    await page.locator('input[name=confirm]').fill(name);
+    await page.getByRole('button', { name: 'Delete topic' }).click();
+    await page.waitForURL('**/#/topics');
+    await expect.poll(async () => (await admin.listTopics()).includes(name)).toBe(false);
   });
 
   it('shows the objects, bytes and monthly cost of object storage at a chosen price', async () => {

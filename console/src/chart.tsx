@@ -21,21 +21,27 @@ export interface TimeChartProps {
   format: (v: number) => string;
   height?: number;
   testId?: string;
+  /** Whole numbers only on the y axis (counts such as lag). */
+  integer?: boolean;
 }
+
+const INTEGER_INCRS = [1, 2, 5].flatMap((m) => Array.from({ length: 16 }, (_, e) => m * 10 ** e)).sort((a, b) => a - b);
 
 function withAlpha(hex: string, alpha: number): string {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-export function TimeChart({ title, times, series, format, height = 170, testId }: TimeChartProps) {
+export function TimeChart({ title, times, series, format, height = 170, testId, integer = false }: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const formatRef = useRef(format);
   formatRef.current = format;
   const shape = series.map((s) => `${s.label}|${s.color}|${s.fill ? 1 : 0}`).join(',');
 
-  const data = (): uPlot.AlignedData => [times.map((t) => t / 1000), ...series.map((s) => s.values)] as uPlot.AlignedData;
+  // a line needs two samples (uPlot would stretch one sample's time axis over years)
+  const enough = times.length >= 2;
+  const data = (): uPlot.AlignedData => (enough ? [times.map((t) => t / 1000), ...series.map((s) => s.values)] : [[], ...series.map(() => [])]) as uPlot.AlignedData;
 
   useEffect(() => {
     const el = box.current;
@@ -45,7 +51,7 @@ export function TimeChart({ title, times, series, format, height = 170, testId }
       height,
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 30, max + 30] : [min, max]) }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : integer ? 5 : 1] } },
       axes: [
         { stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' } },
         {
@@ -53,6 +59,7 @@ export function TimeChart({ title, times, series, format, height = 170, testId }
           grid: { stroke: '#eef0f3' },
           ticks: { stroke: '#e5e7eb' },
           size: 84,
+          ...(integer ? { incrs: INTEGER_INCRS } : {}),
           values: (_u, splits) => splits.map((v) => formatRef.current(v)),
         },
       ],
@@ -83,7 +90,7 @@ export function TimeChart({ title, times, series, format, height = 170, testId }
     };
     // the chart is rebuilt only when the series change; data flows through setData below
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, height]);
+  }, [shape, height, integer]);
 
   useEffect(() => {
     plot.current?.setData(data());
@@ -93,7 +100,7 @@ export function TimeChart({ title, times, series, format, height = 170, testId }
     <div class="chart" data-testid={testId}>
       <div class="chart-title">{title}</div>
       <div ref={box} class="chart-plot" />
-      {times.length === 0 ? <div class="chart-empty muted">no samples yet</div> : null}
+      {!enough ? <div class="chart-empty muted">collecting samples…</div> : null}
     </div>
   );
 }

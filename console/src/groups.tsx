@@ -131,7 +131,7 @@ export function GroupPage({ id }: { id: string }) {
             <Stat label="Total lag" value={<span data-testid="group-total-lag">{fmtInt(g.total_lag)}</span>} />
             <Stat label="Protocol" value={<span class="small">{g.protocol_type || '–'}{g.protocol ? ` / ${g.protocol}` : ''}</span>} />
           </div>
-          <TimeChart title="Lag since this page opened" height={140} times={history.times} series={series} format={(v) => fmtInt(v)} testId="chart-lag" />
+          <TimeChart title="Lag since this page opened" height={140} times={history.times} series={series} format={(v) => fmtInt(v)} integer testId="chart-lag" />
           <h2>Lag per partition</h2>
           {g.offsets.length === 0 ? (
             <Empty>No committed offsets.</Empty>

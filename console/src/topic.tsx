@@ -100,9 +100,16 @@ function PartitionsTable({ topic }: { topic: TopicDescription }) {
 const SOURCE_LABEL: Record<string, string> = {
   DEFAULT_CONFIG: 'default',
   TOPIC_CONFIG: 'topic',
+  DYNAMIC_TOPIC_CONFIG: 'topic',
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 'broker default (dynamic)',
   DYNAMIC_BROKER_CONFIG: 'broker (dynamic)',
   STATIC_BROKER_CONFIG: 'broker (static)',
 };
+
+/** A value set on the topic itself (the contract's TOPIC_CONFIG; Kafka calls it DYNAMIC_TOPIC_CONFIG). */
+function isOverride(c: TopicConfig): boolean {
+  return c.source === 'TOPIC_CONFIG' || c.source === 'DYNAMIC_TOPIC_CONFIG';
+}
 
 function ConfigsTable({ topic, onChanged }: { topic: TopicDescription; onChanged: () => void }) {
   const [search, setSearch] = useState('');
@@ -112,7 +119,7 @@ function ConfigsTable({ topic, onChanged }: { topic: TopicDescription; onChanged
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const shown = useMemo(
-    () => topic.configs.filter((c) => (!onlyOverrides || c.source === 'TOPIC_CONFIG') && c.name.toLowerCase().includes(search.trim().toLowerCase())),
+    () => topic.configs.filter((c) => (!onlyOverrides || isOverride(c)) && c.name.toLowerCase().includes(search.trim().toLowerCase())),
     [topic.configs, search, onlyOverrides],
   );
 
@@ -159,7 +166,7 @@ function ConfigsTable({ topic, onChanged }: { topic: TopicDescription; onChanged
           </thead>
           <tbody>
             {shown.map((c) => (
-              <tr key={c.name} data-config={c.name} class={c.source === 'TOPIC_CONFIG' ? 'override' : ''}>
+              <tr key={c.name} data-config={c.name} class={isOverride(c) ? 'override' : ''}>
                 <td class="mono">{c.name}</td>
                 <td class="mono">
                   {editing === c.name ? (
@@ -187,7 +194,7 @@ function ConfigsTable({ topic, onChanged }: { topic: TopicDescription; onChanged
                   )}
                 </td>
                 <td>
-                  <Badge kind={c.source === 'TOPIC_CONFIG' ? 'info' : 'muted'}>{SOURCE_LABEL[c.source] ?? c.source}</Badge>
+                  <Badge kind={isOverride(c) ? 'info' : 'muted'}>{SOURCE_LABEL[c.source] ?? c.source}</Badge>
                 </td>
                 <td class="actions">
                   {editing !== c.name ? (
@@ -195,7 +202,7 @@ function ConfigsTable({ topic, onChanged }: { topic: TopicDescription; onChanged
                       Edit
                     </button>
                   ) : null}
-                  {c.source === 'TOPIC_CONFIG' && editing !== c.name ? (
+                  {isOverride(c) && editing !== c.name ? (
                     <button type="button" class="btn btn-small" disabled={busy} onClick={() => void save(c.name, null)} title="Remove the topic override">
                       Reset
                     </button>

@@ -6,7 +6,7 @@ import { Empty, ErrorBox, Loading, PageHeader, SearchBox, Updated, useSorted } f
 
 type TopicKey = 'name' | 'partitions' | 'records' | 'bytes';
 
-const PAGE_ROWS = 500;
+const PAGE_ROWS = 1000;
 
 export function TopicsPage() {
   const topics = useApi((s) => api.topics(s), [], 10000);

@@ -91,6 +91,9 @@ export function SearchBox({ value, onInput, placeholder }: { value: string; onIn
   return <input type="search" class="search" placeholder={placeholder} value={value} onInput={(e) => onInput(e.currentTarget.value)} aria-label={placeholder} />;
 }
 
+// one collator for every sort (localeCompare with options builds one per call)
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 export interface SortState<K extends string> {
   key: K;
   desc: boolean;
@@ -104,7 +107,7 @@ export function useSorted<T, K extends string>(rows: readonly T[], initial: Sort
     out.sort((a, b) => {
       const va = value(a, sort.key);
       const vb = value(b, sort.key);
-      const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb), undefined, { numeric: true });
+      const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
       return sort.desc ? -c : c;
     });
     return out;
