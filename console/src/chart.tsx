@@ -11,6 +11,8 @@ export interface ChartSeries {
   values: Array<number | null>;
   /** Fill under the line. */
   fill?: boolean;
+  /** Draw each sample as a dot too (series with gaps, whose lone samples have no line). */
+  points?: boolean;
 }
 
 export interface TimeChartProps {
@@ -37,7 +39,7 @@ export function TimeChart({ title, times, series, format, height = 170, testId, 
   const plot = useRef<uPlot | null>(null);
   const formatRef = useRef(format);
   formatRef.current = format;
-  const shape = series.map((s) => `${s.label}|${s.color}|${s.fill ? 1 : 0}`).join(',');
+  const shape = series.map((s) => `${s.label}|${s.color}|${s.fill ? 1 : 0}|${s.points ? 1 : 0}`).join(',');
 
   // a line needs two samples (uPlot would stretch one sample's time axis over years)
   const enough = times.length >= 2;
@@ -70,7 +72,7 @@ export function TimeChart({ title, times, series, format, height = 170, testId, 
           stroke: s.color,
           width: 1.5,
           fill: s.fill ? withAlpha(s.color, 0.12) : undefined,
-          points: { show: false },
+          points: s.points ? { show: true, size: 5, fill: s.color } : { show: false },
           spanGaps: false,
           value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : formatRef.current(v)),
         })),

@@ -48,13 +48,13 @@ export function OverviewPage() {
           ]}
         />
         <TimeChart
-          title="p99 latency"
+          title="p99 latency of Kafka requests (a Fetch includes its wait for data)"
           times={times}
           testId="chart-latency"
           format={(v) => `${fmtDec(v)} ms`}
           series={[
-            { label: 'produce p99', color: '#d97706', values: samples.map((s) => s.produce_p99_ms) },
-            { label: 'fetch p99', color: '#7c3aed', values: samples.map((s) => s.fetch_p99_ms) },
+            { label: 'produce p99', color: '#d97706', values: samples.map((s) => s.produce_p99_ms), points: true },
+            { label: 'fetch p99', color: '#7c3aed', values: samples.map((s) => s.fetch_p99_ms), points: true },
           ]}
         />
       </div>
