@@ -419,6 +419,26 @@ describe('consumer groups', () => {
   });
 });
 
+describe('a consumer group without committed offsets', () => {
+  it('exists while its coordinator knows it (Empty after its member left), as in Kafka', async () => {
+    const topic = name('no-commit-topic');
+    const groupId = name('no-commit');
+    await createTopic(topic, 1);
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500 });
+    await consumer.connect();
+    await consumer.subscribe({ topic });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+    await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+    const deadline = Date.now() + 20000;
+    while (!joined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(joined).toBe(true);
+    await consumer.disconnect();
+    const described = await api.call('GET', '/groups/{group}', { params: { group: groupId } });
+    expect(described).toMatchObject({ status: 200, body: { group_id: groupId, state: 'Empty', members: [], offsets: [], total_lag: 0 } });
+  });
+});
+
 describe('agents, cluster, storage', () => {
   it('shows this agent with the partitions and shards it leads, the cluster in numbers, throughput and storage', async () => {
     const topic = name('overview');

@@ -142,12 +142,18 @@ export async function listGroups(core: AgentCore): Promise<GroupListing[]> {
   );
 }
 
-async function describeAtCoordinator(core: AgentCore, groupId: string): Promise<Omit<GroupView, 'groupId' | 'offsets' | 'totalLag'>> {
+type CoordinatorView = Omit<GroupView, 'groupId' | 'offsets' | 'totalLag'> & {
+  /** The coordinator knows the group (any state but Dead), with or without committed offsets. */
+  readonly known: boolean;
+};
+
+async function describeAtCoordinator(core: AgentCore, groupId: string): Promise<CoordinatorView> {
   const router = core.groupRouter;
-  if (!router) return { state: UNKNOWN_GROUP_STATE, protocolType: '', protocol: '', members: [] };
+  if (!router) return { state: UNKNOWN_GROUP_STATE, protocolType: '', protocol: '', members: [], known: false };
   const d = await router.describeGroup(groupId, DESCRIBE_DEADLINE_MS);
-  if (d.errorCode !== ErrorCode.NONE) return { state: UNKNOWN_GROUP_STATE, protocolType: '', protocol: '', members: [] };
+  if (d.errorCode !== ErrorCode.NONE) return { state: UNKNOWN_GROUP_STATE, protocolType: '', protocol: '', members: [], known: false };
   return {
+    known: d.state !== 'Dead' && d.state !== '',
     // a coordinator that does not know the group answers Dead; with offsets only, it is Empty
     state: d.state === 'Dead' || d.state === '' ? 'Empty' : d.state,
     protocolType: d.protocolType,
@@ -165,10 +171,10 @@ async function describeAtCoordinator(core: AgentCore, groupId: string): Promise<
 export async function describeGroup(core: AgentCore, groupId: string): Promise<GroupView> {
   const watermarks = new WatermarkLookup(core);
   const [offsets, described] = await Promise.all([offsetsWithLag(core, groupId, watermarks), describeAtCoordinator(core, groupId)]);
-  if (offsets.length === 0 && described.members.length === 0 && described.state !== 'Stable' && described.state !== 'PreparingRebalance' && described.state !== 'CompletingRebalance') {
-    throw new GroupAdminError(ErrorCode.GROUP_ID_NOT_FOUND, `consumer group '${groupId}' does not exist`);
-  }
-  return { groupId, ...described, offsets, totalLag: sumLag(offsets) };
+  // Kafka keeps an Empty group without offsets until it expires: it exists while its coordinator knows it
+  const { known, ...view } = described;
+  if (offsets.length === 0 && !known) throw new GroupAdminError(ErrorCode.GROUP_ID_NOT_FOUND, `consumer group '${groupId}' does not exist`);
+  return { groupId, ...view, offsets, totalLag: sumLag(offsets) };
 }
 
 /**
