@@ -37,6 +37,9 @@ export class RecentWriteCache {
   /** Cached chunks per ArrayBuffer they are views of. */
   private readonly pinned = new Map<ArrayBufferLike, number>();
   private bytes = 0;
+  /** Look-ups answered from here, and those that were not (metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -71,6 +74,13 @@ export class RecentWriteCache {
 
   /** The cached chunk holding `offset`, if any. */
   find(key: string, offset: bigint): CachedChunk | undefined {
+    const found = this.lookUp(key, offset);
+    if (found) this.hits++;
+    else this.misses++;
+    return found;
+  }
+
+  private lookUp(key: string, offset: bigint): CachedChunk | undefined {
     const list = this.byPartition.get(key);
     if (!list || list.length === 0 || offset < list[0]!.chunk!.baseOffset) return undefined;
     // binary search: chunks are appended in offset order

@@ -119,13 +119,12 @@ export class Connection {
       .then(
         (result) => {
           if (result !== NO_RESPONSE) slot.response = encodeResponseSegments(apiKey, apiVersion, correlationId, result).segments;
-          this.services.metrics.requests.inc({ api: name });
-          this.services.metrics.requestDuration.observe({ api: name }, Number(process.hrtime.bigint() - started) / 1e9);
+          this.services.metrics.kafkaRequestDone(name, Number(process.hrtime.bigint() - started) / 1e9, result === NO_RESPONSE ? undefined : result);
           slot.done = true;
           this.flushQueue();
         },
         (err: unknown) => {
-          this.services.metrics.requestErrors.inc({ api: name });
+          this.services.metrics.kafkaRequestFailed(name, Number(process.hrtime.bigint() - started) / 1e9);
           this.services.logger.error({ err, api: name, version: apiVersion, conn: this.state.id }, 'request handler failed; closing connection');
           slot.done = true;
           this.close();

@@ -12,6 +12,16 @@ export interface GrpcServerOptions {
   readonly httpPort?: () => number;
 }
 
+/** The proto package of the services, the first part of their full names in metric labels. */
+const PROTO_PACKAGE = 'streamhouse.v1';
+
+type ServiceName = 'ProducerService' | 'ConsumerService' | 'AdminService';
+
+/** grpc-js's name for a status code (OK, NOT_FOUND, ...), as metric labels carry it. */
+function statusName(code: status | undefined): string {
+  return (code !== undefined && status[code]) || 'UNKNOWN';
+}
+
 /** How long close() lets unary calls finish before cutting connections. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -38,25 +48,25 @@ export class GrpcServer {
       startedAtMs: Date.now(),
     });
     this.server.addService(serviceDefinition('ProducerService'), {
-      Produce: this.unary((r) => producer.produce(r)),
-      ProduceBatch: this.unary((r) => producer.produceBatch(r)),
+      Produce: this.unary('ProducerService', 'Produce', (r) => producer.produce(r)),
+      ProduceBatch: this.unary('ProducerService', 'ProduceBatch', (r) => producer.produceBatch(r)),
     } satisfies UntypedServiceImplementation);
     this.server.addService(serviceDefinition('ConsumerService'), {
-      Consume: this.unary((r, signal) => consumer.consume(r, signal)),
+      Consume: this.unary('ConsumerService', 'Consume', (r, signal) => consumer.consume(r, signal)),
       Subscribe: (call: ServerWritableStream<SubscribeRequestMsg, SubscribeResponseMsg>) => this.subscribe(consumer, call),
-      CommitOffset: this.unary((r) => consumer.commitOffset(r)),
-      GetOffset: this.unary((r) => consumer.getOffset(r)),
+      CommitOffset: this.unary('ConsumerService', 'CommitOffset', (r) => consumer.commitOffset(r)),
+      GetOffset: this.unary('ConsumerService', 'GetOffset', (r) => consumer.getOffset(r)),
     } satisfies UntypedServiceImplementation);
     this.server.addService(serviceDefinition('AdminService'), {
-      CreateTopic: this.unary((r) => admin.createTopic(r)),
-      ListTopics: this.unary(() => admin.listTopics()),
-      DescribeTopic: this.unary((r) => admin.describeTopic(r)),
-      DeleteTopic: this.unary((r) => admin.deleteTopic(r)),
-      ListGroups: this.unary(() => admin.listGroups()),
-      DescribeGroup: this.unary((r) => admin.describeGroup(r)),
-      ResetGroupOffsets: this.unary((r) => admin.resetGroupOffsets(r)),
-      ListAgents: this.unary(() => admin.listAgents()),
-      Health: this.unary(async () => admin.health()),
+      CreateTopic: this.unary('AdminService', 'CreateTopic', (r) => admin.createTopic(r)),
+      ListTopics: this.unary('AdminService', 'ListTopics', () => admin.listTopics()),
+      DescribeTopic: this.unary('AdminService', 'DescribeTopic', (r) => admin.describeTopic(r)),
+      DeleteTopic: this.unary('AdminService', 'DeleteTopic', (r) => admin.deleteTopic(r)),
+      ListGroups: this.unary('AdminService', 'ListGroups', () => admin.listGroups()),
+      DescribeGroup: this.unary('AdminService', 'DescribeGroup', (r) => admin.describeGroup(r)),
+      ResetGroupOffsets: this.unary('AdminService', 'ResetGroupOffsets', (r) => admin.resetGroupOffsets(r)),
+      ListAgents: this.unary('AdminService', 'ListAgents', () => admin.listAgents()),
+      Health: this.unary('AdminService', 'Health', async () => admin.health()),
     } satisfies UntypedServiceImplementation);
   }
 
@@ -106,21 +116,40 @@ export class GrpcServer {
     return toServiceError(err, (e) => this.services.logger.warn({ err: e }, 'gRPC call failed unexpectedly'));
   }
 
-  private unary<Req, Res>(impl: (request: Req, signal: AbortSignal) => Promise<Res>) {
+  private unary<Req, Res>(service: ServiceName, method: string, impl: (request: Req, signal: AbortSignal) => Promise<Res>) {
+    const metrics = this.services.metrics;
+    const labels = { service: `${PROTO_PACKAGE}.${service}`, method };
+    const duration = metrics.grpcRequestDuration.labels(labels);
+    const ok = metrics.grpcRequests.labels({ ...labels, code: 'OK' });
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      const started = performance.now();
       const abort = new AbortController();
       this.calls.add(abort);
       call.once('cancelled', () => abort.abort());
       impl(call.request, abort.signal)
         .then(
-          (res) => callback(null, res),
-          (err: unknown) => callback(this.fail(err)),
+          (res) => {
+            ok.inc();
+            callback(null, res);
+          },
+          (err: unknown) => {
+            const failure = this.fail(err);
+            metrics.grpcRequests.inc({ ...labels, code: statusName(failure.code) });
+            callback(failure);
+          },
         )
-        .finally(() => this.calls.delete(abort));
+        .finally(() => {
+          duration.observe((performance.now() - started) / 1000);
+          this.calls.delete(abort);
+        });
     };
   }
 
   private subscribe(consumer: ConsumerService, call: ServerWritableStream<SubscribeRequestMsg, SubscribeResponseMsg>): void {
+    const metrics = this.services.metrics;
+    const labels = { service: `${PROTO_PACKAGE}.ConsumerService`, method: 'Subscribe' };
+    metrics.grpcActiveStreams.inc(labels);
+    let code: status = status.OK;
     const abort = new AbortController();
     this.calls.add(abort);
     if (this.closing) abort.abort(new GrpcError(status.UNAVAILABLE, 'the agent is shutting down'));
@@ -144,12 +173,23 @@ export class GrpcServer {
         () => {
           // a stream ends only when aborted: by the client (nothing to send) or by close()
           const reason: unknown = abort.signal.reason;
-          if (reason instanceof GrpcError && !call.cancelled) call.emit('error', this.fail(reason));
+          if (call.cancelled) code = status.CANCELLED;
+          else if (reason instanceof GrpcError) {
+            const failure = this.fail(reason);
+            code = failure.code ?? status.UNKNOWN;
+            call.emit('error', failure);
+          }
         },
         (err: unknown) => {
-          if (!call.cancelled) call.emit('error', this.fail(err));
+          const failure = this.fail(err);
+          code = call.cancelled ? status.CANCELLED : (failure.code ?? status.UNKNOWN);
+          if (!call.cancelled) call.emit('error', failure);
         },
       )
-      .finally(() => this.calls.delete(abort));
+      .finally(() => {
+        this.calls.delete(abort);
+        metrics.grpcActiveStreams.dec(labels);
+        metrics.grpcRequests.inc({ ...labels, code: statusName(code) });
+      });
   }
 }

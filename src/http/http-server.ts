@@ -42,6 +42,8 @@ export interface HttpServerOptions {
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+/** The route label of HTTP requests no route matched (404s). */
+export const UNMATCHED_ROUTE = 'unmatched';
 export const API_PREFIX = '/api/v1';
 
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
@@ -93,12 +95,28 @@ export class HttpServer {
     this.app = Fastify({ bodyLimit, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
     // JSON only: a text/plain body is a 415, not a string the schemas then reject
     this.app.removeContentTypeParser('text/plain');
-    this.app.setErrorHandler((err: FastifyError, _req, reply) => {
+    // the error_code of each JSON error answer, for the metrics hook below
+    const errorCodes = new WeakMap<object, string>();
+    this.app.setErrorHandler((err: FastifyError, req, reply) => {
       const answer = errorAnswer(err, core.logger, bodyLimit);
+      errorCodes.set(req.raw, answer.errorCode);
       void reply.code(answer.statusCode).type('application/json').send({ error_code: answer.errorCode, message: answer.message });
     });
     this.app.setNotFoundHandler((req, reply) => {
+      errorCodes.set(req.raw, 'NOT_FOUND');
       void reply.code(404).send({ error_code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    });
+    // requests, errors and latency by route template: never the raw URL, whose paths and
+    // query strings are unbounded (a request no route matched is route="unmatched")
+    const metrics = core.metrics;
+    this.app.addHook('onResponse', (req, reply, done) => {
+      const route = req.routeOptions.url ?? UNMATCHED_ROUTE;
+      const method = req.method;
+      metrics.httpRequests.inc({ method, route, status: String(reply.statusCode) });
+      metrics.httpRequestDuration.observe({ method, route }, reply.elapsedTime / 1000);
+      const errorCode = errorCodes.get(req.raw);
+      if (errorCode !== undefined) metrics.httpRequestErrors.inc({ method, route, error_code: errorCode });
+      done();
     });
     this.ready = this.build(options);
   }

@@ -24,7 +24,8 @@ import { SingleAgentCoordinatorLocator } from '../agent/groups/coordinator-shard
 import { GroupRouter } from '../agent/groups/group-router.js';
 import { PeerKafkaClient } from '../agent/cluster/peer-kafka-client.js';
 import { ReadinessProbe, type ReadinessCheck } from '../agent/readiness.js';
-import { registerConsumerLagMetric } from '../agent/groups/consumer-lag-metric.js';
+import { registerConsumerGroupMetrics } from '../agent/groups/consumer-lag-metric.js';
+import { meteredMetadataStore, meteredObjectStore } from '../agent/metered-stores.js';
 import { ClusterRuntime } from '../agent/cluster/cluster-runtime.js';
 import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
 import { DEFAULT_COORDINATOR_SHARDS } from '../agent/groups/coordinator-shards.js';
@@ -56,16 +57,17 @@ function formatHostPort(host: string, port: number): string {
 
 /** Wires one agent together: stores, handlers, Kafka listener and HTTP server. */
 export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger: Logger): Promise<RunningAgent> {
-  const metadata: MetadataStore = await openMetadataStore(config.metadataUrl);
+  const metrics = new BrokerMetrics();
+  // every call to either store is counted and timed by operation (streamhouse_*_store_*)
+  const metadata: MetadataStore = meteredMetadataStore(await openMetadataStore(config.metadataUrl), metrics.registry);
   let objects: ObjectStore | undefined;
   try {
-    objects = await openObjectStore(config.storageUrl);
+    objects = meteredObjectStore(await openObjectStore(config.storageUrl), metrics.registry);
   } catch (e) {
     await metadata.close();
     throw e;
   }
   const clusterId = await metadata.cluster.getClusterId();
-  const metrics = new BrokerMetrics();
   // Cluster mode (docs/architecture.md §8): partitions and coordinator shards are leased; the embedded
   // single agent leads everything without leases.
   const clustered = config.clusterMode === 'on' || (config.clusterMode === 'auto' && /^postgres(ql)?:\/\//.test(config.metadataUrl));
@@ -73,6 +75,12 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   await Promise.all([topics.reload(), topics.brokerConfigs.reload()]);
   const flushDuration = new Histogram({ name: 'streamhouse_flush_duration_seconds', help: 'Time from a flush closing to its metadata commit', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [metrics.registry] });
   const flushBytes = new Counter({ name: 'streamhouse_object_bytes_written_total', help: 'Chunk bytes committed in segment objects', registers: [metrics.registry] });
+  const flushSize = new Histogram({
+    name: 'streamhouse_flush_size_bytes',
+    help: 'Chunk bytes committed per flush (one segment object each)',
+    buckets: [1024, 4096, 16384, 65536, 262144, 1048576, 2097152, 4194304, 8388608, 16777216, 67108864],
+    registers: [metrics.registry],
+  });
   const commitDuration = new Histogram({ name: 'streamhouse_commit_duration_seconds', help: 'Metadata transaction time per flush', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [metrics.registry] });
   // cluster mode: lease changes, so that a failover shows on the dashboards (and in the log)
   const leaseAcquisitions = clustered
@@ -81,7 +89,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   const leaseLosses = clustered
     ? new Counter({
         name: 'streamhouse_lease_losses_total',
-        help: 'Leases this agent stopped holding, by kind and reason (expired: not renewed in time; fenced: a flush commit found it lost; released: handed over or given up at stop)',
+        help: 'Leases this agent stopped holding, by kind and reason (expired: not renewed in time; fenced: a flush commit found it lost; handed_over: moved to the agent that should own it; released: given up at stop)',
         labelNames: ['kind', 'reason'],
         registers: [metrics.registry],
       })
@@ -115,6 +123,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         flushDuration.observe(s.totalSeconds);
         commitDuration.observe(s.commitSeconds);
         flushBytes.inc(s.bytes);
+        flushSize.observe(s.bytes);
       },
       failed: (stage) => flushFailures.inc({ stage }),
     },
@@ -130,15 +139,23 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
       this.set({ cache: 'chunks' }, b.chunks);
     },
   });
-  new Gauge({
-    name: 'streamhouse_cache_hit_ratio',
-    help: 'Chunk cache hits / lookups since start',
-    registers: [metrics.registry],
-    collect() {
-      const total = log.chunkCache.hits + log.chunkCache.misses;
-      this.set(total === 0 ? 0 : log.chunkCache.hits / total);
-    },
-  });
+  // counted in the caches as plain numbers (the read path stays free of label look-ups) and
+  // read at scrape time; hit ratio = rate(hits) / (rate(hits) + rate(misses))
+  const cacheCounter = (name: string, help: string, value: (cache: 'recent_writes' | 'chunks') => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['cache'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const cache of ['recent_writes', 'chunks'] as const) this.inc({ cache }, value(cache));
+      },
+    });
+  cacheCounter('streamhouse_cache_hits_total', 'Chunk look-ups answered by the recent-write cache or the chunk cache', (c) => (c === 'recent_writes' ? log.recent.hits : log.chunkCache.hits));
+  cacheCounter('streamhouse_cache_misses_total', 'Chunk look-ups the recent-write cache or the chunk cache could not answer (the next one, or the object store, was asked)', (c) =>
+    c === 'recent_writes' ? log.recent.misses : log.chunkCache.misses,
+  );
   const gc = new ObjectGarbageCollector({
     objects,
     metadata,
@@ -188,7 +205,25 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   // (forwarded over that agent's Kafka listener)
   const peers = new PeerKafkaClient({ clientId: `streamhouse-agent-${config.agentId}` });
   const groupRouter = new GroupRouter({ coordinator: () => groups, locator: () => coordinatorLocator, selfNodeId: () => cluster.self.nodeId, peers, logger });
-  registerConsumerLagMetric({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, log, logger });
+  registerConsumerGroupMetrics({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, chunks: metadata.chunks, log, logger });
+  // what this agent leads: in a cluster the leases it holds; alone, everything
+  new Gauge({
+    name: 'streamhouse_active_partitions',
+    help: 'Partitions this agent leads (holds the lease of, in a cluster)',
+    registers: [metrics.registry],
+    async collect() {
+      if (clustered) this.set(runtime?.heldCounts().partitions ?? 0);
+      else this.set((await topics.list()).reduce((n, t) => n + t.partitionCount, 0));
+    },
+  });
+  new Gauge({
+    name: 'streamhouse_coordinator_shards',
+    help: 'Group-coordinator shards this agent holds (all of them when it runs alone)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(clustered ? (runtime?.heldCounts().coordinatorShards ?? 0) : DEFAULT_COORDINATOR_SHARDS);
+    },
+  });
   const leads = (topic: string, partition: number) => services.cluster.leaderOf(topic, partition)?.nodeId === services.cluster.self.nodeId;
   const retention = new RetentionEnforcer({
     chunks: metadata.chunks,
@@ -232,7 +267,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     groups,
     coordinators: coordinatorLocator,
     groupRouter,
-    onTopicDeleted: (topic: string) => log.forgetTopic(topic),
+    onTopicDeleted: (topic: string) => meteredLog.forgetTopic(topic),
   };
   const registry = buildHandlerRegistry();
 

@@ -25,8 +25,11 @@ import { rendezvousOwner } from './rendezvous.js';
 /** What a lease is for: a partition's leadership or a group-coordinator shard. */
 export type LeaseKind = 'partition' | 'coordinator';
 
-/** Why this agent stopped holding leases. */
-export type LeaseLossReason = 'expired' | 'fenced' | 'released';
+/**
+ * Why this agent stopped holding leases: not renewed in time, a flush commit found it gone,
+ * handed over to the agent that should own it now (planned move), or given up at stop.
+ */
+export type LeaseLossReason = 'expired' | 'fenced' | 'handed_over' | 'released';
 
 /** A batch of lease changes of one kind, for metrics. */
 export type LeaseChange = { readonly change: 'acquired'; readonly kind: LeaseKind; readonly count: number } | { readonly change: 'lost'; readonly kind: LeaseKind; readonly reason: LeaseLossReason; readonly count: number };
@@ -139,6 +142,13 @@ export class ClusterRuntime {
     if (!h) return undefined;
     if (performance.now() >= h.localDeadline) return undefined;
     return h.lease;
+  }
+
+  /** How many partition and coordinator-shard leases this agent holds now (metrics). */
+  heldCounts(): { partitions: number; coordinatorShards: number } {
+    let shards = 0;
+    for (const resource of this.held.keys()) if (resource.startsWith(COORDINATOR_SHARD_PREFIX)) shards++;
+    return { partitions: this.held.size - shards, coordinatorShards: shards };
   }
 
   heldPartition(topic: string, partition: number): Lease | undefined {
@@ -320,7 +330,7 @@ export class ClusterRuntime {
         this.changed(r);
       }
       logger.info({ released: moving.length, ...describeResources(moving), ms: Math.round(performance.now() - started) }, 'handed over leases');
-      this.report('lost', moving, 'released');
+      this.report('lost', moving, 'handed_over');
     }
 
     this.assignedOver = liveIds;
