@@ -3,6 +3,7 @@ import type { ConsumedRecordMsg, OffsetReset } from '../messages.js';
 import { RpcChannel, type ChannelOptions } from './rpc-channel.js';
 import { backoffMs, isRetriable, withRetries, type RetryPolicy } from './retry.js';
 import { StreamHouseError } from './streamhouse-error.js';
+import { ConsumerMetrics, type ClientMetricsOptions } from './client-metrics.js';
 
 export interface TopicPartition {
   readonly topic: string;
@@ -21,7 +22,7 @@ export interface ConsumerRecord {
   readonly timestampType: 'CreateTime' | 'LogAppendTime';
 }
 
-export interface ConsumerOptions extends ChannelOptions {
+export interface ConsumerOptions extends ChannelOptions, ClientMetricsOptions {
   /** Every partition of these topics (ignored when `assignment` is given). */
   readonly topics?: readonly string[];
   /** Exactly these partitions instead of whole topics. */
@@ -53,6 +54,8 @@ interface PartitionState {
   committed: bigint | undefined;
   retryAt: number;
   failures: number;
+  /** Timestamp of the last record handed out (lag in seconds once the buffer is empty). */
+  lastTimestamp: number | undefined;
 }
 
 const RETRY: RetryPolicy = { retries: 5, initialBackoffMs: 100, maxBackoffMs: 5000 };
@@ -78,6 +81,7 @@ export class Consumer {
   private nextAutoCommit: number;
   private rotate = 0;
   private closed = false;
+  private readonly metrics: ConsumerMetrics;
 
   constructor(options: ConsumerOptions) {
     if ((options.topics?.length ?? 0) === 0 && (options.assignment?.length ?? 0) === 0) throw new TypeError('give topics or an assignment');
@@ -90,6 +94,21 @@ export class Consumer {
     this.maxPollRecords = options.maxPollRecords ?? 500;
     this.maxRecordsPerFetch = options.maxRecordsPerFetch ?? 500;
     this.nextAutoCommit = Date.now() + this.autoCommitIntervalMs;
+    this.metrics = new ConsumerMetrics(options, 'consumer', () =>
+      (this.states ?? []).map((st) => ({
+        topic: st.tp.topic,
+        partition: st.tp.partition,
+        position: st.position,
+        highWatermark: st.highWatermark,
+        committed: st.committed,
+        nextTimestampMs: st.buffer[0]?.timestamp ?? st.lastTimestamp,
+      })),
+    );
+  }
+
+  /** The client_id label of this consumer's metrics. */
+  get clientId(): string {
+    return this.metrics.clientId;
   }
 
   get address(): string {
@@ -127,6 +146,15 @@ export class Consumer {
   /** Records not yet handed out, up to maxPollRecords; waits up to `timeoutMs` for the first. */
   async poll(timeoutMs: number): Promise<ConsumerRecord[]> {
     if (this.closed) throw new Error('consumer is closed');
+    const started = performance.now();
+    try {
+      return await this.pollOnce(timeoutMs);
+    } finally {
+      this.metrics.polled((performance.now() - started) / 1000);
+    }
+  }
+
+  private async pollOnce(timeoutMs: number): Promise<ConsumerRecord[]> {
     const states = await this.partitions();
     if (this.autoCommit && Date.now() >= this.nextAutoCommit) {
       this.nextAutoCommit = Date.now() + this.autoCommitIntervalMs;
@@ -180,6 +208,7 @@ export class Consumer {
     } finally {
       this.abort.abort();
       this.channel.close();
+      this.metrics.close();
     }
   }
 
@@ -205,6 +234,7 @@ export class Consumer {
           committed: undefined,
           retryAt: 0,
           failures: 0,
+          lastTimestamp: undefined,
         }));
         this.seeks.clear();
         return this.states;
@@ -235,6 +265,8 @@ export class Consumer {
       if (s.buffer.length === 0) continue;
       const take = s.buffer.splice(0, this.maxPollRecords - out.length);
       out.push(...take);
+      this.metrics.consumed(s.tp.topic, take.length, recordBytes(take));
+      s.lastTimestamp = take[take.length - 1]!.timestamp;
       s.position = s.buffer.length > 0 ? s.buffer[0]!.offset : s.bufferEnd;
     }
     this.rotate = (this.rotate + 1) % Math.max(1, states.length);
@@ -281,6 +313,7 @@ export class Consumer {
       if (s.buffer.length === 0) s.position = s.bufferEnd;
     } catch (err) {
       if (!mine()) return;
+      this.metrics.fetchFailed(s.tp.topic);
       if (err instanceof StreamHouseError && err.code === status.OUT_OF_RANGE) {
         // our position left the log (records deleted): start over as offsetReset says
         await this.resetPosition(s).catch((e: unknown) => this.recordFailure(s, e));
@@ -304,6 +337,16 @@ export class Consumer {
     s.position = BigInt(res.offset);
     s.highWatermark = BigInt(res.highWatermark);
   }
+}
+
+/** Key, value and header bytes of records (what bytes_consumed counts). */
+export function recordBytes(records: readonly ConsumerRecord[]): number {
+  let n = 0;
+  for (const r of records) {
+    n += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    for (const h of r.headers) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  }
+  return n;
 }
 
 function tpKey(tp: TopicPartition): string {

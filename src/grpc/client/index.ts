@@ -7,3 +7,4 @@ export { StreamHouseError } from './streamhouse-error.js';
 export { DEFAULT_ADDRESS, parseAddress, resolveAddress } from './address.js';
 export type { ChannelOptions } from './rpc-channel.js';
 export type { Bytes } from './bytes.js';
+export { defaultClientRegistry, type ClientMetricsOptions } from './client-metrics.js';

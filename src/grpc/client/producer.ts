@@ -7,6 +7,7 @@ import { RpcChannel, type ChannelOptions } from './rpc-channel.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { StreamHouseError } from './streamhouse-error.js';
 import { status } from '@grpc/grpc-js';
+import { ProducerMetrics, type ClientMetricsOptions } from './client-metrics.js';
 
 export interface ProducerRecord {
   readonly topic: string;
@@ -26,7 +27,7 @@ export interface RecordMetadata {
   readonly offset: bigint;
 }
 
-export interface ProducerOptions extends ChannelOptions {
+export interface ProducerOptions extends ChannelOptions, ClientMetricsOptions {
   /** A partition's batch is sent once it holds this many records (default 1000)... */
   readonly batchMaxRecords?: number;
   /** ...or this many bytes of keys, values and headers (default 512 KiB)... */
@@ -53,6 +54,8 @@ interface Pending {
   readonly input: RecordInput;
   readonly topic: string;
   readonly partition: number;
+  /** performance.now() at send(), for the send-duration histogram. */
+  readonly sentAt: number;
   readonly resolve: (m: RecordMetadata) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -89,9 +92,11 @@ export class Producer {
   private readonly metadataMaxAgeMs: number;
   private closed = false;
   private flushing = 0;
+  private readonly metrics: ProducerMetrics;
 
   constructor(options: ProducerOptions = {}) {
     this.channel = new RpcChannel(options);
+    this.metrics = new ProducerMetrics(options, () => this.outstanding.size);
     this.maxRecords = positive(options.batchMaxRecords ?? 1000, 'batchMaxRecords');
     this.maxBytes = positive(options.batchMaxBytes ?? 512 * 1024, 'batchMaxBytes');
     this.lingerMs = nonNegative(options.lingerMs ?? 5, 'lingerMs');
@@ -109,12 +114,20 @@ export class Producer {
     return this.channel.address;
   }
 
+  /** The client_id label of this producer's metrics. */
+  get clientId(): string {
+    return this.metrics.clientId;
+  }
+
   send(record: ProducerRecord): Promise<RecordMetadata> {
     if (this.closed) return Promise.reject(new Error('producer is closed'));
     const p = this.enqueue(record);
     this.outstanding.add(p);
     const forget = () => this.outstanding.delete(p);
-    p.then(forget, forget);
+    p.then(forget, () => {
+      forget();
+      this.metrics.sendFailed(record.topic ?? '', 1);
+    });
     return p;
   }
 
@@ -136,10 +149,12 @@ export class Producer {
     this.closed = true;
     await this.flush();
     this.channel.close();
+    this.metrics.close();
   }
 
   private async enqueue(record: ProducerRecord): Promise<RecordMetadata> {
     if (!record.topic) throw new TypeError('record.topic is required');
+    const sentAt = performance.now();
     const input: RecordInput = {
       key: toOptionalBuffer(record.key),
       value: toOptionalBuffer(record.value),
@@ -152,11 +167,11 @@ export class Producer {
     let partition = record.partition;
     if (partition === undefined) {
       const count = await this.partitionCount(record.topic);
-      if (count === undefined) return this.produceAlone(record.topic, input);
+      if (count === undefined) return this.produceAlone(record.topic, input, sentAt);
       partition = input.key !== null ? partitionForKey(input.key, count) : this.stickyPartition(record.topic, count);
     }
     return new Promise<RecordMetadata>((resolve, reject) => {
-      this.add({ input, topic: record.topic, partition: partition!, resolve, reject });
+      this.add({ input, topic: record.topic, partition: partition!, sentAt, resolve, reject });
     });
   }
 
@@ -208,10 +223,13 @@ export class Producer {
       let bytes = 0;
       for (const i of inputs) bytes += recordSize(i);
       const kafkaRecordBatch = buildRecordBatch({ baseOffset: 0n, records: inputs, compression: bytes >= COMPRESS_MIN_BYTES ? this.compression : CompressionType.None });
+      const started = performance.now();
       const res = await withRetries(
         () => this.channel.call('ProduceBatch', { topic: q.topic, partition: q.partition, kafkaRecordBatch, acks: this.acks }),
         this.retry,
       );
+      const now = performance.now();
+      this.metrics.batchSent(q.topic, batch.length, kafkaRecordBatch.length, (now - started) / 1000, batch.map((p) => p.sentAt), now, true);
       const base = BigInt(res.baseOffset);
       batch.forEach((p, i) => p.resolve({ topic: q.topic, partition: q.partition, offset: base < 0n ? -1n : base + BigInt(i) }));
     } catch (err) {
@@ -221,7 +239,8 @@ export class Producer {
   }
 
   /** A topic the broker does not know yet: one Produce call, which auto-creates it if the broker does that. */
-  private async produceAlone(topic: string, input: RecordInput): Promise<RecordMetadata> {
+  private async produceAlone(topic: string, input: RecordInput, sentAt: number): Promise<RecordMetadata> {
+    const started = performance.now();
     const res = await withRetries(
       () =>
         this.channel.call('Produce', {
@@ -236,6 +255,9 @@ export class Producer {
         }),
       this.retry,
     );
+    const now = performance.now();
+    // sent as one record, not a batch: its key, value and header bytes
+    this.metrics.batchSent(topic, 1, recordSize(input) - RECORD_OVERHEAD, (now - started) / 1000, [sentAt], now, false);
     this.partitionCounts.delete(topic);
     return { topic, partition: res.partition, offset: BigInt(res.offset) };
   }

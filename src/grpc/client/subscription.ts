@@ -1,10 +1,11 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { SubscribeResponseMsg } from '../messages.js';
-import { consumerRecord, type ConsumerRecord } from './consumer.js';
+import { consumerRecord, recordBytes, type ConsumerRecord } from './consumer.js';
+import { ConsumerMetrics, type ClientMetricsOptions } from './client-metrics.js';
 import { RpcChannel, type ChannelOptions } from './rpc-channel.js';
 import { StreamHouseError } from './streamhouse-error.js';
 
-export interface SubscriptionOptions extends ChannelOptions {
+export interface SubscriptionOptions extends ChannelOptions, ClientMetricsOptions {
   readonly topic: string;
   readonly partition: number;
   /** Start here; otherwise the group's committed offset, else offsetReset. */
@@ -23,9 +24,13 @@ export class Subscription implements AsyncIterable<ConsumerRecord[]> {
   private readonly channel: RpcChannel;
   private readonly stream: ClientReadableStream<SubscribeResponseMsg>;
   private cancelled = false;
+  private readonly metrics: ConsumerMetrics;
+  private readonly topic: string;
 
   constructor(options: SubscriptionOptions) {
     this.channel = new RpcChannel(options);
+    this.topic = options.topic;
+    this.metrics = new ConsumerMetrics(options, 'subscription');
     this.stream = this.channel.subscribe({
       topic: options.topic,
       partition: options.partition,
@@ -38,7 +43,11 @@ export class Subscription implements AsyncIterable<ConsumerRecord[]> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord[]> {
     try {
-      for await (const message of this.stream as AsyncIterable<SubscribeResponseMsg>) yield message.records.map(consumerRecord);
+      for await (const message of this.stream as AsyncIterable<SubscribeResponseMsg>) {
+        const records = message.records.map(consumerRecord);
+        this.metrics.consumed(this.topic, records.length, recordBytes(records));
+        yield records;
+      }
     } catch (err) {
       if (this.cancelled) return;
       if (typeof err === 'object' && err !== null && 'code' in err && 'details' in err) throw StreamHouseError.from(err as Parameters<typeof StreamHouseError.from>[0]);
@@ -54,5 +63,6 @@ export class Subscription implements AsyncIterable<ConsumerRecord[]> {
     this.cancelled = true;
     this.stream.cancel();
     this.channel.close();
+    this.metrics.close();
   }
 }
