@@ -21,6 +21,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null 2>&1 || need+=(postgres
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
 # the web console's browser tests drive Debian's Chromium through playwright-core
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing system packages: ${need[*]}"
   SUDO=""

@@ -50,8 +50,8 @@ export async function scrapeNodeMemory(httpBase: string): Promise<NodeMemory | u
     const text = await res.text();
     const value = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
     return {
-      heapUsed: value('streamhouse_process_nodejs_heap_size_used_bytes'),
-      external: value('streamhouse_process_nodejs_external_memory_bytes'),
+      heapUsed: value('streamhouse_nodejs_heap_size_used_bytes'),
+      external: value('streamhouse_nodejs_external_memory_bytes'),
       rss: value('streamhouse_process_resident_memory_bytes'),
     };
   } catch {
