@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { README, readmeWithOptions } from '../../scripts/generate-readme-options.js';
 import { ConfigError } from '../agent/config/broker-config.js';
-import { addStartOptions, START_OPTIONS, startConfig, type StartConfig, type StartOptionValues } from './start-options.js';
+import { addStartOptions, START_OPTIONS, startConfig, STORE_OPTION_FLAGS, storeConfig, type StartConfig, type StartOptionValues, type StoreConfig } from './start-options.js';
 
 /**
  * Parses `argv` (the arguments after `start`) as `streamhouse start` does, with `env` as the
@@ -165,5 +165,47 @@ describe('start options: --http-listener / --http-port (and gRPC)', () => {
   it('the environment beats the defaults', () => {
     expect(resolveStartConfig([], { STREAMHOUSE_HTTP_LISTENER: '127.0.0.1:18080' })).toMatchObject({ httpHost: '127.0.0.1', httpPort: 18080 });
     expect(resolveStartConfig([], { STREAMHOUSE_HTTP_PORT: '18081' })).toMatchObject({ httpHost: '0.0.0.0', httpPort: 18081 });
+  });
+});
+
+describe('the store options (streamhouse doctor)', () => {
+  function resolveStoreConfig(argv: string[], env: Record<string, string> = {}): StoreConfig {
+    const saved = process.env;
+    process.env = { ...env };
+    try {
+      const command = addStartOptions(new Command('doctor'), STORE_OPTION_FLAGS)
+        .exitOverride()
+        .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      command.parse(argv, { from: 'user' });
+      return storeConfig(command, process.env);
+    } finally {
+      process.env = saved;
+    }
+  }
+
+  it('takes only the store flags, with the defaults, environment variables and DATABASE_URL of start', () => {
+    const command = addStartOptions(new Command('doctor'), STORE_OPTION_FLAGS);
+    expect(command.options.map((o) => o.long)).toEqual(STORE_OPTION_FLAGS.map((f) => `--${f}`));
+    expect(resolveStoreConfig([])).toEqual({
+      dataDir: './data',
+      metadataUrl: 'sqlite://./data/metadata.db',
+      storageUrl: 'file://./data/objects',
+      clustered: false,
+      heartbeatIntervalMs: 5000,
+      leaseTtlMs: 15000,
+    });
+    expect(resolveStoreConfig(['--data-dir', '/srv/sh'])).toMatchObject({ metadataUrl: 'sqlite:///srv/sh/metadata.db', storageUrl: 'file:///srv/sh/objects' });
+    expect(resolveStoreConfig([], { DATABASE_URL: 'postgres://db/sh', STREAMHOUSE_STORAGE_URL: 's3://b/p', STREAMHOUSE_LEASE_TTL_MS: '3000', STREAMHOUSE_HEARTBEAT_INTERVAL_MS: '1000' })).toEqual({
+      dataDir: './data',
+      metadataUrl: 'postgres://db/sh',
+      storageUrl: 's3://b/p',
+      clustered: true,
+      heartbeatIntervalMs: 1000,
+      leaseTtlMs: 3000,
+    });
+    expect(resolveStoreConfig(['--metadata', 'postgres://db/sh', '--cluster', 'false']).clustered).toBe(false);
+    expect(resolveStoreConfig(['--cluster', 'true']).clustered).toBe(true);
+    expect(() => resolveStoreConfig(['--kafka-listener', '0.0.0.0:1'])).toThrow(CommanderError);
+    expect(() => resolveStoreConfig(['--lease-ttl-ms', '2000', '--heartbeat-interval-ms', '1500'])).toThrow(ConfigError);
   });
 });

@@ -115,6 +115,16 @@ const SPECS = [
 
 export const START_OPTIONS: readonly StartOption[] = SPECS;
 
+/** The flag of a start option, e.g. 'data-dir'. */
+export type StartOptionFlag = (typeof SPECS)[number]['flag'];
+
+/**
+ * The options that say where the stores are and how the cluster keeps time: what a command
+ * reading the stores directly (`streamhouse doctor`) takes, with the same flags, environment
+ * variables and defaults as `start`.
+ */
+export const STORE_OPTION_FLAGS = ['data-dir', 'metadata', 'storage', 'cluster', 'heartbeat-interval-ms', 'lease-ttl-ms'] as const satisfies readonly StartOptionFlag[];
+
 type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
 
 /** The parsed values of a start command, keyed as commander keys them (`--data-dir` is `dataDir`). */
@@ -125,11 +135,12 @@ export type StartOptionValues = { [S in (typeof SPECS)[number] as Camel<S['flag'
  * (after the flags, so a flag wins) and applies the literal defaults. Not taken, so that the
  * option stays at its default: an empty value, from a flag or the environment (commander
  * treats an empty variable as set), and an environment variable whose `envYieldsTo` option
- * was given as a flag.
+ * was given as a flag. With `only`, just those options (STORE_OPTION_FLAGS for doctor).
  */
-export function addStartOptions(command: Command): Command {
+export function addStartOptions(command: Command, only?: readonly StartOptionFlag[]): Command {
   const keyOf = (flag: string) => new Option(`--${flag} <value>`).attributeName();
   for (const spec of START_OPTIONS) {
+    if (only !== undefined && !(only as readonly string[]).includes(spec.flag)) continue;
     const what = `--${spec.flag}`;
     let skip = false;
     const opt = new Option(`${what} <value>`, spec.description)
@@ -232,6 +243,52 @@ export function startConfig(command: Command, env: NodeJS.ProcessEnv = process.e
     throw new ConfigError(`--lease-ttl-ms (${resolved.leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${resolved.heartbeatIntervalMs})`);
   }
   return { ...resolved, httpHost: http.host, grpcHost: grpc.host };
+}
+
+/** Where the stores are and the cluster timing, as `start` would resolve them. */
+export interface StoreConfig {
+  readonly dataDir: string;
+  readonly metadataUrl: string;
+  readonly storageUrl: string;
+  /** Whether the agents run as a cluster with leases (`--cluster`, auto: postgres://). */
+  readonly clustered: boolean;
+  readonly heartbeatIntervalMs: number;
+  readonly leaseTtlMs: number;
+}
+
+/**
+ * The store options of a command parsed with `addStartOptions(command, STORE_OPTION_FLAGS)`,
+ * resolved as startConfig resolves them (DATABASE_URL stands in for --metadata, the derived
+ * defaults under --data-dir). Throws ConfigError with one line.
+ */
+export function storeConfig(command: Command, env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  const o = command.opts<StartOptionValues>();
+  const resolved = defaultBrokerConfig(
+    defined({
+      dataDir: o.dataDir,
+      metadataUrl: o.metadata ?? (env.DATABASE_URL ? metadataUrl(env.DATABASE_URL, '--metadata') : undefined),
+      storageUrl: o.storage,
+      clusterMode: o.cluster,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      leaseTtlMs: o.leaseTtlMs,
+    }),
+  );
+  if (resolved.leaseTtlMs < 2 * resolved.heartbeatIntervalMs) {
+    throw new ConfigError(`--lease-ttl-ms (${resolved.leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${resolved.heartbeatIntervalMs})`);
+  }
+  return {
+    dataDir: resolved.dataDir,
+    metadataUrl: resolved.metadataUrl,
+    storageUrl: resolved.storageUrl,
+    clustered: isClustered(resolved.clusterMode, resolved.metadataUrl),
+    heartbeatIntervalMs: resolved.heartbeatIntervalMs,
+    leaseTtlMs: resolved.leaseTtlMs,
+  };
+}
+
+/** `--cluster`: on, off, or auto (on exactly when the metadata store is PostgreSQL). */
+export function isClustered(mode: BrokerConfig['clusterMode'], metadataUrl: string): boolean {
+  return mode === 'on' || (mode === 'auto' && /^postgres(ql)?:\/\//.test(metadataUrl));
 }
 
 /** The README's configuration table, made from START_OPTIONS (a unit test keeps them equal). */

@@ -9,6 +9,7 @@ import { SQLITE_MEMORY_PATH } from '../metadata/sqlite/sqlite-metadata-store.js'
 import { localPathFromUrl } from '../storage/open-object-store.js';
 import { LocalDirectoryError, prepareLocalDirectories, type LocalDirectory } from './local-directories.js';
 import { addStartOptions, startConfig, type StartConfig } from './start-options.js';
+import { registerDoctorCommand } from './doctor/doctor-command.js';
 import { VERSION } from '../version.js';
 
 /** Exit code of a configuration or usage error (a bad flag, a data directory it cannot use). */
@@ -48,9 +49,10 @@ const program = new Command();
 program.name('streamhouse').description('StreamHouse: a Kafka-compatible broker on object storage').version(VERSION);
 
 const start = addStartOptions(program.command('start').description('run one agent (embedded SQLite + local directory by default)'));
+const doctor = registerDoctorCommand(program);
 // usage errors (unknown flag, missing value, unknown command, an argParser's InvalidArgumentError)
 // are one line and exit 2
-for (const cmd of [program, start]) {
+for (const cmd of [program, start, doctor]) {
   cmd.exitOverride();
   cmd.configureOutput({ outputError: (text, write) => write(`streamhouse: ${text.replace(/^error: /, '')}`) });
 }

@@ -207,6 +207,13 @@ export interface ObjectTotals {
   readonly unreferencedObjects: number;
 }
 
+/** One recorded object: its key and when its flush or compaction committed it. */
+export interface RecordedObject {
+  readonly key: string;
+  /** Store clock, ms since the epoch. */
+  readonly createdAt: number;
+}
+
 export interface ChunkIndexStore {
   /**
    * Atomically swaps index rows (compaction): readers see either the old chunks or the new
@@ -257,6 +264,11 @@ export interface ObjectMetadataStore {
   forget(key: string): Promise<void>;
   /** Count and recorded size of every object, and how many of them no chunk points into. */
   totals(): Promise<ObjectTotals>;
+  /**
+   * The most recently recorded object (largest createdAt, then largest key), referenced or
+   * not; undefined when none is recorded. One pass over the objects, as totals().
+   */
+  newest(): Promise<RecordedObject | undefined>;
 }
 
 /** A consumer group's committed position in one partition (docs/architecture.md §9). */

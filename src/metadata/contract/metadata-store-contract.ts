@@ -1053,6 +1053,43 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
         expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
         expect(await store.objects.listReferencedKeys()).toEqual(new Set(['b']));
       });
+
+      it('names the newest recorded object, referenced or not, by creation time', async () => {
+        expect(await store.objects.newest()).toBeUndefined();
+        const clock = () => store.leases.now();
+        const before = await clock();
+        await store.partitions.commitFlush(singleChunkFlush('k1', 'orders', 0, 0n, 1n, 10n));
+        const first = await store.objects.newest();
+        expect(first?.key).toBe('k1');
+        expect(first!.createdAt).toBeGreaterThanOrEqual(before);
+        expect(first!.createdAt).toBeLessThanOrEqual(await clock());
+        // keys grow with time here, so a tie in createdAt (same millisecond) names the same one
+        await store.partitions.commitFlush(singleChunkFlush('k2', 'orders', 0, 1n, 1n, 10n));
+        expect((await store.objects.newest())?.key).toBe('k2');
+        // compaction records its object too
+        await store.chunks.replace({
+          topic: 'orders',
+          partition: 0,
+          replaced: [
+            { objectKey: 'k1', baseOffset: 0n, lastOffset: 0n },
+            { objectKey: 'k2', baseOffset: 1n, lastOffset: 1n },
+          ],
+          objectKey: 'k3',
+          objectSize: 100,
+          chunk: { baseOffset: 0n, lastOffset: 1n, maxTimestamp: 10n, recordCount: 2, byteOffset: 0, byteLength: 100 },
+        });
+        const compacted = await store.objects.newest();
+        expect(compacted?.key).toBe('k3');
+        expect(compacted!.createdAt).toBeGreaterThanOrEqual(first!.createdAt);
+        // unreferenced objects still count until the collector forgets them
+        await store.partitions.advanceLogStart('orders', 0, 2n);
+        expect((await store.objects.newest())?.key).toBe('k3');
+        await store.objects.forget('k3');
+        expect((await store.objects.newest())?.key).toBe('k2');
+        await store.objects.forget('k2');
+        await store.objects.forget('k1');
+        expect(await store.objects.newest()).toBeUndefined();
+      });
     });
 
     describe('storage usage', () => {
@@ -1223,6 +1260,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.objects.listUnreferenced(0),
           store.objects.forget('k'),
           store.objects.totals(),
+          store.objects.newest(),
           store.chunks.usage(),
           store.chunks.usage('x'),
           store.chunks.topicObjects(),

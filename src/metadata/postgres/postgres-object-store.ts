@@ -1,4 +1,4 @@
-import { MetadataStoreError, type ObjectMetadataStore, type ObjectTotals } from '../metadata-store.js';
+import { MetadataStoreError, type ObjectMetadataStore, type ObjectTotals, type RecordedObject } from '../metadata-store.js';
 import type { PostgresContext } from './postgres-context.js';
 
 export class PostgresObjectStore implements ObjectMetadataStore {
@@ -35,6 +35,14 @@ export class PostgresObjectStore implements ObjectMetadataStore {
       bytes: Number(row?.bytes ?? 0),
       unreferencedObjects: Number(row?.unreferenced ?? 0),
     };
+  }
+
+  async newest(): Promise<RecordedObject | undefined> {
+    this.ctx.assertOpen();
+    // no index on created_at: one pass over objects keeping the top row (a top-1 sort)
+    const result = await this.ctx.query<{ key: string; created_at: bigint }>('SELECT key, created_at FROM objects ORDER BY created_at DESC, key DESC LIMIT 1');
+    const row = result.rows[0];
+    return row === undefined ? undefined : { key: row.key, createdAt: Number(row.created_at) };
   }
 
   async forget(key: string): Promise<void> {

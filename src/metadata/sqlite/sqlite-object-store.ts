@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { MetadataStoreError, type ObjectMetadataStore, type ObjectTotals } from '../metadata-store.js';
+import { MetadataStoreError, type ObjectMetadataStore, type ObjectTotals, type RecordedObject } from '../metadata-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 export class SqliteObjectStore implements ObjectMetadataStore {
@@ -9,6 +9,7 @@ export class SqliteObjectStore implements ObjectMetadataStore {
   private readonly isReferenced: BetterSqlite3.Statement<[string], number>;
   private readonly deleteObject: BetterSqlite3.Statement<[string]>;
   private readonly selectTotals: BetterSqlite3.Statement<[], ObjectTotals>;
+  private readonly selectNewest: BetterSqlite3.Statement<[], RecordedObject>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -29,6 +30,8 @@ export class SqliteObjectStore implements ObjectMetadataStore {
               COUNT(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.object_key = o.key)) AS unreferencedObjects
        FROM objects o`,
     );
+    // no index on created_at: one pass over objects keeping the top row
+    this.selectNewest = db.prepare<[], RecordedObject>('SELECT key, created_at AS createdAt FROM objects ORDER BY created_at DESC, key DESC LIMIT 1');
   }
 
   async listReferencedKeys(): Promise<Set<string>> {
@@ -45,6 +48,12 @@ export class SqliteObjectStore implements ObjectMetadataStore {
     this.ctx.assertOpen();
     // an aggregate without GROUP BY yields exactly one row
     return this.selectTotals.get()!;
+  }
+
+  async newest(): Promise<RecordedObject | undefined> {
+    this.ctx.assertOpen();
+    const row = this.selectNewest.get();
+    return row === undefined ? undefined : { key: row.key, createdAt: Number(row.createdAt) };
   }
 
   async forget(key: string): Promise<void> {
