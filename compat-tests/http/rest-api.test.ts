@@ -248,9 +248,10 @@ describe('produce', () => {
     const small = name('small');
     await createTopic(small, 1, { 'max.message.bytes': '1024' });
     await expectError({ topic: small, value: 'x'.repeat(5000) }, 413, 'MESSAGE_TOO_LARGE', /larger than|max/i);
-    // a body over the HTTP limit (16 MiB)
+    // a body over the HTTP limit (16 MiB), answered before it is read: the client still gets
+    // the answer (a connection closed on unread data would reset it and lose the answer)
     const huge = JSON.stringify({ topic, value: 'x'.repeat(17 * 1024 * 1024) });
-    await expectError(huge, 413, 'REQUEST_TOO_LARGE', /larger than 16777216 bytes/);
+    for (let i = 0; i < 3; i++) await expectError(huge, 413, 'REQUEST_TOO_LARGE', /^request body is larger than 16777216 bytes$/);
     const wrongType = await api.call('POST', '/produce', { body: 'topic=x', headers: { 'content-type': 'text/plain' } });
     expect(wrongType).toMatchObject({ status: 415, body: { error_code: 'UNSUPPORTED_MEDIA_TYPE' } });
     expect(await api.call('GET', '/no/such/route')).toMatchObject({ status: 404, body: { error_code: 'NOT_FOUND', message: 'no route GET /api/v1/no/such/route' } });

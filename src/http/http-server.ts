@@ -100,6 +100,10 @@ export class HttpServer {
     this.app.setErrorHandler((err: FastifyError, req, reply) => {
       const answer = errorAnswer(err, core.logger, bodyLimit);
       errorCodes.set(req.raw, answer.errorCode);
+      // Answered before the body was read. Fastify asks to close the connection, but closing
+      // with unread data resets it, and the reset can discard this answer before the client
+      // reads it (fetch reports EPIPE): keep it open, and Node reads and drops the rest.
+      if (answer.statusCode === 413) void reply.removeHeader('connection');
       void reply.code(answer.statusCode).type('application/json').send({ error_code: answer.errorCode, message: answer.message });
     });
     this.app.setNotFoundHandler((req, reply) => {
