@@ -2,6 +2,7 @@
  * Produce load generator: pre-built record batches over pipelined raw connections.
  *   npx tsx bench/produce-load.ts --bootstrap 127.0.0.1:9092 --record-size 100 --records-per-batch 2000
  *   npx tsx bench/produce-load.ts --spawn true            (starts a fresh broker in a temp dir)
+ *   npx tsx bench/produce-load.ts --spawn true --scrape-ms 1000   (a Prometheus-like scraper on /metrics meanwhile)
  */
 import { intFlag, numFlag, parseBootstrap, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
@@ -34,6 +35,7 @@ const flags = parseFlags('produce-load.ts', {
   'warmup-s': { default: '2', help: 'seconds sent before measuring' },
   count: { default: '0', help: 'send exactly this many requests instead (0 = use --duration-s)' },
   'rate-mb-s': { default: '0', help: 'throttle to this many MB/s of record values (0 = unthrottled)' },
+  'scrape-ms': { default: '0', help: 'GET the broker /metrics every this many ms during the run, as Prometheus would (0 = never; needs --spawn or --http-port)' },
   label: { default: 'produce', help: 'name of this run in --json-out' },
   'json-out': { default: '', help: 'append the result as a JSON line to this file' },
 });
@@ -84,9 +86,13 @@ async function main(): Promise<void> {
     );
     const httpPort = broker ? broker.httpPort : flags['http-port'] ? intFlag(flags['http-port'], 'http-port', 1) : undefined;
     const httpBase = httpPort ? `http://${target.host}:${httpPort}` : undefined;
+    const scrapeMs = intFlag(flags['scrape-ms'], 'scrape-ms');
+    if (scrapeMs > 0 && !httpBase) throw new Error('--scrape-ms needs --spawn true or --http-port');
     const before = httpBase ? await scrapeFlushMetrics(httpBase) : undefined;
+    const scraper = scrapeMs > 0 && httpBase ? startScraper(httpBase, scrapeMs) : undefined;
     const wall0 = performance.now();
     const r = await runProduce(opts);
+    const scrapes = await scraper?.stop();
     const after = httpBase ? await scrapeFlushMetrics(httpBase) : undefined;
     const flushLine = before && after ? describeFlushes(before, after, (performance.now() - wall0) / 1000) : undefined;
     process.stderr.write('\n');
@@ -98,6 +104,7 @@ async function main(): Promise<void> {
     console.log(`  latency ${formatLatency(r.latency)}`);
     console.log(`  errors: ${r.errorCount === 0 ? 'none' : JSON.stringify(r.errors)}`);
     if (flushLine) console.log(`  broker: ${flushLine}`);
+    if (scrapes) console.log(`  /metrics scraped every ${scrapeMs} ms: ${scrapes.count} scrapes, ${scrapes.avgMs.toFixed(1)} ms (max ${scrapes.maxMs.toFixed(1)} ms) and ${fmt(scrapes.avgBytes)} B each, ${scrapes.failures} failed`);
     console.log(`  machine: ${describeLoad(load)}`);
     console.log(`  load generator CPU ${(r.clientCpu * 100).toFixed(0)}%${cpu !== undefined ? `, broker CPU ${(cpu * 100).toFixed(0)}%` : ''}${mem ? `, broker RSS peak ${mib(mem.peakBytes)} (start ${mib(mem.startBytes)})` : ''}`);
     appendResult(flags['json-out'], {
@@ -115,12 +122,57 @@ async function main(): Promise<void> {
       brokerCpu: cpu ?? null,
       brokerRssPeak: mem?.peakBytes ?? null,
       flushes: flushLine ?? null,
+      scrapeMs,
+      scrapes: scrapes ?? null,
       ...load,
     });
     if (r.errorCount > 0) process.exitCode = 1;
   } finally {
     await broker?.cleanup();
   }
+}
+
+interface ScrapeStats {
+  readonly count: number;
+  readonly failures: number;
+  readonly avgMs: number;
+  readonly maxMs: number;
+  readonly avgBytes: number;
+}
+
+/** GETs /metrics every `intervalMs` (never two at once) and reads the whole body, until stopped. */
+function startScraper(httpBase: string, intervalMs: number): { stop(): Promise<ScrapeStats> } {
+  let count = 0;
+  let failures = 0;
+  let totalMs = 0;
+  let maxMs = 0;
+  let totalBytes = 0;
+  let running: Promise<void> | undefined;
+  const once = async (): Promise<void> => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${httpBase}/metrics`);
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      const ms = performance.now() - t0;
+      count++;
+      totalMs += ms;
+      maxMs = Math.max(maxMs, ms);
+      totalBytes += Buffer.byteLength(body);
+    } catch {
+      failures++;
+    }
+  };
+  const timer = setInterval(() => {
+    if (!running) running = once().finally(() => (running = undefined));
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      return { count, failures, avgMs: count ? totalMs / count : 0, maxMs, avgBytes: count ? totalBytes / count : 0 };
+    },
+  };
 }
 
 main().catch((err: unknown) => {

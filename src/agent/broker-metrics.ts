@@ -33,16 +33,17 @@ function perKey<T>(make: (key: string) => T): (key: string) => T {
 export function forEachResponseError(body: unknown, found: (code: number) => void, depth = 0): void {
   if (depth > 6 || typeof body !== 'object' || body === null) return;
   if (Array.isArray(body)) {
-    for (const item of body) if (typeof item === 'object' && item !== null) forEachResponseError(item, found, depth + 1);
+    for (let i = 0; i < body.length; i++) {
+      const item: unknown = body[i];
+      if (typeof item === 'object' && item !== null) forEachResponseError(item, found, depth + 1);
+    }
     return;
   }
   if (Object.getPrototypeOf(body) !== Object.prototype) return;
-  for (const key in body) {
-    const v = (body as Record<string, unknown>)[key];
-    if (key === 'errorCode') {
-      if (typeof v === 'number' && v !== 0) found(v);
-    } else if (typeof v === 'object' && v !== null) forEachResponseError(v, found, depth + 1);
-  }
+  const o = body as Record<string, unknown>;
+  const code = o.errorCode;
+  if (typeof code === 'number' && code !== 0) found(code);
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) forEachResponseError(v, found, depth + 1);
 }
 
 /**
