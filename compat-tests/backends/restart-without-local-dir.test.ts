@@ -16,7 +16,8 @@ import { sharedPostgresS3, type AllocatedStorage } from './test-backend.js';
 // timestamp and headers, and keeps appending at the old high watermarks.
 
 const PARTITIONS = 3;
-const BASE_TS = 1_700_000_000_000;
+// recent: records older than retention.ms (7 days) would be deleted by the retention pass (every 60 s)
+const BASE_TS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
 function kafka(broker: BrokerProcess): Kafka {
   return new Kafka({ clientId: 'restart-no-local-dir', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5 } });

@@ -16,6 +16,8 @@ import { readWholeTopic, type ReadPartition } from './python-clients.js';
 // to make it old, since S3 has no way to set LastModified).
 
 const GRACE_MS = 1000;
+/** Record timestamps an hour old: older than retention.ms (7 days) the retention pass would delete them. */
+const RECENT_TS = Date.now() - 3_600_000;
 /** Keys as the broker writes them: <2 hex>/<agent id>/<ms, 15 digits>-<counter, 6 digits>-<8 hex>.seg */
 const SEGMENT_KEY = /^[0-9a-f]{2}\/[A-Za-z0-9._%-]+\/\d{15}-\d{6}-[0-9a-f]{8}\.seg$/;
 
@@ -56,7 +58,7 @@ describe('object garbage collection (--object-gc-grace-ms 1000)', () => {
     await producer.connect();
     // one awaited send at a time: each lands in its own flush, so its own object
     for (let s = 0; s < sends; s++) {
-      await producer.send({ topic, acks: -1, messages: [0, 1].map((partition) => ({ partition, key: `${topic}-${s}-${partition}`, value: `value-${s}-${partition}`, timestamp: String(1_700_000_000_000 + s) })) });
+      await producer.send({ topic, acks: -1, messages: [0, 1].map((partition) => ({ partition, key: `${topic}-${s}-${partition}`, value: `value-${s}-${partition}`, timestamp: String(RECENT_TS + s) })) });
     }
     await producer.disconnect();
   }

@@ -11,7 +11,8 @@ import { readWholeTopic, type ReadPartition, type ReadRecord } from './python-cl
 // must come back unchanged, and producing afterwards continues at the old high watermark.
 
 const PARTITIONS = 4;
-const BASE_TS = 1_700_000_000_000;
+// recent: records older than retention.ms (7 days) would be deleted by the retention pass (every 60 s)
+const BASE_TS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
 interface Offsets {
   low: number;

@@ -211,9 +211,11 @@ describe('produce', () => {
   });
 
   it('writes text, JSON and base64 values, headers and timestamps exactly', async () => {
+    // a given create time, an hour old (older than retention.ms would be deleted by retention)
+    const CREATED_AT = Date.now() - 3_600_123;
     const topic = name('encodings');
     await createTopic(topic, 1);
-    const json = await api.call('POST', '/produce', { body: { topic, partition: 0, value: { event: 'signup', n: 1 }, value_encoding: 'json', timestamp: 1700000000123 } });
+    const json = await api.call('POST', '/produce', { body: { topic, partition: 0, value: { event: 'signup', n: 1 }, value_encoding: 'json', timestamp: CREATED_AT } });
     expect(json).toMatchObject({ status: 200, body: { offsets: [{ partition: 0, offset: 0 }] } });
     const binary = await api.call('POST', '/produce', { body: { topic, partition: 0, key: Buffer.from([0xff, 0x00, 0x01]).toString('base64'), key_encoding: 'base64', value: null } });
     expect(binary).toMatchObject({ status: 200, body: { offsets: [{ partition: 0, offset: 1 }] } });
@@ -221,7 +223,7 @@ describe('produce', () => {
     expect(read.status).toBe(200);
     const records = (read.body as RecordsAnswer).records;
     expect(records).toEqual([
-      { offset: 0, timestamp: 1700000000123, timestamp_type: 'CREATE_TIME', key: null, key_encoding: 'text', value: '{"event":"signup","n":1}', value_encoding: 'text', headers: [] },
+      { offset: 0, timestamp: CREATED_AT, timestamp_type: 'CREATE_TIME', key: null, key_encoding: 'text', value: '{"event":"signup","n":1}', value_encoding: 'text', headers: [] },
       { offset: 1, timestamp: expect.any(Number), timestamp_type: 'CREATE_TIME', key: '/wAB', key_encoding: 'base64', value: null, value_encoding: 'text', headers: [] },
     ]);
   });
