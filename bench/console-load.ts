@@ -1,5 +1,5 @@
 /**
- * Web console page load with many topics: a broker from dist/ gets --topics single-partition
+ * Web console page load with many topics: a broker from dist/ gets --topics topics of --partitions partitions
  * topics (kafkajs admin), then Chromium (Debian's, through playwright-core) opens the Topics
  * page --runs times in a fresh browser context each, and the time from navigation to a table
  * of every topic is printed in ms, beside GET /api/v1/topics alone and the Overview page.
@@ -12,10 +12,12 @@ import { intFlag, parseFlags } from './lib/args.js';
 
 const flags = parseFlags('console-load.ts', {
   topics: { default: '1000', help: 'topics to create before loading the page' },
+  partitions: { default: '10', help: 'partitions per topic (the goal: 1,000 topics, 10,000 partitions)' },
   runs: { default: '5', help: 'page loads measured (the first one is reported apart: cold caches)' },
 });
 const topicCount = intFlag(flags.topics, 'topics', 1);
 const runs = intFlag(flags.runs, 'runs', 1);
+const partitionsPerTopic = intFlag(flags.partitions, 'partitions', 1);
 
 function summary(ms: number[]): string {
   const s = [...ms].sort((a, b) => a - b);
@@ -30,11 +32,11 @@ try {
   await admin.connect();
   const createdAt = performance.now();
   for (let i = 0; i < topicCount; i += 100) {
-    const batch = Array.from({ length: Math.min(100, topicCount - i) }, (_, j) => ({ topic: `load-${String(i + j).padStart(5, '0')}`, numPartitions: 1 }));
+    const batch = Array.from({ length: Math.min(100, topicCount - i) }, (_, j) => ({ topic: `load-${String(i + j).padStart(5, '0')}`, numPartitions: partitionsPerTopic }));
     await admin.createTopics({ topics: batch, waitForLeaders: false, timeout: 60_000 });
   }
   await admin.disconnect();
-  console.log(`${topicCount} topics created in ${(performance.now() - createdAt).toFixed(0)} ms`);
+  console.log(`${topicCount} topics of ${partitionsPerTopic} partitions created in ${(performance.now() - createdAt).toFixed(0)} ms`);
 
   const base = `http://127.0.0.1:${broker.httpPort}/`;
   const api: number[] = [];
@@ -65,7 +67,7 @@ try {
   const overview: number[] = [];
   for (let r = 0; r < runs; r++) overview.push(await load('#/', countReady));
 
-  console.log(`GET /api/v1/topics (${topicCount} topics): ${summary(api)}`);
+  console.log(`GET /api/v1/topics (${topicCount} topics, ${topicCount * partitionsPerTopic} partitions): ${summary(api)}`);
   console.log(`Topics page, navigation to all ${topicCount} rows rendered: first ${topicsPage[0]!.toFixed(0)} ms; then ${summary(topicsPage.slice(1))}`);
   console.log(`Overview page, navigation to the topic count shown: ${summary(overview)}`);
 } finally {
