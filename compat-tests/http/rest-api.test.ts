@@ -473,12 +473,16 @@ describe('agents, cluster, storage', () => {
     const counted = throughput.samples.reduce((s, x) => s + x.records_in_per_sec * (throughput.interval_ms / 1000), 0);
     expect(counted).toBeGreaterThan(450);
 
-    const storage = (await api.call('GET', '/storage', { query: { price_per_gb_month: '0.05' } })).body as { price_per_gb_month: number; total: { objects: number; stored_bytes: number; payload_bytes: number; monthly_cost: number }; topics: Array<{ name: string; objects: number; chunks: number; payload_bytes: number; records: number }> };
+    const storage = (await api.call('GET', '/storage', { query: { price_per_gb_month: '0.05' } })).body as { price_per_gb_month: number; total: { objects: number; stored_bytes: number; payload_bytes: number; monthly_cost: number }; topics: Array<{ name: string; objects: number; chunks: number; payload_bytes: number; records: number; partitions_awaiting_compaction: number }>; compaction: unknown };
     expect(storage.price_per_gb_month).toBe(0.05);
     const mine = storage.topics.find((t) => t.name === topic)!;
     expect(mine.records).toBe(550);
     expect(mine.objects).toBeGreaterThan(0);
     expect(mine.chunks).toBeGreaterThanOrEqual(2);
+    // partition 0 got two produces (two small chunks) and partition 1 one; once the compactor
+    // (every 60 s) merged partition 0, nothing is left to merge
+    expect(storage.compaction).toEqual({ enabled: true, interval_ms: 60000, small_chunk_bytes: expect.any(Number) });
+    expect(mine.partitions_awaiting_compaction).toBe(mine.chunks === 3 ? 1 : 0);
     expect(mine.payload_bytes).toBeGreaterThan(550 * 100);
     expect(storage.total.stored_bytes).toBeGreaterThanOrEqual(storage.total.payload_bytes);
     expect(storage.total.monthly_cost).toBeCloseTo((storage.total.stored_bytes / 1024 ** 3) * 0.05, 6);

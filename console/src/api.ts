@@ -175,11 +175,15 @@ export interface StorageTopic {
   chunks: number;
   payload_bytes: number;
   average_chunk_bytes: number;
+  partitions_with_data: number;
+  /** Partitions still holding two or more chunks smaller, on average, than the compactor's small-chunk size. */
+  partitions_awaiting_compaction: number;
   monthly_cost: number;
 }
 
 export interface StorageReport {
   price_per_gb_month: number;
+  compaction: { enabled: boolean; interval_ms: number; small_chunk_bytes: number };
   total: { objects: number; stored_bytes: number; payload_bytes: number; unreferenced_objects: number; monthly_cost: number };
   topics: StorageTopic[];
 }

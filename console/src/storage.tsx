@@ -6,16 +6,14 @@ import { Badge, Bar, Empty, ErrorBox, Loading, PageHeader, SearchBox, Stat, Upda
 
 type StorageKey = 'name' | 'objects' | 'chunks' | 'payload_bytes' | 'average_chunk_bytes' | 'monthly_cost' | 'per_partition';
 
-/** How merged a topic's chunks are: about one chunk per partition once compaction caught up. */
-function compactionBadge(chunks: number, partitions: number | undefined) {
-  if (chunks === 0) return <Badge kind="muted">empty</Badge>;
-  if (!partitions) return <span class="muted">–</span>;
-  const ratio = chunks / partitions;
-  const title = `${fmtInt(chunks)} chunks over ${fmtInt(partitions)} partitions; compaction merges runs of small chunks into one per partition`;
-  if (ratio <= 1) return <Badge kind="ok" title={title}>merged</Badge>;
+/** The compactor's state for a topic, as the agent judges it by the compactor's own rule. */
+function compactionBadge(t: StorageTopic, smallChunkBytes: number | undefined) {
+  if (t.chunks === 0) return <Badge kind="muted">empty</Badge>;
+  const title = `${fmtInt(t.chunks)} chunks in ${fmtInt(t.partitions_with_data)} partitions; compaction merges runs of chunks under ${smallChunkBytes === undefined ? 'the small-chunk size' : fmtBytes(smallChunkBytes)} into one per partition`;
+  if (t.partitions_awaiting_compaction === 0) return <Badge kind="ok" title={title}>merged</Badge>;
   return (
-    <Badge kind={ratio > 5 ? 'warn' : 'info'} title={title}>
-      {fmtDec(ratio)} chunks/partition
+    <Badge kind={t.partitions_awaiting_compaction > t.partitions_with_data / 2 ? 'warn' : 'info'} title={title}>
+      {fmtInt(t.partitions_awaiting_compaction)} of {fmtInt(t.partitions_with_data)} partitions to merge
     </Badge>
   );
 }
@@ -102,7 +100,7 @@ export function StoragePage() {
                       <Bar value={t.payload_bytes} max={maxPayload} />
                     </td>
                     <td class="num">{fmtBytes(t.average_chunk_bytes)}</td>
-                    <td>{compactionBadge(t.chunks, partitionsOf.get(t.name))}</td>
+                    <td>{compactionBadge(t, storage.data?.compaction.small_chunk_bytes)}</td>
                     <td class="num">{fmtCost(t.monthly_cost)}</td>
                   </tr>
                 ))}

@@ -103,16 +103,21 @@ export function clusterRoutes(app: FastifyInstance, core: AgentCore, sampler: Th
   }, async (req) => {
     const price = req.query.price_per_gb_month === undefined ? DEFAULT_PRICE_PER_GB_MONTH : Number(req.query.price_per_gb_month);
     const [usage, objectsByTopic, totals] = await Promise.all([core.metadata.chunks.usage(), core.metadata.chunks.topicObjects(), core.metadata.objects.totals()]);
-    const perTopic = new Map<string, { chunks: number; bytes: number; records: number; partitions: number }>();
+    // compaction state by the compactor's own rule: a partition still holding two or more
+    // chunks smaller, on average, than compaction.small.chunk.bytes has merging left to do
+    const small = core.config.compactionSmallChunkBytes;
+    const perTopic = new Map<string, { chunks: number; bytes: number; records: number; partitions: number; pending: number }>();
     for (const u of usage) {
-      const t = perTopic.get(u.topic) ?? { chunks: 0, bytes: 0, records: 0, partitions: 0 };
-      perTopic.set(u.topic, { chunks: t.chunks + u.chunks, bytes: t.bytes + u.bytes, records: t.records + u.records, partitions: t.partitions + 1 });
+      const t = perTopic.get(u.topic) ?? { chunks: 0, bytes: 0, records: 0, partitions: 0, pending: 0 };
+      const pending = u.chunks >= 2 && u.bytes / u.chunks < small ? 1 : 0;
+      perTopic.set(u.topic, { chunks: t.chunks + u.chunks, bytes: t.bytes + u.bytes, records: t.records + u.records, partitions: t.partitions + 1, pending: t.pending + pending });
     }
     const objects = new Map(objectsByTopic.map((o) => [o.topic, o.objects]));
     const cost = (bytes: number): number => Math.round((bytes / GB) * price * 1e6) / 1e6;
     const payload = usage.reduce((sum, u) => sum + u.bytes, 0);
     return {
       price_per_gb_month: price,
+      compaction: { enabled: core.config.compactionIntervalMs > 0, interval_ms: core.config.compactionIntervalMs, small_chunk_bytes: small },
       total: { objects: totals.objects, stored_bytes: totals.bytes, payload_bytes: payload, unreferenced_objects: totals.unreferencedObjects, monthly_cost: cost(totals.bytes) },
       topics: [...perTopic].map(([name, t]) => ({
         name,
@@ -122,6 +127,7 @@ export function clusterRoutes(app: FastifyInstance, core: AgentCore, sampler: Th
         payload_bytes: t.bytes,
         records: t.records,
         average_chunk_bytes: t.chunks === 0 ? 0 : Math.round(t.bytes / t.chunks),
+        partitions_awaiting_compaction: t.pending,
         monthly_cost: cost(t.bytes),
       })),
     };
