@@ -62,6 +62,14 @@ kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
 BROKER_PID=""
 rm -rf "$WORK/broker"
 
+section "REST API: POST /api/v1/produce batches of 100 B values (4 HTTP clients, 8 partitions), then GET .../records all back (own broker)"
+REST_BATCHES=100,1000,5000
+if [[ "${QUICK:-0}" == 1 ]]; then REST_BATCHES=1000; fi
+tsx bench/rest-api.ts --batch-records "$REST_BATCHES" --duration-s "$DURATION" --label rest --json-out "$RESULTS" || true
+if [[ "${QUICK:-0}" != 1 ]]; then
+  tsx bench/rest-api.ts --mode keyed --batch-records 1000 --duration-s "$DURATION" --label "rest keyed" --json-out "$RESULTS" || true
+fi
+
 section "fetch: recent-write cache, then restart: cold object store and chunk cache (own broker)"
 tsx bench/fetch-load.ts --duration-s "$DURATION" --label fetch --json-out "$RESULTS" || true
 
