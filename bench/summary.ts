@@ -28,6 +28,9 @@ const GOALS: Record<string, Goal> = {
   'fetch recent': { text: '>= 500 MB/s', met: (r) => num(r, 'mbPerSecond') >= 500 },
   'fetch chunk-cache': { text: '>= 500 MB/s', met: (r) => num(r, 'mbPerSecond') >= 500 },
   memory: { text: 'RSS <= idle + caches + requests', met: (r) => r.withinBound === true },
+  // issue #13: REST batch produce of 100-byte values
+  'rest produce 1000': { text: '>= 100,000 records/s', met: (r) => num(r, 'recordsPerSecond') >= 100_000 },
+  'rest produce 5000': { text: '>= 100,000 records/s', met: (r) => num(r, 'recordsPerSecond') >= 100_000 },
 };
 
 function describe(r: Row): string {
@@ -40,6 +43,11 @@ function describe(r: Row): string {
     }
     case 'fetch-load':
       return `${fmt(num(r, 'mbPerSecond'), 1)} MB/s (${fmt(num(r, 'bytes') / 1e6)} MB, ${r.passes} passes)`;
+    case 'rest-api': {
+      const lat = (r.latency ?? {}) as Row;
+      return `${fmt(num(r, 'recordsPerSecond'))} rec/s, ${fmt(num(r, 'mbPerSecond'), 1)} MB/s of values, request p50/p99 ${fmt(num(lat, 'p50'), 1)}/${fmt(num(lat, 'p99'), 1)} ms` +
+        (r.matches === false ? ', READ != PRODUCED' : '');
+    }
     case 'real-client':
       return `${fmt(num(r, 'recordsPerSecond'))} rec/s, ${fmt(num(r, 'mbPerSecond'), 1)} MB/s`;
     case 'object-store-baseline': {

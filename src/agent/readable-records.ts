@@ -26,12 +26,17 @@ export interface ReadLimits {
   readonly maxBytes: number;
 }
 
-/** Records at or after `from` in `data` (whole batches), within `limits`. */
-export function readableRecords(data: Buffer, from: bigint, limits: ReadLimits): ReadableRange {
+/**
+ * Records at or after `from` in `parts` (each of whole batches, in log order), within
+ * `limits`. The parts are walked as they are: a read is never joined into one buffer, and
+ * batches after the limit is reached are not looked at.
+ */
+export function readableRecords(parts: readonly Buffer[], from: bigint, limits: ReadLimits): ReadableRange {
   const records: ReadableRecord[] = [];
   let next = from;
   let bytes = 0;
-  for (const batch of splitBatches(data).batches) {
+  for (const batch of parts.flatMap((part) => splitBatches(part).batches)) {
+    if (records.length >= limits.maxRecords) break;
     const header = readBatchHeader(batch);
     const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
     if (lastOffset < next) continue;

@@ -32,7 +32,7 @@ export interface ConsumedRange {
 
 /** Records at or after `from` in whole batches read from the log, as gRPC messages. */
 export function consumedRecords(topic: string, partition: number, data: Buffer, from: bigint, limits: ReadLimits): ConsumedRange {
-  const range = readableRecords(data, from, limits);
+  const range = readableRecords([data], from, limits);
   const records = range.records.map((r) => {
     const msg: ConsumedRecordMsg = {
       topic,

@@ -39,8 +39,8 @@ export interface RoutedRead {
 }
 
 export interface RoutedReadResult {
-  /** Whole batches from the one holding `offset`; empty at the end of the log. */
-  readonly records: Buffer;
+  /** Whole batches from the one holding `offset`, in parts of whole batches; none at the end of the log. */
+  readonly parts: readonly Buffer[];
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
 }
@@ -110,7 +110,7 @@ export class PartitionRouter {
     const p = res.responses[0]?.partitions[0];
     if (!p) throw new LogError(ErrorCode.UNKNOWN_SERVER_ERROR, `the leader of ${req.topic}-${req.partition} gave no answer for it`);
     if (p.errorCode !== ErrorCode.NONE) throw new LogError(p.errorCode, errorInfo(p.errorCode).message);
-    return { records: p.records ?? Buffer.alloc(0), highWatermark: p.highWatermark, logStartOffset: p.logStartOffset };
+    return { parts: p.records && p.records.length > 0 ? [p.records] : [], highWatermark: p.highWatermark, logStartOffset: p.logStartOffset };
   }
 
   async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
@@ -133,7 +133,7 @@ export class PartitionRouter {
     for (;;) {
       const read = await log.read({ topic: req.topic, partition: req.partition, offset: req.offset, maxBytes: req.maxBytes });
       const left = deadline - Date.now();
-      if (read.size > 0 || left <= 0 || req.signal?.aborted) return { records: read.records, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
+      if (read.size > 0 || left <= 0 || req.signal?.aborted) return { parts: read.parts, highWatermark: read.highWatermark, logStartOffset: read.logStartOffset };
       await log.waitForData([{ topic: req.topic, partition: req.partition, offset: req.offset }], left, req.signal);
     }
   }

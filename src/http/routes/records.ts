@@ -13,7 +13,8 @@ import { digits, errorSchema } from './schemas.js';
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
 export const MAX_WAIT_MS = 30_000;
-const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+/** Enough for the default and largest limits of small records; larger records still come one at least. */
+const DEFAULT_MAX_BYTES = 1024 * 1024;
 const MAX_BYTES = 64 * 1024 * 1024;
 
 interface RecordsQuery {
@@ -84,7 +85,7 @@ export function recordRoutes(app: FastifyInstance, core: AgentCore): void {
     const abort = new AbortController();
     req.raw.once('close', () => abort.abort());
     const read = await partitions.read({ topic: topic.name, partition, offset, maxBytes, waitMs, signal: abort.signal });
-    const got = readableRecords(read.records, offset, { maxRecords: limit, maxBytes });
+    const got = readableRecords(read.parts, offset, { maxRecords: limit, maxBytes });
     const base64 = q.encoding === 'base64';
     return {
       topic: topic.name,
