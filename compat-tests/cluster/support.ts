@@ -168,6 +168,8 @@ export async function startPacedKafkajsProducer(brokers: string[], topic: string
   const sent = new Array<number>(partitions).fill(0);
   const since = new Array<number>(partitions).fill(0);
   let target: number | undefined;
+  // the first failure of each kind, with its stack, for the test log (a verdict counts names only)
+  const shown = new Set<string>();
   const loops = Array.from({ length: partitions }, async (_, p) => {
     while (target === undefined || sent[p]! < target) {
       const value = `m-${sent[p]! * partitions + p}`;
@@ -179,6 +181,10 @@ export async function startPacedKafkajsProducer(brokers: string[], topic: string
         reports.push({ p, o: Number(meta!.baseOffset), v: value, e: null, sentAt, at: Date.now() });
       } catch (err) {
         const e = err as Error;
+        if (!shown.has(e.name)) {
+          shown.add(e.name);
+          console.error(`kafkajs producer (${topic}) first ${e.name} on partition ${p}: ${e.stack ?? e.message}`);
+        }
         reports.push({ p, o: -1, v: value, e: { code: -1, name: e.name, message: e.message }, sentAt, at: Date.now() });
       }
       since[p] = 0;
