@@ -21,7 +21,8 @@ export const GENERATED_APIS = [
   'JoinGroup', 'Heartbeat', 'LeaveGroup', 'SyncGroup', 'DescribeGroups', 'ListGroups',
   'SaslHandshake', 'ApiVersions', 'CreateTopics', 'DeleteTopics', 'DeleteRecords', 'InitProducerId',
   'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups',
-  'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
+  'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster', 'DescribeUserScramCredentials',
+  'AlterUserScramCredentials',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -55,6 +55,10 @@ export * from './offset-delete.js';
 import { OffsetDeleteRequestSchema, OffsetDeleteResponseSchema, type OffsetDeleteRequest, type OffsetDeleteResponse } from './offset-delete.js';
 export * from './describe-cluster.js';
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema, type DescribeClusterRequest, type DescribeClusterResponse } from './describe-cluster.js';
+export * from './describe-user-scram-credentials.js';
+import { DescribeUserScramCredentialsRequestSchema, DescribeUserScramCredentialsResponseSchema, type DescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials.js';
+export * from './alter-user-scram-credentials.js';
+import { AlterUserScramCredentialsRequestSchema, AlterUserScramCredentialsResponseSchema, type AlterUserScramCredentialsRequest, type AlterUserScramCredentialsResponse } from './alter-user-scram-credentials.js';
 
 export interface GeneratedApi {
   readonly apiKey: number;
@@ -91,6 +95,8 @@ export const GENERATED_APIS: readonly GeneratedApi[] = [
   { apiKey: 44, name: 'IncrementalAlterConfigs', request: IncrementalAlterConfigsRequestSchema, response: IncrementalAlterConfigsResponseSchema },
   { apiKey: 47, name: 'OffsetDelete', request: OffsetDeleteRequestSchema, response: OffsetDeleteResponseSchema },
   { apiKey: 60, name: 'DescribeCluster', request: DescribeClusterRequestSchema, response: DescribeClusterResponseSchema },
+  { apiKey: 50, name: 'DescribeUserScramCredentials', request: DescribeUserScramCredentialsRequestSchema, response: DescribeUserScramCredentialsResponseSchema },
+  { apiKey: 51, name: 'AlterUserScramCredentials', request: AlterUserScramCredentialsRequestSchema, response: AlterUserScramCredentialsResponseSchema },
 ];
 
 /** Request and response types by API key. */
@@ -122,4 +128,6 @@ export interface ApiMessages {
   44: { request: IncrementalAlterConfigsRequest; response: IncrementalAlterConfigsResponse };
   47: { request: OffsetDeleteRequest; response: OffsetDeleteResponse };
   60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
+  50: { request: DescribeUserScramCredentialsRequest; response: DescribeUserScramCredentialsResponse };
+  51: { request: AlterUserScramCredentialsRequest; response: AlterUserScramCredentialsResponse };
 }
