@@ -18,13 +18,21 @@ const DEFAULT_CHECK_TIMEOUT_MS = 2000;
 
 export class ReadinessProbe {
   private readonly running = new Map<string, Promise<string | undefined>>();
+  /** The last report and performance.now() when it was complete. */
+  private last: { readonly report: ReadinessReport; readonly at: number } | undefined;
 
   constructor(
     private readonly checks: ReadonlyMap<string, ReadinessCheck>,
     private readonly timeoutMs = DEFAULT_CHECK_TIMEOUT_MS,
   ) {}
 
-  async report(): Promise<ReadinessReport> {
+  /**
+   * Runs the checks, or, with `maxAgeMs`, answers with the last report if it completed at
+   * most that long ago (the readiness gauge of /metrics: a scrape does not probe both stores
+   * again right after GET /ready did, or the previous scrape).
+   */
+  async report(maxAgeMs = 0): Promise<ReadinessReport> {
+    if (this.last !== undefined && maxAgeMs > 0 && performance.now() - this.last.at <= maxAgeMs) return this.last.report;
     const names = [...this.checks.keys()];
     const results = await Promise.all(names.map((name) => this.run(name)));
     const checks: Record<string, string> = {};
@@ -35,7 +43,9 @@ export class ReadinessProbe {
       if (problem !== undefined) notReady.push(name);
     });
     notReady.sort();
-    return { ready: notReady.length === 0, notReady, checks };
+    const report = { ready: notReady.length === 0, notReady, checks };
+    this.last = { report, at: performance.now() };
+    return report;
   }
 
   private run(name: string): Promise<string | undefined> {

@@ -30,7 +30,7 @@ async function namingBreaches(registry: Registry): Promise<string[]> {
     if (type === 'counter' && !name.endsWith('_total')) out.push(`${name}: counter without _total`);
     if (type !== 'counter' && name.endsWith('_total')) out.push(`${name}: ${type} named _total`);
     if (type === 'histogram' && !UNITS.some((u) => name.endsWith(`_${u}`))) out.push(`${name}: histogram without a unit suffix`);
-    if (/(duration|latency|lag_seconds|_age|_time)/.test(base) && !base.endsWith('_seconds')) out.push(`${name}: a time not in _seconds`);
+    if (/(duration|latency|lag_seconds|_age(_|$)|_time)/.test(base) && !base.endsWith('_seconds')) out.push(`${name}: a time not in _seconds`);
     // bytes are the unit: `_bytes`, or for counters the project's `_bytes_<direction>_total` (bytes_in, bytes_sent: SPEC names)
     if (/bytes/.test(base) && !base.endsWith('_bytes') && !(type === 'counter' && /_bytes_(in|out|sent|consumed|written|read)$/.test(base))) out.push(`${name}: bytes not as the unit`);
     if (/_size/.test(base) && !/_(bytes|records)$/.test(base)) out.push(`${name}: a size without its unit`);
@@ -186,6 +186,17 @@ describe('agent metrics', () => {
     expect(s.get('streamhouse_consumer_group_lag_seconds{group="am-g",topic="am-orders",partition="0"}')).toBe(0);
     expect(s.get('streamhouse_consumer_group_members{group="am-g"}')).toBe(0);
     expect(s.get('streamhouse_consumer_groups{state="Empty"}')).toBe(1);
+    // ready (as GET /ready says), alone so nothing without a leader; in-memory stores: no local disk
+    const ready = await fetch(`${http}/ready`);
+    expect(ready.status).toBe(200);
+    expect(s.get('streamhouse_agent_ready')).toBe(1);
+    expect(s.get('streamhouse_leaderless_partitions')).toBe(0);
+    expect(s.get('streamhouse_leaderless_coordinator_shards')).toBe(0);
+    expect([...s.keys()].filter((k) => k.startsWith('streamhouse_disk_'))).toEqual([]);
+    const totals = await b.broker.services.metadata.objects.totals();
+    expect(totals.objects).toBeGreaterThan(0);
+    expect(s.get('streamhouse_stored_object_bytes')).toBe(totals.bytes);
+    expect(s.get('streamhouse_stored_objects')).toBe(totals.objects);
   });
 
   it('drop a deleted topic’s series', async () => {

@@ -30,6 +30,7 @@ import { ClusterRuntime } from '../agent/cluster/cluster-runtime.js';
 import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
 import { DEFAULT_COORDINATOR_SHARDS } from '../agent/groups/coordinator-shards.js';
 import { isMetadataStoreError } from '../metadata/metadata-store.js';
+import { localDiskPaths, registerAgentStateMetrics } from '../agent/agent-state-metrics.js';
 
 export interface RunningAgent {
   readonly kafka: HostPort;
@@ -47,6 +48,9 @@ export interface ApiListenerHosts {
   readonly httpHost?: string;
   readonly grpcHost?: string;
 }
+
+/** How old a readiness verdict streamhouse_agent_ready may reuse (one GET /ready or scrape probes the stores for the next ones). */
+const READY_GAUGE_MAX_AGE_MS = 5000;
 
 /** Object-key prefix /ready lists to see that the object store answers (nothing is stored under it). */
 const READY_PROBE_PREFIX = 'streamhouse-ready-probe/';
@@ -307,6 +311,27 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     });
   }
   const readiness = new ReadinessProbe(readinessChecks);
+  const metricsWarnedAt = new Map<string, number>();
+  registerAgentStateMetrics({
+    registry: metrics.registry,
+    ready: async () => (await readiness.report(READY_GAUGE_MAX_AGE_MS)).ready,
+    leaderless: async () => {
+      // alone, this agent leads every partition and shard; in a cluster, from the view the
+      // runtime keeps (topics from the cache it reloads), nothing leads until it has started
+      if (!clustered) return { partitions: 0, coordinatorShards: 0 };
+      const list = await topics.list();
+      return runtime ? runtime.leaderlessCounts(list) : { partitions: list.reduce((n, t) => n + t.partitionCount, 0), coordinatorShards: DEFAULT_COORDINATOR_SHARDS };
+    },
+    diskPaths: localDiskPaths(config.storageUrl, config.metadataUrl),
+    storedObjects: () => metadata.objects.totals(),
+    // once a minute at most per thing: a scrape every few seconds must not flood the log
+    failed: (what, err) => {
+      const now = performance.now();
+      if (now - (metricsWarnedAt.get(what) ?? Number.NEGATIVE_INFINITY) < 60_000) return;
+      metricsWarnedAt.set(what, now);
+      logger.warn({ err }, `metrics: could not read ${what}`);
+    },
+  });
   const http = new HttpServer(metrics.registry, {
     core: services,
     health: {

@@ -151,6 +151,29 @@ export class ClusterRuntime {
     return { partitions: this.held.size - shards, coordinatorShards: shards };
   }
 
+  /**
+   * Partitions of `topics` and coordinator shards that have no live lease holder as this
+   * agent's view has them (metrics): no unexpired lease at the last view refresh (at most
+   * VIEW_REFRESH_MS old), this agent's own lease past its local deadline, or a holder that is
+   * not among the live agents. Map look-ups over the given partitions; no store call.
+   */
+  leaderlessCounts(topics: readonly ClusterTopic[]): { partitions: number; coordinatorShards: number } {
+    const live = new Set<string>();
+    for (const a of this.liveAgents) live.add(a.agentId);
+    const led = (resource: string): boolean => {
+      if (this.heldLease(resource)) return true;
+      const seen = this.snapshot.get(resource);
+      return seen !== undefined && seen.owner !== this.opts.agentId && live.has(seen.owner);
+    };
+    let partitions = 0;
+    for (const topic of topics) {
+      for (let p = 0; p < topic.partitionCount; p++) if (!led(partitionLeaseResource(topic.name, p))) partitions++;
+    }
+    let coordinatorShards = 0;
+    for (let s = 0; s < this.opts.coordinatorShards; s++) if (!led(coordinatorShardResource(s))) coordinatorShards++;
+    return { partitions, coordinatorShards };
+  }
+
   heldPartition(topic: string, partition: number): Lease | undefined {
     return this.heldLease(partitionLeaseResource(topic, partition));
   }
