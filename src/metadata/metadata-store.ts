@@ -301,14 +301,27 @@ export interface GroupOffsetStore {
   expire(groups: readonly string[], olderThan: number): Promise<number>;
 }
 
+/**
+ * One advertised Kafka listener of an agent (`advertised.listeners`): a client that connected
+ * on the listener called `name` is told this host and port for the agent.
+ */
+export interface ListenerEndpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 /** What an agent tells the registry about itself (docs/architecture.md §1, §8). */
 export interface AgentRegistration {
   readonly agentId: string;
   /** Wanted Kafka node id for a new agent; an agent already registered keeps its own. */
   readonly nodeId?: number;
+  /** The address other agents reach it on (its inter-broker listener). */
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** Every advertised listener; none given is stored as none (older agents). */
+  readonly listeners?: readonly ListenerEndpoint[];
 }
 
 export interface AgentRecord {
@@ -318,6 +331,8 @@ export interface AgentRecord {
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** The advertised listeners it registered, in its order; empty for an agent that gave none. */
+  readonly listeners: readonly ListenerEndpoint[];
   /** Store clock, ms since the epoch. */
   readonly lastHeartbeat: number;
 }
@@ -391,8 +406,47 @@ export interface LeaseStore {
   now(): Promise<number>;
 }
 
+/** The SCRAM mechanisms credentials are kept for (RFC 5802, RFC 7677). */
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/**
+ * A user's salted SCRAM credential for one mechanism (RFC 5802 §3): never the password nor
+ * the salted password, only what a server needs to verify a client proof and sign its answer.
+ */
+export interface ScramCredential {
+  readonly user: string;
+  readonly mechanism: ScramMechanismName;
+  readonly salt: Buffer;
+  readonly iterations: number;
+  /** H(HMAC(SaltedPassword, "Client Key")). */
+  readonly storedKey: Buffer;
+  /** HMAC(SaltedPassword, "Server Key"). */
+  readonly serverKey: Buffer;
+}
+
+/** What may be shown of a credential (DescribeUserScramCredentials): no salt, no keys. */
+export interface ScramCredentialInfo {
+  readonly user: string;
+  readonly mechanism: ScramMechanismName;
+  readonly iterations: number;
+}
+
+export interface ScramCredentialStore {
+  /** Creates or replaces the user's credential for its mechanism. */
+  upsert(credential: ScramCredential): Promise<void>;
+  /** Creates it only when the user has none for that mechanism; true when it was created. */
+  insertIfAbsent(credential: ScramCredential): Promise<boolean>;
+  get(user: string, mechanism: ScramMechanismName): Promise<ScramCredential | undefined>;
+  /** Credentials of the given users (all users when not given), ordered by user then mechanism. */
+  list(users?: readonly string[]): Promise<ScramCredentialInfo[]>;
+  /** Removes one credential; false when there was none. */
+  delete(user: string, mechanism: ScramMechanismName): Promise<boolean>;
+}
+
 export interface MetadataStore {
   readonly cluster: ClusterMetadataStore;
+  /** SCRAM credentials of Kafka users (SASL SCRAM-SHA-256/512, and PLAIN checked against them). */
+  readonly scramCredentials: ScramCredentialStore;
   /** Agent registry and heartbeats (docs/architecture.md §8). */
   readonly agents: AgentRegistry;
   /** Partition and coordinator-shard leases (docs/architecture.md §8). */

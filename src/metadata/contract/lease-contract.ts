@@ -65,6 +65,25 @@ export function runAgentAndLeaseContract(current: () => MetadataStore, openStore
       ]);
     });
 
+    it('keeps every advertised listener of an agent, replaced at each registration', async () => {
+      const store = current();
+      const listeners = [
+        { name: 'INTERNAL', host: 'agent-a.internal', port: 9092 },
+        { name: 'SASL_SSL', host: 'kafka.example.com', port: 19094 },
+      ];
+      const a = await store.agents.register({ agentId: 'a', host: 'agent-a.internal', port: 9092, rack: null, listeners });
+      expect(a.listeners).toEqual(listeners);
+      const plain = await store.agents.register({ agentId: 'b', host: 'h2', port: 9093, rack: null });
+      expect(plain.listeners).toEqual([]);
+      expect((await (await openStore()).agents.listLive(60_000)).map((x) => [x.agentId, x.listeners])).toEqual([
+        ['a', listeners],
+        ['b', []],
+      ]);
+      const moved = [{ name: 'SASL_SSL', host: 'kafka2.example.com', port: 29094 }];
+      expect((await store.agents.register({ agentId: 'a', host: 'h', port: 1, rack: null, listeners: moved })).listeners).toEqual(moved);
+      expect((await store.agents.list()).find((x) => x.agentId === 'a')?.listeners).toEqual(moved);
+    });
+
     it('judges liveness by heartbeat age and forgets deregistered agents at once', async () => {
       const store = current();
       await store.agents.register({ agentId: 'a', host: 'h', port: 1, rack: null });

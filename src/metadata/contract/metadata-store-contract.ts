@@ -1191,6 +1191,59 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       });
     });
 
+    describe('SCRAM credentials', () => {
+      const credential = (user: string, mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512', seed: number, iterations = 4096) => ({
+        user,
+        mechanism,
+        salt: Buffer.alloc(16, seed),
+        iterations,
+        storedKey: Buffer.alloc(mechanism === 'SCRAM-SHA-256' ? 32 : 64, seed + 1),
+        serverKey: Buffer.alloc(mechanism === 'SCRAM-SHA-256' ? 32 : 64, seed + 2),
+      });
+
+      it('stores the salted credential per user and mechanism and returns it byte for byte', async () => {
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-256', 1));
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-512', 2, 8192));
+        await store.scramCredentials.upsert(credential('bob', 'SCRAM-SHA-512', 3));
+        expect(await store.scramCredentials.get('alice', 'SCRAM-SHA-256')).toEqual(credential('alice', 'SCRAM-SHA-256', 1));
+        expect(await store.scramCredentials.get('alice', 'SCRAM-SHA-512')).toEqual(credential('alice', 'SCRAM-SHA-512', 2, 8192));
+        expect(await store.scramCredentials.get('bob', 'SCRAM-SHA-256')).toBeUndefined();
+        expect(await store.scramCredentials.get('carol', 'SCRAM-SHA-512')).toBeUndefined();
+        const again = await reopen();
+        expect(await again.scramCredentials.get('bob', 'SCRAM-SHA-512')).toEqual(credential('bob', 'SCRAM-SHA-512', 3));
+      });
+
+      it('replaces on upsert, keeps the first on insertIfAbsent', async () => {
+        expect(await store.scramCredentials.insertIfAbsent(credential('alice', 'SCRAM-SHA-256', 1))).toBe(true);
+        expect(await store.scramCredentials.insertIfAbsent(credential('alice', 'SCRAM-SHA-256', 9))).toBe(false);
+        expect((await store.scramCredentials.get('alice', 'SCRAM-SHA-256'))?.salt).toEqual(Buffer.alloc(16, 1));
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-256', 5, 10000));
+        expect(await store.scramCredentials.get('alice', 'SCRAM-SHA-256')).toEqual(credential('alice', 'SCRAM-SHA-256', 5, 10000));
+      });
+
+      it('lists users, mechanisms and iterations only, all or for the users asked, ordered', async () => {
+        await store.scramCredentials.upsert(credential('zoe', 'SCRAM-SHA-256', 1));
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-512', 2, 8192));
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-256', 3));
+        expect(await store.scramCredentials.list()).toEqual([
+          { user: 'alice', mechanism: 'SCRAM-SHA-256', iterations: 4096 },
+          { user: 'alice', mechanism: 'SCRAM-SHA-512', iterations: 8192 },
+          { user: 'zoe', mechanism: 'SCRAM-SHA-256', iterations: 4096 },
+        ]);
+        expect(await store.scramCredentials.list(['zoe', 'nobody'])).toEqual([{ user: 'zoe', mechanism: 'SCRAM-SHA-256', iterations: 4096 }]);
+        expect(await store.scramCredentials.list([])).toEqual([]);
+      });
+
+      it('deletes one mechanism of a user and says whether there was one', async () => {
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-256', 1));
+        await store.scramCredentials.upsert(credential('alice', 'SCRAM-SHA-512', 2));
+        expect(await store.scramCredentials.delete('alice', 'SCRAM-SHA-256')).toBe(true);
+        expect(await store.scramCredentials.delete('alice', 'SCRAM-SHA-256')).toBe(false);
+        expect(await store.scramCredentials.delete('bob', 'SCRAM-SHA-512')).toBe(false);
+        expect((await store.scramCredentials.list()).map((c) => c.mechanism)).toEqual(['SCRAM-SHA-512']);
+      });
+    });
+
     describe('durability and lifecycle', () => {
       it('keeps everything across close and reopen', async () => {
         const clusterId = await store.cluster.getClusterId();
@@ -1268,6 +1321,10 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.groupOffsets.fetch('g'),
           store.groupOffsets.listGroups(),
           store.groupOffsets.deleteGroup('g'),
+          store.scramCredentials.get('u', 'SCRAM-SHA-256'),
+          store.scramCredentials.list(),
+          store.scramCredentials.upsert({ user: 'u', mechanism: 'SCRAM-SHA-256', salt: Buffer.alloc(1), iterations: 4096, storedKey: Buffer.alloc(1), serverKey: Buffer.alloc(1) }),
+          store.scramCredentials.delete('u', 'SCRAM-SHA-256'),
         ];
         for (const call of calls) await expectCode(call, 'STORE_CLOSED');
       });

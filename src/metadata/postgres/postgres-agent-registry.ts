@@ -1,5 +1,5 @@
 import type { AgentRecord, AgentRegistration, AgentRegistry } from '../metadata-store.js';
-import { lowestFreeNodeId, nodeIdInUse } from '../sqlite/sqlite-agent-registry.js';
+import { decodeListeners, encodeListeners, lowestFreeNodeId, nodeIdInUse } from '../sqlite/sqlite-agent-registry.js';
 import { DB_NOW_MS, type PostgresContext } from './postgres-context.js';
 
 interface AgentRow {
@@ -8,10 +8,11 @@ interface AgentRow {
   host: string;
   port: number;
   rack: string | null;
+  listeners: string;
   last_heartbeat: bigint;
 }
 
-const COLUMNS = 'agent_id, node_id, host, port, rack, last_heartbeat';
+const COLUMNS = 'agent_id, node_id, host, port, rack, listeners, last_heartbeat';
 
 /** Serializes first registrations, so two new agents never pick the same free node id. */
 const REGISTER_LOCK_KEY = 0x5354_524d_4147_54n; // "STRMAGT"
@@ -21,10 +22,11 @@ export class PostgresAgentRegistry implements AgentRegistry {
 
   async register(registration: AgentRegistration): Promise<AgentRecord> {
     this.ctx.assertOpen();
+    const listeners = encodeListeners(registration.listeners);
     return this.ctx.transaction(async (tx) => {
       const updated = await tx.query<AgentRow>(
-        `UPDATE agents SET host = $2, port = $3, rack = $4, last_heartbeat = ${DB_NOW_MS} WHERE agent_id = $1 RETURNING ${COLUMNS}`,
-        [registration.agentId, registration.host, registration.port, registration.rack],
+        `UPDATE agents SET host = $2, port = $3, rack = $4, listeners = $5, last_heartbeat = ${DB_NOW_MS} WHERE agent_id = $1 RETURNING ${COLUMNS}`,
+        [registration.agentId, registration.host, registration.port, registration.rack, listeners],
       );
       if (updated.rows[0] !== undefined) return toRecord(updated.rows[0]);
       await tx.query('SELECT pg_advisory_xact_lock($1)', [REGISTER_LOCK_KEY]);
@@ -34,12 +36,12 @@ export class PostgresAgentRegistry implements AgentRegistry {
       if (holder !== undefined) throw nodeIdInUse(nodeId, holder.agent_id);
       // ON CONFLICT: an agent id registering twice at once lands on the row the first made.
       const inserted = await tx.query<AgentRow>(
-        `INSERT INTO agents (agent_id, node_id, host, port, rack, registered_at, last_heartbeat)
-         VALUES ($1, $2, $3, $4, $5, ${DB_NOW_MS}, ${DB_NOW_MS})
+        `INSERT INTO agents (agent_id, node_id, host, port, rack, listeners, registered_at, last_heartbeat)
+         VALUES ($1, $2, $3, $4, $5, $6, ${DB_NOW_MS}, ${DB_NOW_MS})
          ON CONFLICT (agent_id) DO UPDATE SET host = excluded.host, port = excluded.port, rack = excluded.rack,
-           last_heartbeat = excluded.last_heartbeat
+           listeners = excluded.listeners, last_heartbeat = excluded.last_heartbeat
          RETURNING ${COLUMNS}`,
-        [registration.agentId, nodeId, registration.host, registration.port, registration.rack],
+        [registration.agentId, nodeId, registration.host, registration.port, registration.rack, listeners],
       );
       return toRecord(inserted.rows[0]!);
     });
@@ -82,6 +84,7 @@ function toRecord(row: AgentRow): AgentRecord {
     host: row.host,
     port: row.port,
     rack: row.rack,
+    listeners: decodeListeners(row.listeners),
     lastHeartbeat: Number(row.last_heartbeat),
   };
 }

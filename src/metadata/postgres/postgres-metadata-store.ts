@@ -14,6 +14,7 @@ import { PostgresAgentRegistry } from './postgres-agent-registry.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresChunkIndex } from './postgres-chunk-index.js';
 import { PostgresClusterStore } from './postgres-cluster-store.js';
+import { PostgresScramCredentialStore } from './postgres-scram-store.js';
 import { PostgresGroupOffsetStore } from './postgres-group-offset-store.js';
 import { PostgresObjectStore } from './postgres-object-store.js';
 import { PostgresPartitionStore } from './postgres-partition-store.js';
@@ -48,6 +49,7 @@ const TYPES: pg.CustomTypesConfig = {
 
 export class PostgresMetadataStore implements MetadataStore {
   readonly cluster: PostgresClusterStore;
+  readonly scramCredentials: PostgresScramCredentialStore;
   readonly agents: PostgresAgentRegistry;
   readonly leases: PostgresLeaseStore;
   readonly topics: PostgresTopicStore;
@@ -65,6 +67,7 @@ export class PostgresMetadataStore implements MetadataStore {
   ) {
     this.poolSize = poolSize;
     this.cluster = new PostgresClusterStore(ctx);
+    this.scramCredentials = new PostgresScramCredentialStore(ctx);
     this.agents = new PostgresAgentRegistry(ctx);
     this.leases = new PostgresLeaseStore(ctx);
     this.topics = new PostgresTopicStore(ctx);

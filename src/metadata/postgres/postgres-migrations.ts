@@ -179,6 +179,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'advertised listeners and SCRAM credentials',
+    async up(tx) {
+      // listeners: JSON array of {"name", "host", "port"}, every advertised listener of the
+      // agent; scram_credentials: salted SCRAM credentials (RFC 5802), never a password
+      await tx.query(`
+        ALTER TABLE agents ADD COLUMN listeners text NOT NULL DEFAULT '[]';
+
+        CREATE TABLE scram_credentials (
+          user_name text COLLATE "C" NOT NULL,
+          mechanism text COLLATE "C" NOT NULL,
+          salt bytea NOT NULL,
+          iterations integer NOT NULL,
+          stored_key bytea NOT NULL,
+          server_key bytea NOT NULL,
+          updated_at bigint NOT NULL,
+          PRIMARY KEY (user_name, mechanism)
+        );
+      `);
+    },
+  },
 ];
 
 export function latestPostgresSchemaVersion(migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): number {

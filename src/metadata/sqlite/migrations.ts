@@ -152,6 +152,28 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    name: 'advertised listeners and SCRAM credentials',
+    up(db) {
+      db.exec(`
+        -- JSON array of {"name", "host", "port"}: every advertised listener of the agent
+        ALTER TABLE agents ADD COLUMN listeners TEXT NOT NULL DEFAULT '[]';
+
+        -- salted SCRAM credentials (RFC 5802): never a password or a salted password
+        CREATE TABLE scram_credentials (
+          user_name TEXT NOT NULL,
+          mechanism TEXT NOT NULL,
+          salt BLOB NOT NULL,
+          iterations INTEGER NOT NULL,
+          stored_key BLOB NOT NULL,
+          server_key BLOB NOT NULL,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (user_name, mechanism)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function latestSqliteSchemaVersion(): number {

@@ -3,6 +3,7 @@ import {
   type AgentRecord,
   type AgentRegistration,
   type AgentRegistry,
+  type ListenerEndpoint,
 } from '../metadata-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 
@@ -12,10 +13,11 @@ interface AgentRow {
   host: string;
   port: number;
   rack: string | null;
+  listeners: string;
   last_heartbeat: number;
 }
 
-const COLUMNS = 'agent_id, node_id, host, port, rack, last_heartbeat';
+const COLUMNS = 'agent_id, node_id, host, port, rack, listeners, last_heartbeat';
 
 export class SqliteAgentRegistry implements AgentRegistry {
   constructor(private readonly ctx: SqliteContext) {}
@@ -26,14 +28,16 @@ export class SqliteAgentRegistry implements AgentRegistry {
     return db
       .transaction(() => {
         const now = this.ctx.now();
+        const listeners = encodeListeners(registration.listeners);
         const existing = db.prepare<[string], AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE agent_id = ?`).get(registration.agentId);
         let nodeId: number;
         if (existing !== undefined) {
           nodeId = existing.node_id;
-          db.prepare('UPDATE agents SET host = ?, port = ?, rack = ?, last_heartbeat = ? WHERE agent_id = ?').run(
+          db.prepare('UPDATE agents SET host = ?, port = ?, rack = ?, listeners = ?, last_heartbeat = ? WHERE agent_id = ?').run(
             registration.host,
             registration.port,
             registration.rack,
+            listeners,
             now,
             registration.agentId,
           );
@@ -42,8 +46,8 @@ export class SqliteAgentRegistry implements AgentRegistry {
           const holder = db.prepare<[number], { agent_id: string }>('SELECT agent_id FROM agents WHERE node_id = ?').get(nodeId);
           if (holder !== undefined) throw nodeIdInUse(nodeId, holder.agent_id);
           db.prepare(
-            'INSERT INTO agents (agent_id, node_id, host, port, rack, registered_at, last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          ).run(registration.agentId, nodeId, registration.host, registration.port, registration.rack, now, now);
+            'INSERT INTO agents (agent_id, node_id, host, port, rack, listeners, registered_at, last_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          ).run(registration.agentId, nodeId, registration.host, registration.port, registration.rack, listeners, now, now);
         }
         return {
           agentId: registration.agentId,
@@ -51,6 +55,7 @@ export class SqliteAgentRegistry implements AgentRegistry {
           host: registration.host,
           port: registration.port,
           rack: registration.rack,
+          listeners: decodeListeners(listeners),
           lastHeartbeat: now,
         };
       })
@@ -101,6 +106,24 @@ function toRecord(row: AgentRow): AgentRecord {
     host: row.host,
     port: Number(row.port),
     rack: row.rack,
+    listeners: decodeListeners(row.listeners),
     lastHeartbeat: Number(row.last_heartbeat),
   };
+}
+
+/** The listeners column of both stores: a JSON array of {name, host, port}. */
+export function encodeListeners(listeners: readonly ListenerEndpoint[] | undefined): string {
+  return JSON.stringify((listeners ?? []).map((l) => ({ name: l.name, host: l.host, port: l.port })));
+}
+
+export function decodeListeners(text: string): ListenerEndpoint[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) return [];
+  const out: ListenerEndpoint[] = [];
+  for (const item of parsed as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { name, host, port } = item as { name?: unknown; host?: unknown; port?: unknown };
+    if (typeof name === 'string' && typeof host === 'string' && typeof port === 'number') out.push({ name, host, port });
+  }
+  return out;
 }

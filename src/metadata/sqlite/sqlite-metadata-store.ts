@@ -18,6 +18,7 @@ import { SqlitePartitionStore } from './sqlite-partition-store.js';
 import { SqliteGroupOffsetStore } from './sqlite-group-offset-store.js';
 import { SqliteProducerStore } from './sqlite-producer-store.js';
 import { SqliteTopicStore } from './sqlite-topic-store.js';
+import { SqliteScramCredentialStore } from './sqlite-scram-store.js';
 
 export const SQLITE_MEMORY_PATH = ':memory:';
 
@@ -32,6 +33,7 @@ export interface SqliteMetadataStoreOptions {
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly cluster: SqliteClusterStore;
+  readonly scramCredentials: SqliteScramCredentialStore;
   readonly agents: SqliteAgentRegistry;
   readonly leases: SqliteLeaseStore;
   readonly topics: SqliteTopicStore;
@@ -48,6 +50,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.ctx = new SqliteContext(db, now);
     this.schemaVersion = applySqliteMigrations(db, now);
     this.cluster = new SqliteClusterStore(this.ctx);
+    this.scramCredentials = new SqliteScramCredentialStore(this.ctx);
     this.agents = new SqliteAgentRegistry(this.ctx);
     this.leases = new SqliteLeaseStore(this.ctx);
     this.topics = new SqliteTopicStore(this.ctx);
