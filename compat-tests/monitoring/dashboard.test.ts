@@ -90,6 +90,9 @@ describe('Grafana dashboard (deploy/grafana/dashboards/streamhouse.json)', () =>
     }
     const exprOf = (title: string) => panels.find((p) => p.title === title)!.targets!.map((t) => t.expr).join('\n');
     expect(exprOf('Storage cost ($/month)')).toContain('$storage_price_per_gib_month');
+    // the stored-bytes gauge, not an estimate from bytes written
+    expect(exprOf('Storage cost ($/month)')).toContain('streamhouse_stored_object_bytes');
+    expect(queries.filter((q) => q.raw.includes('streamhouse_object_bytes_written_total') && q.raw.includes('$storage_price_per_gib_month'))).toEqual([]);
     expect(exprOf('Request cost ($/month)')).toMatch(/operation=~"put\|list".*\$put_price_per_1000[\s\S]*operation="get".*\$get_price_per_1000/);
   });
 
@@ -109,6 +112,10 @@ describe('Grafana dashboard (deploy/grafana/dashboards/streamhouse.json)', () =>
       ['cache hit rate', uses('streamhouse_cache_hits_total', /streamhouse_cache_misses_total/)],
       ['object store requests', uses('streamhouse_object_store_requests_total')],
       ['object store cost', uses('$storage_price_per_gib_month')],
+      ['stored bytes', uses('streamhouse_stored_object_bytes')],
+      ['agents ready', uses('streamhouse_agent_ready')],
+      ['partitions without a leader', uses('streamhouse_leaderless_partitions') && uses('streamhouse_leaderless_coordinator_shards')],
+      ['disk free', uses('streamhouse_disk_free_bytes') && uses('streamhouse_disk_size_bytes')],
     ];
     expect(wanted.filter(([, ok]) => !ok).map(([what]) => what)).toEqual([]);
   });

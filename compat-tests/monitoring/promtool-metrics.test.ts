@@ -88,6 +88,7 @@ describe('GET /metrics of a broker process', () => {
     expect((await fetch(`${http}/api/v1/topics/${TOPIC}`)).status).toBe(200);
 
     const text = await scrape();
+    const clusterView = (await (await fetch(`${http}/api/v1/cluster`)).json()) as { storage_bytes: number; objects: number };
     await consumer.disconnect();
     await kadmin.disconnect();
 
@@ -119,6 +120,26 @@ describe('GET /metrics of a broker process', () => {
     // a fresh broker with one topic of two partitions, alone: it leads both and every coordinator shard
     expect(s.get('streamhouse_active_partitions')).toBe(2);
     expect(s.get('streamhouse_coordinator_shards')).toBe(50);
+    // ready, every partition and shard led (alone, or a one-agent cluster on PostgreSQL)
+    expect(s.get('streamhouse_agent_ready')).toBe(1);
+    expect(s.get('streamhouse_leaderless_partitions')).toBe(0);
+    expect(s.get('streamhouse_leaderless_coordinator_shards')).toBe(0);
+    // the bytes the REST API reports as stored, from the same totals
+    expect(clusterView.objects).toBeGreaterThan(0);
+    expect(s.get('streamhouse_stored_object_bytes')).toBe(clusterView.storage_bytes);
+    expect(s.get('streamhouse_stored_objects')).toBe(clusterView.objects);
+    // free space of the local directories it writes (none on S3 / PostgreSQL)
+    const local = [
+      ...(broker.storageUrl === `file://${broker.dataDir}/objects` ? [`{store="objects",path="${broker.dataDir}/objects"}`] : []),
+      ...(broker.metadataUrl === `sqlite://${broker.dataDir}/metadata.db` ? [`{store="metadata",path="${broker.dataDir}"}`] : []),
+    ];
+    const disk = (name: string) => [...s.keys()].filter((k) => k.startsWith(`${name}{`)).sort();
+    expect(disk('streamhouse_disk_free_bytes')).toEqual(local.map((l) => `streamhouse_disk_free_bytes${l}`).sort());
+    expect(disk('streamhouse_disk_size_bytes')).toEqual(local.map((l) => `streamhouse_disk_size_bytes${l}`).sort());
+    for (const l of local) {
+      expect(s.get(`streamhouse_disk_size_bytes${l}`)).toBeGreaterThan(0);
+      expect(s.get(`streamhouse_disk_free_bytes${l}`)).toBeLessThanOrEqual(s.get(`streamhouse_disk_size_bytes${l}`)!);
+    }
     expect(s.get('streamhouse_process_cpu_seconds_total')).toBeGreaterThan(0);
     expect([...s.keys()].filter((k) => k.includes('process_process'))).toEqual([]);
   });
