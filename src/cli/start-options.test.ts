@@ -40,6 +40,22 @@ const SHOWN: Record<string, (c: StartConfig) => string> = {
   'data-dir': (c) => c.dataDir,
   'kafka-listener': (c) => `${c.kafkaListener.host}:${c.kafkaListener.port}`,
   'advertised-listener': (c) => `${c.advertisedListener.host}:${c.advertisedListener.port}`.replace(`:${c.kafkaListener.port}`, ':<kafka port>'),
+  listeners: (c) => c.listeners.map((l) => `${l.name}://${l.bind.host}:${l.bind.port}`).join(',').replace(`${c.kafkaListener.host}:${c.kafkaListener.port}`, '<kafka listener>'),
+  'advertised-listeners': (c) => (c.listeners[0]?.advertised.host === 'localhost' && c.listeners[0]?.advertised.port === c.listeners[0]?.bind.port ? "each listener's host (localhost for every interface) and port" : 'other'),
+  'listener-security-protocol-map': () => 'PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+  'inter-broker-listener-name': (c) => (c.interBrokerListenerName === c.listeners[0]?.name ? 'the first listener' : c.interBrokerListenerName),
+  'ssl-certificate-location': (c) => c.security.ssl?.certificateLocation ?? 'none',
+  'ssl-key-location': (c) => c.security.ssl?.keyLocation ?? 'none',
+  'ssl-key-password': (c) => (c.security.ssl?.keyPassword === undefined ? 'none' : 'set'),
+  'ssl-ca-location': (c) => c.security.ssl?.caLocation ?? 'none',
+  'ssl-client-auth': (c) => c.security.ssl?.clientAuth ?? 'none',
+  'ssl-principal-mapping-rules': (c) => c.security.ssl?.principalMappingRules ?? 'DEFAULT',
+  'ssl-reload-interval-ms': (c) => String(c.security.ssl?.reloadIntervalMs ?? 60000),
+  'sasl-enabled-mechanisms': (c) => c.security.saslEnabledMechanisms.join(','),
+  'connections-max-reauth-ms': (c) => String(c.security.connectionsMaxReauthMs),
+  'connection-failed-authentication-delay-ms': (c) => String(c.security.failedAuthenticationDelayMs),
+  'super-users': (c) => (c.security.superUsers.length === 0 ? 'none' : 'set'),
+  'add-scram': (c) => (c.security.bootstrapScramUsers.length === 0 ? 'none' : 'set'),
   'http-listener': (c) => `${c.httpHost}:${c.httpPort}`,
   'http-port': (c) => String(c.httpPort),
   'grpc-listener': (c) => `${c.grpcHost}:${c.grpcPort}`,
@@ -127,6 +143,52 @@ describe('start options: flags, environment variables, defaults', () => {
     expect(configError(['--auto-create-topics', 'yes'])).toBe('--auto-create-topics must be true or false, got "yes"');
     expect(configError(['--cluster', 'maybe'])).toBe('--cluster must be auto, true or false, got "maybe"');
     expect(configError(['--heartbeat-interval-ms', '10000'])).toBe('--lease-ttl-ms (15000) must be at least twice --heartbeat-interval-ms (10000)');
+  });
+
+  it('read Kafka listeners, their protocols and advertised addresses', () => {
+    const c = resolveStartConfig([
+      '--listeners', 'PLAINTEXT://127.0.0.1:9092,sasl_ssl://:9094,INTERNAL://10.0.0.5:9095',
+      '--advertised-listeners', 'SASL_SSL://kafka.example.com:19094',
+      '--listener-security-protocol-map', 'PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,INTERNAL:SSL',
+      '--ssl-certificate-location', '/etc/sh/cert.pem', '--ssl-key-location', '/etc/sh/key.pem',
+    ]);
+    expect(c.listeners).toEqual([
+      { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', bind: { host: '127.0.0.1', port: 9092 }, advertised: { host: '127.0.0.1', port: 9092 } },
+      { name: 'SASL_SSL', securityProtocol: 'SASL_SSL', bind: { host: '', port: 9094 }, advertised: { host: 'kafka.example.com', port: 19094 } },
+      { name: 'INTERNAL', securityProtocol: 'SSL', bind: { host: '10.0.0.5', port: 9095 }, advertised: { host: '10.0.0.5', port: 9095 } },
+    ]);
+    expect(c.interBrokerListenerName).toBe('PLAINTEXT');
+    expect(c.kafkaListener).toEqual({ host: '127.0.0.1', port: 9092 });
+    // the single-listener flags keep working as before
+    expect(resolveStartConfig(['--kafka-listener', '0.0.0.0:19092']).listeners).toEqual([
+      { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', bind: { host: '0.0.0.0', port: 19092 }, advertised: { host: 'localhost', port: 19092 } },
+    ]);
+    expect(resolveStartConfig([], { STREAMHOUSE_LISTENERS: 'SASL_PLAINTEXT://:9093' }).listeners[0]?.securityProtocol).toBe('SASL_PLAINTEXT');
+  });
+
+  it('refuse listener combinations that cannot work, naming the option', () => {
+    expect(configError(['--listeners', 'PLAINTEXT://:9092', '--kafka-listener', ':9093'])).toMatch(/give one of them/);
+    expect(configError(['--listeners', 'EXTERNAL://:9092'])).toMatch(/EXTERNAL has no security protocol/);
+    expect(configError(['--listeners', 'SSL://:9093'])).toMatch(/give --ssl-certificate-location/);
+    expect(configError(['--listeners', 'PLAINTEXT://:9092', '--advertised-listeners', 'SSL://h:9093'])).toMatch(/not one of --listeners/);
+    expect(configError(['--listeners', 'PLAINTEXT://:9092,SASL_PLAINTEXT://:9092'])).toMatch(/both bind port 9092/);
+    expect(configError(['--listeners', 'nonsense'])).toMatch(/^--listeners must be NAME:\/\/host:port/);
+    expect(configError(['--listeners', 'SASL_PLAINTEXT://:9093', '--cluster', 'true'])).toMatch(/inter-broker listener \(SASL_PLAINTEXT\) must be PLAINTEXT/);
+    expect(configError(['--ssl-client-auth', 'required'])).toMatch(/needs --ssl-ca-location/);
+    expect(configError(['--sasl-enabled-mechanisms', 'GSSAPI'])).toMatch(/GSSAPI is not supported/);
+    expect(configError(['--ssl-principal-mapping-rules', 'RULE:^CN=(.*$/$1/'])).toMatch(/invalid pattern/);
+  });
+
+  it('read SCRAM users to create in Kafka\'s --add-scram form and never repeat a password in an error', () => {
+    const c = resolveStartConfig([], { STREAMHOUSE_ADD_SCRAM: 'SCRAM-SHA-256=[name=alice,password=pa,ss=word];SCRAM-SHA-512=[name=bob,password=bobs-secret,iterations=8192]' });
+    expect(c.security.bootstrapScramUsers).toEqual([
+      { mechanism: 'SCRAM-SHA-256', name: 'alice', password: 'pa,ss=word', iterations: 4096 },
+      { mechanism: 'SCRAM-SHA-512', name: 'bob', password: 'bobs-secret', iterations: 8192 },
+    ]);
+    for (const bad of ['SCRAM-SHA-1=[name=a,password=topsecret]', 'SCRAM-SHA-256=[name=a,password=topsecret,iterations=10]', 'SCRAM-SHA-256=[password=topsecret]', 'topsecret']) {
+      expect(configError(['--add-scram', bad])).not.toContain('topsecret');
+    }
+    expect(resolveStartConfig(['--super-users', 'User:admin;User:ops']).security.superUsers).toEqual([{ type: 'User', name: 'admin' }, { type: 'User', name: 'ops' }]);
   });
 
   it('usage errors stay commander errors', () => {

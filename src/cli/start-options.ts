@@ -1,6 +1,18 @@
 import { Help, Option, type Command } from 'commander';
 import type { ApiListenerHosts } from '../server/start-agent.js';
 import { ConfigError, defaultBrokerConfig, parseHostPort, type BrokerConfig, type HostPort } from '../agent/config/broker-config.js';
+import { DEFAULT_PROTOCOL_MAP, parseListenerList, parseProtocolMap, resolveListeners } from '../agent/config/listeners.js';
+import {
+  checkMappingRules,
+  defaultSecurityConfig,
+  parseAddScram,
+  parseClientAuth,
+  parseSaslMechanisms,
+  parseSuperUsersOption,
+  type BootstrapScramUser,
+  type SecurityConfig,
+} from '../agent/config/security-config.js';
+import type { KafkaPrincipal } from '../agent/security/principal.js';
 
 /** Turns an option's text into its value, or throws ConfigError with one line; `what` is `--<flag>`. */
 type Parse<T> = (text: string, what: string) => T;
@@ -87,10 +99,49 @@ const clusterMode: Parse<BrokerConfig['clusterMode']> = (value, what) => {
   return value === 'true' ? 'on' : value === 'false' ? 'off' : 'auto';
 };
 
+/** Kept as given (resolveListeners reads it with the others), checked here so the message names the flag. */
+const listenerList: Parse<string> = (value, what) => {
+  parseListenerList(value, what);
+  return value;
+};
+
+const protocolMap: Parse<string> = (value, what) => {
+  parseProtocolMap(value, what);
+  return value;
+};
+
+const listenerName: Parse<string> = (value, what) => {
+  if (!/^[A-Za-z0-9_]+$/.test(value)) throw new ConfigError(`${what} must be a listener name, got "${value}"`);
+  return value.toUpperCase();
+};
+
+const fileLocation: Parse<string> = (value) => value;
+const mappingRules: Parse<string> = (value, what) => checkMappingRules(value, what);
+const saslMechanisms: Parse<string[]> = (value, what) => parseSaslMechanisms(value, what);
+const clientAuth: Parse<'required' | 'requested' | 'none'> = (value, what) => parseClientAuth(value, what);
+const superUsers: Parse<KafkaPrincipal[]> = (value, what) => parseSuperUsersOption(value, what);
+const addScram: Parse<BootstrapScramUser[]> = (value, what) => parseAddScram(value, what);
+
 const SPECS = [
   option({ flag: 'data-dir', env: 'STREAMHOUSE_DATA_DIR', description: 'directory for embedded metadata and objects', defaultText: './data', parse: text }),
   option({ flag: 'kafka-listener', env: 'STREAMHOUSE_KAFKA_LISTENER', description: 'host:port the Kafka protocol listens on', defaultText: '0.0.0.0:9092', parse: hostPort }),
   option({ flag: 'advertised-listener', env: 'STREAMHOUSE_ADVERTISED_LISTENER', description: 'host:port clients are told to connect to', defaultText: 'localhost:<kafka port>', derived: true, parse: advertisedListener }),
+  option({ flag: 'listeners', env: 'STREAMHOUSE_LISTENERS', description: 'listeners: NAME://host:port,... (e.g. PLAINTEXT://:9092,SASL_SSL://:9094); instead of --kafka-listener', defaultText: 'PLAINTEXT://<kafka listener>', derived: true, parse: listenerList }),
+  option({ flag: 'advertised-listeners', env: 'STREAMHOUSE_ADVERTISED_LISTENERS', description: 'advertised.listeners: NAME://host:port,... told to clients that came in on each listener', defaultText: 'each listener\'s host (localhost for every interface) and port', derived: true, parse: listenerList }),
+  option({ flag: 'listener-security-protocol-map', env: 'STREAMHOUSE_LISTENER_SECURITY_PROTOCOL_MAP', description: 'listener.security.protocol.map: NAME:PROTOCOL,... (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)', defaultText: DEFAULT_PROTOCOL_MAP, parse: protocolMap }),
+  option({ flag: 'inter-broker-listener-name', env: 'STREAMHOUSE_INTER_BROKER_LISTENER_NAME', description: 'inter.broker.listener.name: the listener other agents connect to (PLAINTEXT in a cluster)', defaultText: 'the first listener', derived: true, parse: listenerName }),
+  option({ flag: 'ssl-certificate-location', env: 'STREAMHOUSE_SSL_CERTIFICATE_LOCATION', description: 'PEM certificate (chain) of the SSL and SASL_SSL listeners', defaultText: 'none', derived: true, parse: fileLocation }),
+  option({ flag: 'ssl-key-location', env: 'STREAMHOUSE_SSL_KEY_LOCATION', description: 'PEM private key of that certificate', defaultText: 'none', derived: true, parse: fileLocation }),
+  option({ flag: 'ssl-key-password', env: 'STREAMHOUSE_SSL_KEY_PASSWORD', description: 'passphrase of an encrypted private key (prefer the environment variable)', defaultText: 'none', derived: true, parse: text }),
+  option({ flag: 'ssl-ca-location', env: 'STREAMHOUSE_SSL_CA_LOCATION', description: 'PEM CA certificates that client certificates must chain to', defaultText: 'none', derived: true, parse: fileLocation }),
+  option({ flag: 'ssl-client-auth', env: 'STREAMHOUSE_SSL_CLIENT_AUTH', description: 'ssl.client.auth on SSL listeners: required, requested or none', defaultText: 'none', parse: clientAuth }),
+  option({ flag: 'ssl-principal-mapping-rules', env: 'STREAMHOUSE_SSL_PRINCIPAL_MAPPING_RULES', description: 'ssl.principal.mapping.rules: RULE:pattern/replacement/[LU],...,DEFAULT over the certificate subject', defaultText: 'DEFAULT', parse: mappingRules }),
+  option({ flag: 'ssl-reload-interval-ms', env: 'STREAMHOUSE_SSL_RELOAD_INTERVAL_MS', description: 'how often the certificate, key and CA files are read again (changes apply without a restart)', defaultText: '60000', parse: integer(100, 86_400_000) }),
+  option({ flag: 'sasl-enabled-mechanisms', env: 'STREAMHOUSE_SASL_ENABLED_MECHANISMS', description: 'sasl.enabled.mechanisms on SASL listeners', defaultText: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', parse: saslMechanisms }),
+  option({ flag: 'connections-max-reauth-ms', env: 'STREAMHOUSE_CONNECTIONS_MAX_REAUTH_MS', description: 'connections.max.reauth.ms: SASL session lifetime before re-authentication (KIP-368); 0 never expires', defaultText: '0', parse: integer(0, 2147483647) }),
+  option({ flag: 'connection-failed-authentication-delay-ms', env: 'STREAMHOUSE_CONNECTION_FAILED_AUTHENTICATION_DELAY_MS', description: 'connection.failed.authentication.delay.ms: delay of the answer to a failed login', defaultText: '100', parse: integer(0, 60_000) }),
+  option({ flag: 'super-users', env: 'STREAMHOUSE_SUPER_USERS', description: 'super.users: User:alice;User:bob (kept for the authorizer, which is not built yet)', defaultText: 'none', derived: true, parse: superUsers }),
+  option({ flag: 'add-scram', env: 'STREAMHOUSE_ADD_SCRAM', description: 'SCRAM users created at start if absent: SCRAM-SHA-256=[name=alice,password=...];... (prefer the environment variable)', defaultText: 'none', derived: true, parse: addScram }),
   option({ flag: 'http-listener', env: 'STREAMHOUSE_HTTP_LISTENER', description: 'host:port of /health, /ready, /metrics and the REST API', defaultText: '0.0.0.0:8080', envYieldsTo: 'http-port', parse: apiListener }),
   option({ flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of the HTTP API on every interface, like --http-listener 0.0.0.0:<port>', defaultText: '8080', envYieldsTo: 'http-listener', parse: integer(0, 65535) }),
   option({ flag: 'grpc-listener', env: 'STREAMHOUSE_GRPC_LISTENER', description: 'host:port of the native gRPC API', defaultText: '0.0.0.0:50051', envYieldsTo: 'grpc-port', parse: apiListener }),
@@ -214,11 +265,12 @@ export function startConfig(command: Command, env: NodeJS.ProcessEnv = process.e
   const o = command.opts<StartOptionValues>();
   const http = apiBinding('http', o.httpListener, o.httpPort, command);
   const grpc = apiBinding('grpc', o.grpcListener, o.grpcPort, command);
+  const listeners = kafkaListeners(command, o);
   const resolved = defaultBrokerConfig(
     defined({
       dataDir: o.dataDir,
-      kafkaListener: o.kafkaListener,
-      advertisedListener: o.advertisedListener,
+      ...listeners,
+      security: securityConfig(o),
       httpPort: http.port,
       grpcPort: grpc.port,
       metadataUrl: o.metadata ?? (env.DATABASE_URL ? metadataUrl(env.DATABASE_URL, '--metadata') : undefined),
@@ -242,7 +294,70 @@ export function startConfig(command: Command, env: NodeJS.ProcessEnv = process.e
   if (resolved.leaseTtlMs < 2 * resolved.heartbeatIntervalMs) {
     throw new ConfigError(`--lease-ttl-ms (${resolved.leaseTtlMs}) must be at least twice --heartbeat-interval-ms (${resolved.heartbeatIntervalMs})`);
   }
+  const tlsListeners = resolved.listeners.filter((l) => l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL');
+  if (tlsListeners.length > 0 && resolved.security.ssl === undefined) {
+    throw new ConfigError(`listener ${tlsListeners[0]!.name} is ${tlsListeners[0]!.securityProtocol}: give --ssl-certificate-location and --ssl-key-location`);
+  }
+  const inter = resolved.listeners.find((l) => l.name === resolved.interBrokerListenerName);
+  if (isClustered(resolved.clusterMode, resolved.metadataUrl) && inter !== undefined && inter.securityProtocol !== 'PLAINTEXT') {
+    throw new ConfigError(`in a cluster the inter-broker listener (${inter.name}) must be PLAINTEXT: agents do not authenticate to each other yet; add a PLAINTEXT listener for them and name it with --inter-broker-listener-name`);
+  }
   return { ...resolved, httpHost: http.host, grpcHost: grpc.host };
+}
+
+/**
+ * The Kafka listeners: `--listeners` (Kafka's form) or the single PLAINTEXT listener of
+ * `--kafka-listener`/`--advertised-listener`, not both. The inter-broker listener gives the
+ * kafkaListener/advertisedListener the rest of the agent uses to reach other agents.
+ */
+function kafkaListeners(command: Command, o: StartOptionValues): Pick<BrokerConfig, 'listeners' | 'kafkaListener' | 'advertisedListener' | 'interBrokerListenerName'> | Record<string, never> {
+  const given = (key: string) => {
+    const source = command.getOptionValueSource(key);
+    return source === 'cli' || source === 'env';
+  };
+  if (o.listeners === undefined) {
+    if (o.advertisedListeners !== undefined) throw new ConfigError('--advertised-listeners needs --listeners (with --kafka-listener use --advertised-listener)');
+    if (o.interBrokerListenerName !== undefined && o.interBrokerListenerName !== 'PLAINTEXT') throw new ConfigError(`--inter-broker-listener-name ${o.interBrokerListenerName} is not a listener (only PLAINTEXT without --listeners)`);
+    const map = parseProtocolMap(o.listenerSecurityProtocolMap ?? DEFAULT_PROTOCOL_MAP, '--listener-security-protocol-map');
+    if (map.get('PLAINTEXT') !== undefined && map.get('PLAINTEXT') !== 'PLAINTEXT') throw new ConfigError('--kafka-listener is a PLAINTEXT listener; use --listeners for other protocols');
+    return defined({ kafkaListener: o.kafkaListener, advertisedListener: o.advertisedListener }) as Record<string, never>;
+  }
+  if (given('kafkaListener') || given('advertisedListener')) throw new ConfigError('--listeners and --kafka-listener/--advertised-listener both name the Kafka listeners; give one of them');
+  const listeners = resolveListeners(o.listeners, o.advertisedListeners, o.listenerSecurityProtocolMap ?? DEFAULT_PROTOCOL_MAP);
+  const interName = o.interBrokerListenerName ?? listeners[0]!.name;
+  const inter = listeners.find((l) => l.name === interName);
+  if (inter === undefined) throw new ConfigError(`--inter-broker-listener-name ${interName} is not one of --listeners (${listeners.map((l) => l.name).join(', ')})`);
+  return { listeners, interBrokerListenerName: interName, kafkaListener: inter.bind, advertisedListener: inter.advertised };
+}
+
+function securityConfig(o: StartOptionValues): SecurityConfig {
+  const defaults = defaultSecurityConfig();
+  const cert = o.sslCertificateLocation;
+  const key = o.sslKeyLocation;
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('--ssl-certificate-location and --ssl-key-location go together');
+  if (cert === undefined && (o.sslCaLocation !== undefined || o.sslKeyPassword !== undefined)) throw new ConfigError('--ssl-ca-location and --ssl-key-password need --ssl-certificate-location and --ssl-key-location');
+  const clientAuth = o.sslClientAuth ?? 'none';
+  if (clientAuth !== 'none' && o.sslCaLocation === undefined) throw new ConfigError(`--ssl-client-auth ${clientAuth} needs --ssl-ca-location (the CA client certificates chain to)`);
+  return {
+    ...(cert !== undefined && key !== undefined
+      ? {
+          ssl: {
+            certificateLocation: cert,
+            keyLocation: key,
+            ...(o.sslKeyPassword !== undefined ? { keyPassword: o.sslKeyPassword } : {}),
+            ...(o.sslCaLocation !== undefined ? { caLocation: o.sslCaLocation } : {}),
+            clientAuth,
+            principalMappingRules: o.sslPrincipalMappingRules ?? 'DEFAULT',
+            reloadIntervalMs: o.sslReloadIntervalMs ?? 60_000,
+          },
+        }
+      : {}),
+    saslEnabledMechanisms: o.saslEnabledMechanisms ?? defaults.saslEnabledMechanisms,
+    connectionsMaxReauthMs: o.connectionsMaxReauthMs ?? defaults.connectionsMaxReauthMs,
+    failedAuthenticationDelayMs: o.connectionFailedAuthenticationDelayMs ?? defaults.failedAuthenticationDelayMs,
+    superUsers: o.superUsers ?? [],
+    bootstrapScramUsers: o.addScram ?? [],
+  };
 }
 
 /** Where the stores are and the cluster timing, as `start` would resolve them. */

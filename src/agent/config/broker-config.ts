@@ -1,5 +1,7 @@
 import { redactUrl } from '../../common/redact-url.js';
 import { hostname } from 'node:os';
+import { listenersText, protocolMapText, type KafkaListenerConfig } from './listeners.js';
+import { defaultSecurityConfig, type SecurityConfig } from './security-config.js';
 
 export interface HostPort {
   readonly host: string;
@@ -9,8 +11,15 @@ export interface HostPort {
 /** Everything one agent needs to start (docs/architecture.md §11). */
 export interface BrokerConfig {
   readonly dataDir: string;
+  /** The inter-broker listener's bind address (the only listener unless `listeners` names more). */
   readonly kafkaListener: HostPort;
+  /** The inter-broker listener's advertised address: what other agents connect to. */
   readonly advertisedListener: HostPort;
+  /** Every Kafka listener (docs/security.md); by default one PLAINTEXT listener on kafkaListener. */
+  readonly listeners: readonly KafkaListenerConfig[];
+  /** inter.broker.listener.name: the listener other agents use (a PLAINTEXT one in a cluster). */
+  readonly interBrokerListenerName: string;
+  readonly security: SecurityConfig;
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly metadataUrl: string;
@@ -64,10 +73,14 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     overrides.advertisedListener ??
     { host: kafkaListener.host === '0.0.0.0' || kafkaListener.host === '' || kafkaListener.host === '::' ? 'localhost' : kafkaListener.host, port: kafkaListener.port };
   const storageUrl = overrides.storageUrl ?? `file://${dataDir}/objects`;
+  const listeners = overrides.listeners ?? [{ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', bind: kafkaListener, advertised }];
   return {
     dataDir,
     kafkaListener,
     advertisedListener: advertised,
+    listeners,
+    interBrokerListenerName: listeners[0]?.name ?? 'PLAINTEXT',
+    security: defaultSecurityConfig(),
     httpPort: 8080,
     grpcPort: 50051,
     metadataUrl: `sqlite://${dataDir}/metadata.db`,
@@ -102,13 +115,21 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
 
 /** Broker-level configs as DescribeConfigs reports them (Kafka names). */
 export function brokerConfigEntries(config: BrokerConfig): Array<{ name: string; value: string; readOnly: boolean }> {
-  const listener = `PLAINTEXT://${config.kafkaListener.host}:${config.kafkaListener.port}`;
-  const advertised = `PLAINTEXT://${config.advertisedListener.host}:${config.advertisedListener.port}`;
+  const listener = listenersText(config.listeners, 'bind');
+  const advertised = listenersText(config.listeners, 'advertised');
   return [
     { name: 'broker.id', value: String(config.nodeId), readOnly: true },
     { name: 'node.id', value: String(config.nodeId), readOnly: true },
     { name: 'listeners', value: listener, readOnly: true },
     { name: 'advertised.listeners', value: advertised, readOnly: true },
+    { name: 'listener.security.protocol.map', value: protocolMapText(config.listeners), readOnly: true },
+    { name: 'inter.broker.listener.name', value: config.interBrokerListenerName, readOnly: true },
+    { name: 'sasl.enabled.mechanisms', value: config.security.saslEnabledMechanisms.join(','), readOnly: true },
+    { name: 'ssl.client.auth', value: config.security.ssl?.clientAuth ?? 'none', readOnly: true },
+    { name: 'ssl.principal.mapping.rules', value: config.security.ssl?.principalMappingRules ?? 'DEFAULT', readOnly: true },
+    { name: 'connections.max.reauth.ms', value: String(config.security.connectionsMaxReauthMs), readOnly: true },
+    { name: 'connection.failed.authentication.delay.ms', value: String(config.security.failedAuthenticationDelayMs), readOnly: true },
+    { name: 'super.users', value: config.security.superUsers.map((p) => `${p.type}:${p.name}`).join(';'), readOnly: true },
     { name: 'broker.rack', value: config.rack ?? '', readOnly: true },
     { name: 'auto.create.topics.enable', value: String(config.autoCreateTopics), readOnly: true },
     { name: 'num.partitions', value: String(config.defaultPartitions), readOnly: true },
