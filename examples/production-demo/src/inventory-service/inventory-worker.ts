@@ -1,0 +1,73 @@
+import kafkajs, { type Consumer, type Producer } from 'kafkajs';
+import { encodeInventoryEvent, type InventoryEventType } from '../shared/inventory-event.js';
+import { decodeOrderEvent, type OrderEvent } from '../shared/order-event.js';
+import { INVENTORY_GROUP, INVENTORY_TOPIC, ORDERS_TOPIC } from '../shared/topics.js';
+import { registerLz4Codec } from './kafkajs-lz4.js';
+import type { StockLedger } from './stock-ledger.js';
+
+export interface WorkerStats {
+  orders_processed: number;
+  invalid_records: number;
+  updates_produced: number;
+  events: Record<InventoryEventType, number>;
+}
+
+/**
+ * The Kafka door: a kafkajs consumer in group `inventory-service` reads `orders` a batch at a
+ * time; the batch's reservations go to `inventory-updates` in one kafkajs send, keyed by SKU
+ * (kafkajs's default partitioner is Kafka's murmur2), and only then count and get committed.
+ */
+export class InventoryWorker {
+  readonly stats: WorkerStats = { orders_processed: 0, invalid_records: 0, updates_produced: 0, events: { reserved: 0, rejected: 0, low_stock: 0, out_of_stock: 0 } };
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+
+  constructor(
+    brokers: string[],
+    private readonly ledger: StockLedger,
+  ) {
+    registerLz4Codec();
+    const { Kafka, logLevel, Partitioners } = kafkajs;
+    const kafka = new Kafka({ clientId: 'inventory-service', brokers, logLevel: logLevel.ERROR });
+    this.consumer = kafka.consumer({ groupId: INVENTORY_GROUP, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 16 * 1024 * 1024, maxWaitTimeInMs: 100 });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    // a crash kafkajs does not restart from would leave the service answering with stale stock
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (e.payload.restart) return;
+      console.error(`inventory consumer crashed: ${e.payload.error.message}`);
+      process.exit(1);
+    });
+    await this.consumer.subscribe({ topic: ORDERS_TOPIC, fromBeginning: true });
+    await this.consumer.run({
+      // one batch at a time: a batch is planned against the levels the previous one committed
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const orders: OrderEvent[] = [];
+        for (const m of batch.messages) {
+          const o = decodeOrderEvent(m.value);
+          if (o) orders.push(o);
+          else this.stats.invalid_records++;
+        }
+        const plan = this.ledger.plan(orders);
+        if (plan.events.length > 0) {
+          await this.producer.send({ topic: INVENTORY_TOPIC, acks: -1, messages: plan.events.map((e) => ({ key: e.sku, value: encodeInventoryEvent(e) })) });
+        }
+        this.ledger.commit(plan);
+        this.stats.orders_processed += orders.length;
+        this.stats.updates_produced += plan.events.length;
+        for (const e of plan.events) this.stats.events[e.type]++;
+        await heartbeat();
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+}
