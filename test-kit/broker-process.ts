@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const REPO = resolve(import.meta.dirname, '..');
+export const REPO = resolve(import.meta.dirname, '..');
 export const STREAMHOUSE_BIN = join(REPO, 'dist/cli/streamhouse.js');
 
 /** A port nobody listens on right now. */

@@ -8,6 +8,7 @@ import type { BrokerMetrics } from './broker-metrics.js';
 import type { LogService } from './log-service.js';
 import type { GroupCoordinator } from './groups/group-coordinator.js';
 import type { CoordinatorLocator } from './groups/coordinator-shards.js';
+import type { ManagedGroupMembers } from './groups/managed-members.js';
 import type { GroupRouter } from './groups/group-router.js';
 import type { PartitionRouter } from './cluster/partition-router.js';
 
@@ -35,6 +36,8 @@ export interface AgentCore {
   readonly groups?: GroupCoordinator;
   readonly coordinators?: CoordinatorLocator;
   readonly groupRouter?: GroupRouter;
+  /** Group membership for consumers that do not speak Kafka's group protocol (gRPC), assigned by the agents. */
+  readonly managedMembers?: ManagedGroupMembers;
   /**
    * Any partition's log from this agent: the leader's, over its Kafka listener, when another
    * agent leads it (for doors that do not speak Kafka). Absent in test cores: use `log`.

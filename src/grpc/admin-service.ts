@@ -88,7 +88,7 @@ export class AdminService {
     return {
       groupId: g.groupId,
       state: g.state,
-      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })),
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment: m.assignments.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })) })),
       offsets: g.offsets.map(offsetMsg),
       totalLag: g.totalLag.toString(),
     };

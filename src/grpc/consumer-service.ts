@@ -1,6 +1,6 @@
 import type { LogService } from '../agent/log-service.js';
 import type { AgentCore } from '../agent/agent-core.js';
-import { commitAsNonMember } from './group-offsets.js';
+import { commitAsMember, commitAsNonMember } from './group-offsets.js';
 import { invalidArgument } from './grpc-status.js';
 import type {
   CommitOffsetRequestMsg,
@@ -96,9 +96,12 @@ export class ConsumerService {
     requirePartition(topic, req.partition);
     const offset = int64(req.offset, 'offset');
     if (offset < 0n) throw invalidArgument(`offset must be 0 or more, got ${offset}`);
-    // through the group's coordinator (on whichever agent), as a Kafka client outside the
-    // group commits: refused while the group has members
-    await commitAsNonMember(this.services, req.group, [{ topic: topic.name, partition: req.partition, offset, leaderEpoch: -1, metadata: req.metadata }]);
+    const entry = { topic: topic.name, partition: req.partition, offset, leaderEpoch: -1, metadata: req.metadata };
+    // through the group's coordinator (on whichever agent): a member with its generation,
+    // fenced once the group moved on; else as a Kafka client outside the group commits,
+    // refused while the group has members
+    if (req.memberId) await commitAsMember(this.services, req.group, req.memberId, req.generationId, [entry]);
+    else await commitAsNonMember(this.services, req.group, [entry]);
     return {};
   }
 

@@ -43,3 +43,25 @@ export async function commitAsNonMember(services: AgentCore, groupId: string, of
   const refused = codes.find((c) => c !== ErrorCode.NONE);
   if (refused !== undefined) throw offsetCommitRefused(groupId, refused);
 }
+
+/**
+ * Commits as the group member `memberId` of generation `generationId` (JoinGroup's answer):
+ * FAILED_PRECONDITION naming ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID or REBALANCE_IN_PROGRESS
+ * once the group has moved on, so a fenced member never overwrites its successor's offsets.
+ */
+export async function commitAsMember(services: AgentCore, groupId: string, memberId: string, generationId: number, offsets: readonly OffsetCommitEntry[]): Promise<void> {
+  const codes = await requireCoordinatorRoute(services).commitOffsets({ groupId, generationId, memberId, groupInstanceId: null, offsets });
+  const refused = codes.find((c) => c !== ErrorCode.NONE);
+  if (refused === undefined) return;
+  const name = errorInfo(refused).name;
+  switch (refused) {
+    case ErrorCode.ILLEGAL_GENERATION:
+      throw new GrpcError(status.FAILED_PRECONDITION, `generation ${generationId} of consumer group '${groupId}' is stale: the group rebalanced; join again`, name);
+    case ErrorCode.UNKNOWN_MEMBER_ID:
+      throw new GrpcError(status.FAILED_PRECONDITION, `consumer group '${groupId}' does not know member '${memberId}' (its session expired or it left): join again`, name);
+    case ErrorCode.REBALANCE_IN_PROGRESS:
+      throw new GrpcError(status.FAILED_PRECONDITION, `consumer group '${groupId}' is rebalancing: join again, then commit`, name);
+    default:
+      throw offsetCommitRefused(groupId, refused);
+  }
+}

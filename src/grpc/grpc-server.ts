@@ -2,6 +2,7 @@ import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWri
 import type { AgentCore } from '../agent/agent-core.js';
 import { AdminService } from './admin-service.js';
 import { ConsumerService, type SubscribeSink } from './consumer-service.js';
+import { GroupMembership } from './group-membership.js';
 import { GrpcError, toServiceError } from './grpc-status.js';
 import type { SubscribeRequestMsg, SubscribeResponseMsg } from './messages.js';
 import { serviceDefinition } from './proto-definition.js';
@@ -43,6 +44,7 @@ export class GrpcServer {
     });
     const producer = new ProducerService(services);
     const consumer = new ConsumerService(services);
+    const membership = new GroupMembership(services);
     const admin = new AdminService(services, {
       ports: () => ({ grpc: this.port, http: options.httpPort?.() ?? services.config.httpPort }),
       startedAtMs: Date.now(),
@@ -56,6 +58,9 @@ export class GrpcServer {
       Subscribe: (call: ServerWritableStream<SubscribeRequestMsg, SubscribeResponseMsg>) => this.subscribe(consumer, call),
       CommitOffset: this.unary('ConsumerService', 'CommitOffset', (r) => consumer.commitOffset(r)),
       GetOffset: this.unary('ConsumerService', 'GetOffset', (r) => consumer.getOffset(r)),
+      JoinGroup: this.unary('ConsumerService', 'JoinGroup', (r, signal, peer) => membership.join(r, signal, peer)),
+      GroupHeartbeat: this.unary('ConsumerService', 'GroupHeartbeat', (r) => membership.heartbeat(r)),
+      LeaveGroup: this.unary('ConsumerService', 'LeaveGroup', (r) => membership.leave(r)),
     } satisfies UntypedServiceImplementation);
     this.server.addService(serviceDefinition('AdminService'), {
       CreateTopic: this.unary('AdminService', 'CreateTopic', (r) => admin.createTopic(r)),
@@ -116,7 +121,7 @@ export class GrpcServer {
     return toServiceError(err, (e) => this.services.logger.warn({ err: e }, 'gRPC call failed unexpectedly'));
   }
 
-  private unary<Req, Res>(service: ServiceName, method: string, impl: (request: Req, signal: AbortSignal) => Promise<Res>) {
+  private unary<Req, Res>(service: ServiceName, method: string, impl: (request: Req, signal: AbortSignal, peer: string) => Promise<Res>) {
     const metrics = this.services.metrics;
     const labels = { service: `${PROTO_PACKAGE}.${service}`, method };
     const duration = metrics.grpcRequestDuration.labels(labels);
@@ -126,7 +131,7 @@ export class GrpcServer {
       const abort = new AbortController();
       this.calls.add(abort);
       call.once('cancelled', () => abort.abort());
-      impl(call.request, abort.signal)
+      impl(call.request, abort.signal, call.getPeer())
         .then(
           (res) => {
             ok.inc();

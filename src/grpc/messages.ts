@@ -102,9 +102,57 @@ export interface CommitOffsetRequestMsg {
   partition: number;
   offset: Int64;
   metadata: string;
+  memberId: string;
+  generationId: number;
 }
 
 export type CommitOffsetResponseMsg = Record<string, never>;
+
+export type GroupAssignorName = 'GROUP_ASSIGNOR_RANGE' | 'GROUP_ASSIGNOR_STICKY';
+
+export interface TopicPartitionsMsg {
+  topic: string;
+  partitions: number[];
+}
+
+export interface JoinGroupRequestMsg {
+  group: string;
+  topics: string[];
+  memberId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  assignor: GroupAssignorName;
+  clientId: string;
+  owned: TopicPartitionsMsg[];
+}
+
+export interface JoinGroupResponseMsg {
+  memberId: string;
+  generationId: number;
+  assignment: TopicPartitionsMsg[];
+  leaderId: string;
+  assignor: string;
+}
+
+export interface GroupHeartbeatRequestMsg {
+  group: string;
+  memberId: string;
+  generationId: number;
+  clientId: string;
+  sessionTimeoutMs: number;
+}
+
+export interface GroupHeartbeatResponseMsg {
+  rebalance: boolean;
+}
+
+export interface LeaveGroupRequestMsg {
+  group: string;
+  memberId: string;
+  clientId: string;
+}
+
+export type LeaveGroupResponseMsg = Record<string, never>;
 
 export interface GetOffsetRequestMsg {
   topic: string;
@@ -180,6 +228,7 @@ export interface GroupMemberMsg {
   memberId: string;
   clientId: string;
   clientHost: string;
+  assignment: TopicPartitionsMsg[];
 }
 
 export interface GroupSummaryMsg {
@@ -262,6 +311,9 @@ export interface RpcMap {
   Subscribe: ['ConsumerService', SubscribeRequestMsg, SubscribeResponseMsg];
   CommitOffset: ['ConsumerService', CommitOffsetRequestMsg, CommitOffsetResponseMsg];
   GetOffset: ['ConsumerService', GetOffsetRequestMsg, GetOffsetResponseMsg];
+  JoinGroup: ['ConsumerService', JoinGroupRequestMsg, JoinGroupResponseMsg];
+  GroupHeartbeat: ['ConsumerService', GroupHeartbeatRequestMsg, GroupHeartbeatResponseMsg];
+  LeaveGroup: ['ConsumerService', LeaveGroupRequestMsg, LeaveGroupResponseMsg];
   CreateTopic: ['AdminService', CreateTopicRequestMsg, TopicInfoMsg];
   ListTopics: ['AdminService', ListTopicsRequestMsg, ListTopicsResponseMsg];
   DescribeTopic: ['AdminService', DescribeTopicRequestMsg, TopicInfoMsg];
@@ -286,6 +338,9 @@ export const RPC_SERVICE: { readonly [M in RpcName]: ServiceOf<M> } = {
   Subscribe: 'ConsumerService',
   CommitOffset: 'ConsumerService',
   GetOffset: 'ConsumerService',
+  JoinGroup: 'ConsumerService',
+  GroupHeartbeat: 'ConsumerService',
+  LeaveGroup: 'ConsumerService',
   CreateTopic: 'AdminService',
   ListTopics: 'AdminService',
   DescribeTopic: 'AdminService',

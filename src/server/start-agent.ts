@@ -23,6 +23,7 @@ import { GroupCoordinator } from '../agent/groups/group-coordinator.js';
 import { SingleAgentCoordinatorLocator } from '../agent/groups/coordinator-shards.js';
 import { GroupRouter } from '../agent/groups/group-router.js';
 import { PeerKafkaClient } from '../agent/cluster/peer-kafka-client.js';
+import { ManagedGroupMembers } from '../agent/groups/managed-members.js';
 import { ReadinessProbe, type ReadinessCheck } from '../agent/readiness.js';
 import { registerConsumerGroupMetrics } from '../agent/groups/consumer-lag-metric.js';
 import { meteredMetadataStore, meteredObjectStore } from '../agent/metered-stores.js';
@@ -209,6 +210,21 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   // (forwarded over that agent's Kafka listener)
   const peers = new PeerKafkaClient({ clientId: `streamhouse-agent-${config.agentId}` });
   const groupRouter = new GroupRouter({ coordinator: () => groups, locator: () => coordinatorLocator, selfNodeId: () => cluster.self.nodeId, peers, logger });
+  // gRPC consumers' group membership, with partitions assigned by the agents
+  const managedMembers = new ManagedGroupMembers({
+    coordinator: () => groups,
+    locator: () => coordinatorLocator,
+    selfNodeId: () => cluster.self.nodeId,
+    partitionCounts: async (names) => {
+      const counts = new Map<string, number>();
+      for (const name of names) {
+        const t = await topics.get(name);
+        if (t) counts.set(name, t.partitionCount);
+      }
+      return counts;
+    },
+    logger,
+  });
   registerConsumerGroupMetrics({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, chunks: metadata.chunks, log, logger });
   // what this agent leads: in a cluster the leases it holds; alone, everything
   new Gauge({
@@ -271,6 +287,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     groups,
     coordinators: coordinatorLocator,
     groupRouter,
+    managedMembers,
     onTopicDeleted: (topic: string) => meteredLog.forgetTopic(topic),
   };
   const registry = buildHandlerRegistry();
@@ -366,6 +383,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     await runtime?.stop();
     await grpc.close();
     peers.close();
+    managedMembers.close();
     await groups.stop();
     await kafkaServer.close();
     await http.close();
@@ -390,6 +408,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         kafkaServer.stopAccepting();
         await grpc.close();
         peers.close();
+        managedMembers.close();
         await groups.stop();
         // cluster mode: commit what is queued under the leases, then hand them over
         await runtime?.stop();

@@ -37,3 +37,20 @@ export function decodeConsumerAssignment(bytes: Buffer): AssignedPartitions[] {
     return [];
   }
 }
+
+/** A consumer-protocol Assignment v0 of these partitions (no user data). */
+export function encodeConsumerAssignment(assigned: readonly AssignedPartitions[]): Buffer {
+  let size = 2 + 4 + 4;
+  for (const a of assigned) size += 2 + Buffer.byteLength(a.topic, 'utf8') + 4 + 4 * a.partitions.length;
+  const out = Buffer.alloc(size);
+  let at = out.writeInt16BE(0, 0);
+  at = out.writeInt32BE(assigned.length, at);
+  for (const a of assigned) {
+    at = out.writeInt16BE(Buffer.byteLength(a.topic, 'utf8'), at);
+    at += out.write(a.topic, at, 'utf8');
+    at = out.writeInt32BE(a.partitions.length, at);
+    for (const p of a.partitions) at = out.writeInt32BE(p, at);
+  }
+  out.writeInt32BE(-1, at); // no user data
+  return out;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { CONSUMER_PROTOCOL_TYPE, parseConsumerSubscription } from './consumer-protocol.js';
+import { parseConsumerSubscription, usesConsumerProtocol } from './consumer-protocol.js';
 import type { GroupMember, ProtocolMetadata } from './group-member.js';
 import { joinError, syncError, type JoinedMember } from './group-results.js';
 import { isValidTransition, type GroupState } from './group-state.js';
@@ -293,7 +293,7 @@ export class ConsumerGroup {
   }
 
   private computeSubscribedTopics(): ReadonlySet<string> | undefined {
-    if (this.protocolType !== CONSUMER_PROTOCOL_TYPE) return undefined;
+    if (!usesConsumerProtocol(this.protocolType)) return undefined;
     if (this.members.size === 0) return new Set();
     if (this.protocolName === null) return undefined;
     const topics = new Set<string>();

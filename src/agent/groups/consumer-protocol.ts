@@ -17,6 +17,18 @@ export interface ConsumerSubscription {
 }
 
 export const CONSUMER_PROTOCOL_TYPE = 'consumer';
+/**
+ * The protocol type of groups whose members are gRPC consumers, assigned partitions by the
+ * agents (src/agent/groups/managed-members.ts). Member metadata and assignments use the
+ * consumer protocol's bytes, but Kafka consumers (type "consumer") cannot join such a group:
+ * the coordinator answers INCONSISTENT_GROUP_PROTOCOL, as Kafka does for mixed types.
+ */
+export const GRPC_CONSUMER_PROTOCOL_TYPE = 'streamhouse-grpc';
+
+/** Whether a group of this protocol type carries consumer-protocol subscriptions and assignments. */
+export function usesConsumerProtocol(protocolType: string | null): boolean {
+  return protocolType === CONSUMER_PROTOCOL_TYPE || protocolType === GRPC_CONSUMER_PROTOCOL_TYPE;
+}
 
 export class ConsumerProtocolError extends Error {
   override name = 'ConsumerProtocolError';
@@ -107,4 +119,33 @@ export function parseConsumerSubscription(bytes: Buffer, maxVersion = 3): Consum
   const generationId = read >= 2 ? c.int32('generation id') : -1;
   const rackId = read >= 3 ? c.nullableString('rack id') : null;
   return { version, topics, userData, ownedPartitions, generationId, rackId };
+}
+
+/** A ConsumerProtocolSubscription v1: topics, no user data, the partitions the member owns now. */
+export function encodeConsumerSubscription(topics: readonly string[], owned: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly number[] }>): Buffer {
+  const parts: Buffer[] = [int16(1), int32(topics.length)];
+  for (const t of topics) parts.push(string16(t));
+  parts.push(int32(-1), int32(owned.length));
+  for (const o of owned) {
+    parts.push(string16(o.topic), int32(o.partitions.length));
+    for (const p of o.partitions) parts.push(int32(p));
+  }
+  return Buffer.concat(parts);
+}
+
+function int16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(v);
+  return b;
+}
+
+function int32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v);
+  return b;
+}
+
+function string16(s: string): Buffer {
+  const bytes = Buffer.from(s, 'utf8');
+  return Buffer.concat([int16(bytes.length), bytes]);
 }

@@ -8,6 +8,7 @@ import type { CommittedOffset, PartitionState } from '../../metadata/metadata-st
 import type { AgentCore } from '../agent-core.js';
 import { partitionRouterOf } from '../cluster/partition-router.js';
 import { decodeConsumerAssignment, type AssignedPartitions } from './consumer-assignment.js';
+import { usesConsumerProtocol } from './consumer-protocol.js';
 import type { GroupRouter } from './group-router.js';
 
 /** A refused admin request, with the Kafka error code that says why. */
@@ -162,7 +163,7 @@ async function describeAtCoordinator(core: AgentCore, groupId: string): Promise<
       memberId: m.memberId,
       clientId: m.clientId,
       clientHost: m.clientHost,
-      assignments: d.protocolType === 'consumer' ? decodeConsumerAssignment(m.assignment) : [],
+      assignments: usesConsumerProtocol(d.protocolType) ? decodeConsumerAssignment(m.assignment) : [],
     })),
   };
 }

@@ -7,6 +7,7 @@ import { GroupMember, type ProtocolMetadata } from './group-member.js';
 import { joinError, syncError, type JoinGroupResult, type SyncGroupResult } from './group-results.js';
 import { matchesStateFilter, type GroupState } from './group-state.js';
 import { KeyedTimers } from './keyed-timers.js';
+import { usesConsumerProtocol } from './consumer-protocol.js';
 import { KeyedMutex } from '../../common/keyed-mutex.js';
 
 export interface GroupCoordinatorOptions {
@@ -851,7 +852,7 @@ export class GroupCoordinator {
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
     let codes: number[];
     if (group.is('Empty')) codes = partitions.map(() => ErrorCode.NONE);
-    else if (group.protocolType === 'consumer') codes = partitions.map((p) => (group.isSubscribedToTopic(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
+    else if (usesConsumerProtocol(group.protocolType)) codes = partitions.map((p) => (group.isSubscribedToTopic(p.topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE));
     else return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
     const eligible = partitions.filter((_, i) => codes[i] === ErrorCode.NONE);
     if (eligible.length > 0) {

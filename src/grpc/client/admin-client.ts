@@ -48,7 +48,7 @@ export interface GroupListing {
 export interface GroupDescription {
   readonly groupId: string;
   readonly state: string;
-  readonly members: ReadonlyArray<{ readonly memberId: string; readonly clientId: string; readonly clientHost: string }>;
+  readonly members: ReadonlyArray<{ readonly memberId: string; readonly clientId: string; readonly clientHost: string; readonly assignment: ReadonlyArray<{ readonly topic: string; readonly partitions: readonly number[] }> }>;
   readonly offsets: readonly GroupOffset[];
   readonly totalLag: bigint;
 }

@@ -4,6 +4,7 @@ import { RpcChannel, type ChannelOptions } from './rpc-channel.js';
 import { backoffMs, isRetriable, withRetries, type RetryPolicy } from './retry.js';
 import { StreamHouseError } from './streamhouse-error.js';
 import { ConsumerMetrics, type ClientMetricsOptions } from './client-metrics.js';
+import { GroupSession, isFenced, isRebalanceRefusal } from './group-session.js';
 
 export interface TopicPartition {
   readonly topic: string;
@@ -27,8 +28,24 @@ export interface ConsumerOptions extends ChannelOptions, ClientMetricsOptions {
   readonly topics?: readonly string[];
   /** Exactly these partitions instead of whole topics. */
   readonly assignment?: readonly TopicPartition[];
-  /** Committed offsets are kept under this group; the consumer starts from them. */
+  /**
+   * The consumer group. With `topics`, the consumer joins it: the group's members share the
+   * partitions (assigned by the agents, rebalanced on join, leave and session expiry) and
+   * resume from its committed offsets. With `assignment`, it only keeps offsets there.
+   */
   readonly groupId?: string;
+  /** The group drops a member it has not heard from for this long (default 10000 ms). */
+  readonly sessionTimeoutMs?: number;
+  /** How long a rebalance waits for every member to rejoin (default 30000 ms). */
+  readonly rebalanceTimeoutMs?: number;
+  /** Heartbeat period (default a third of the session timeout, at most 3000 ms). */
+  readonly heartbeatIntervalMs?: number;
+  /** How the group spreads partitions: 'range' (default, Kafka's RangeAssignor) or 'sticky'. */
+  readonly assignor?: 'range' | 'sticky';
+  /** Called (inside poll) with the partitions this member got, after each rebalance. */
+  readonly onPartitionsAssigned?: (partitions: TopicPartition[]) => void | Promise<void>;
+  /** Called (inside poll) before this member gives its partitions up in a rebalance; auto-commit runs after it. */
+  readonly onPartitionsRevoked?: (partitions: TopicPartition[]) => void | Promise<void>;
   /** Where to start without a committed offset, or when it left the log (default 'latest', as Kafka). */
   readonly offsetReset?: 'earliest' | 'latest';
   /** Commit positions from poll() every autoCommitIntervalMs and on close (default: on when there is a group). */
@@ -62,8 +79,9 @@ const RETRY: RetryPolicy = { retries: 5, initialBackoffMs: 100, maxBackoffMs: 50
 
 /**
  * Reads whole topics (or chosen partitions) with one long-poll per partition in flight and
- * resumes from the group's committed offsets. Without a group coordinator behind it, every
- * consumer of a group reads every partition: the group shares offsets, not work.
+ * resumes from the group's committed offsets. With a group and topics it is a member of the
+ * group: the members share the partitions, and a rebalance moves them (eager: every member
+ * gives its partitions up, commits, and gets a new assignment).
  */
 export class Consumer {
   private readonly channel: RpcChannel;
@@ -81,7 +99,11 @@ export class Consumer {
   private nextAutoCommit: number;
   private rotate = 0;
   private closed = false;
+  /** What this member held before its last rebalance (the sticky assignor keeps it). */
+  private owned: TopicPartition[] = [];
   private readonly metrics: ConsumerMetrics;
+  /** Group membership (groupId with topics), else undefined. */
+  private readonly session: GroupSession | undefined;
 
   constructor(options: ConsumerOptions) {
     if ((options.topics?.length ?? 0) === 0 && (options.assignment?.length ?? 0) === 0) throw new TypeError('give topics or an assignment');
@@ -104,6 +126,28 @@ export class Consumer {
         nextTimestampMs: st.buffer[0]?.timestamp ?? st.lastTimestamp,
       })),
     );
+    if (options.groupId !== undefined && (options.assignment?.length ?? 0) === 0) {
+      const sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
+      this.session = new GroupSession(this.channel, {
+        groupId: options.groupId,
+        topics: options.topics ?? [],
+        clientId: this.metrics.clientId,
+        sessionTimeoutMs,
+        rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 30_000,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
+        assignor: options.assignor ?? 'range',
+      });
+    }
+  }
+
+  /** This consumer's member id in its group ('' before it joined, or without membership). */
+  get memberId(): string {
+    return this.session?.memberId ?? '';
+  }
+
+  /** The group generation this consumer's partitions belong to (-1 before it joined, or without membership). */
+  get generationId(): number {
+    return this.session?.generationId ?? -1;
   }
 
   /** The client_id label of this consumer's metrics. */
@@ -115,7 +159,10 @@ export class Consumer {
     return this.channel.address;
   }
 
-  /** The partitions this consumer reads (asks the broker for the topics' partitions the first time). */
+  /**
+   * The partitions this consumer reads: the group's assignment to it (joining the group the
+   * first time), or the topics' partitions.
+   */
   async assignment(): Promise<TopicPartition[]> {
     return (await this.partitions()).map((s) => s.tp);
   }
@@ -155,15 +202,18 @@ export class Consumer {
   }
 
   private async pollOnce(timeoutMs: number): Promise<ConsumerRecord[]> {
+    if (this.session?.rebalanceNeeded && this.states) await this.rebalance();
     const states = await this.partitions();
     if (this.autoCommit && Date.now() >= this.nextAutoCommit) {
       this.nextAutoCommit = Date.now() + this.autoCommitIntervalMs;
       await this.commit().catch((err: unknown) => {
-        if (!isRetriable(err)) throw err;
+        if (!isRetriable(err) && !isRebalanceRefusal(err)) throw err;
       });
     }
     const deadline = Date.now() + Math.max(0, timeoutMs);
     for (;;) {
+      // the group rebalances: hand out nothing more of partitions that may be moving
+      if (this.session?.rebalanceNeeded) return [];
       const out = this.drain(states);
       if (out.length > 0) return out;
       this.throwFailure();
@@ -180,6 +230,7 @@ export class Consumer {
         return [];
       }
       const waits: Array<Promise<unknown>> = states.flatMap((s) => (s.inflight ? [s.inflight] : []));
+      if (this.session) waits.push(this.session.news());
       let timer: NodeJS.Timeout | undefined;
       waits.push(new Promise((resolve) => (timer = setTimeout(resolve, Math.min(left, nextRetryIn(states) ?? left)))));
       await Promise.race(waits);
@@ -187,25 +238,41 @@ export class Consumer {
     }
   }
 
-  /** Commits every partition's position (the next offset to read) for the group. */
+  /**
+   * Commits every partition's position (the next offset to read) for the group. A group
+   * member's commit is refused (FAILED_PRECONDITION) once the group has rebalanced past its
+   * generation; the next poll() joins again.
+   */
   async commit(): Promise<void> {
     const group = this.options.groupId;
     if (group === undefined) throw new Error('commit() needs a groupId');
+    const member = this.session ? { memberId: this.session.memberId, generationId: this.session.generationId } : {};
     for (const s of this.states ?? []) {
       const position = s.position;
       if (position === undefined || position === s.committed) continue;
-      await withRetries(() => this.channel.call('CommitOffset', { group, topic: s.tp.topic, partition: s.tp.partition, offset: position.toString(), metadata: '' }), RETRY);
+      try {
+        await withRetries(() => this.channel.call('CommitOffset', { group, topic: s.tp.topic, partition: s.tp.partition, offset: position.toString(), metadata: '', ...member }), RETRY);
+      } catch (err) {
+        if (this.session && isFenced(err)) this.session.fenced();
+        else if (this.session && isRebalanceRefusal(err)) this.session.rebalanceNeeded = true;
+        throw err;
+      }
       s.committed = position;
     }
   }
 
-  /** Commits (with auto-commit), cancels fetches in flight and closes the connection. */
+  /** Commits (with auto-commit), leaves the group, cancels fetches in flight and closes the connection. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.autoCommit) await this.commit();
+      if (this.autoCommit) {
+        await this.commit().catch((err: unknown) => {
+          if (!isRebalanceRefusal(err)) throw err;
+        });
+      }
     } finally {
+      await this.session?.leave();
       this.abort.abort();
       this.channel.close();
       this.metrics.close();
@@ -219,10 +286,36 @@ export class Consumer {
     throw err;
   }
 
+  /**
+   * Gives every partition up and joins the group again: revoke callback, commit of what was
+   * handed out, JoinGroup, then reading the new partitions from the committed offsets.
+   */
+  private async rebalance(): Promise<void> {
+    const session = this.session!;
+    const held = (this.states ?? []).map((s) => s.tp);
+    for (const s of this.states ?? []) {
+      // answers to fetches in flight are dropped; positions stay for the commit
+      s.epoch++;
+      s.inflight = undefined;
+      s.buffer = [];
+      s.bufferEnd = undefined;
+    }
+    await this.options.onPartitionsRevoked?.(held);
+    if (this.autoCommit && session.memberId !== '') {
+      await this.commit().catch((err: unknown) => {
+        if (!isRetriable(err) && !isRebalanceRefusal(err)) throw err;
+      });
+    }
+    const owned = session.memberId === '' ? [] : held;
+    this.states = undefined;
+    this.assigning = undefined;
+    this.owned = owned;
+  }
+
   private partitions(): Promise<PartitionState[]> {
     if (this.states) return Promise.resolve(this.states);
     this.assigning ??= this.resolveAssignment().then(
-      (tps) => {
+      async (tps) => {
         this.states = tps.map((tp) => ({
           tp,
           position: this.seeks.get(tpKey(tp)),
@@ -237,7 +330,8 @@ export class Consumer {
           lastTimestamp: undefined,
         }));
         this.seeks.clear();
-        return this.states;
+        if (this.session) await this.options.onPartitionsAssigned?.(tps);
+        return this.states!;
       },
       (err: unknown) => {
         this.assigning = undefined;
@@ -249,6 +343,7 @@ export class Consumer {
 
   private async resolveAssignment(): Promise<TopicPartition[]> {
     if (this.options.assignment && this.options.assignment.length > 0) return [...this.options.assignment];
+    if (this.session) return this.session.join(this.owned, this.abort.signal);
     const out: TopicPartition[] = [];
     for (const topic of this.options.topics ?? []) {
       const t = await withRetries(() => this.channel.call('DescribeTopic', { name: topic }, { signal: this.abort.signal }), RETRY);
