@@ -23,6 +23,8 @@ import { describeGroupsHandler } from './handlers/describe-groups.js';
 import { listGroupsHandler } from './handlers/list-groups.js';
 import { deleteGroupsHandler } from './handlers/delete-groups.js';
 import { offsetDeleteHandler } from './handlers/offset-delete.js';
+import { saslAuthenticateHandler, saslHandshakeHandler } from './handlers/sasl.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './handlers/scram-credentials.js';
 
 /**
  * Every API the broker answers. Kept apart from startAgent so that tools (the protocol
@@ -55,6 +57,10 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(deleteGroupsHandler)
     .register(offsetDeleteHandler)
     .register(alterConfigsHandler)
-    .register(incrementalAlterConfigsHandler);
+    .register(incrementalAlterConfigsHandler)
+    .register(saslHandshakeHandler)
+    .register(saslAuthenticateHandler)
+    .register(describeUserScramCredentialsHandler)
+    .register(alterUserScramCredentialsHandler);
   return registry;
 }

@@ -8,6 +8,21 @@ import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { NO_RESPONSE, type ConnectionState } from './handler.js';
 import type { AgentCore } from '../agent/agent-core.js';
 import type { ApiRoute, HandlerRegistry } from './handler-registry.js';
+import type { Authenticator } from '../agent/security/authenticator.js';
+import { ANONYMOUS, usesSasl, type SecurityProtocol, type SecuritySession } from '../agent/security/principal.js';
+import { SASL_MAX_RECEIVE_BYTES, SaslServer, type SaslOutcome } from './sasl-server.js';
+
+/** The listener a connection came in on, and who it is before any SASL login. */
+export interface ConnectionListener {
+  readonly name: string;
+  readonly securityProtocol: SecurityProtocol;
+  /** Required on SASL listeners. */
+  readonly authenticator?: Authenticator;
+  /** The TLS client certificate's session (SSL listeners); ANONYMOUS when none. */
+  readonly session?: SecuritySession;
+}
+
+const PLAINTEXT_LISTENER: ConnectionListener = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
 
 /** Requests being processed at once per connection before we stop reading the socket. */
 const MAX_IN_FLIGHT = 256;
@@ -31,12 +46,19 @@ export class Connection {
   private closed = false;
   private paused = false;
   private readonly closing = new AbortController();
+  /** The SASL exchange of a SASL listener (null on others). */
+  private readonly sasl: SaslServer | null;
+  /** Set while the SASL server works on a frame: later frames wait in `held`, in order. */
+  private saslBusy = false;
+  private readonly held: Buffer[] = [];
 
   constructor(
     private readonly socket: Socket,
     private readonly services: AgentCore,
     private readonly registry: HandlerRegistry,
+    private readonly listener: ConnectionListener = PLAINTEXT_LISTENER,
   ) {
+    const sasl = usesSasl(listener.securityProtocol);
     this.state = {
       id: nextConnectionId++,
       remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
@@ -44,8 +66,14 @@ export class Connection {
       clientSoftwareName: null,
       clientSoftwareVersion: null,
       closed: this.closing.signal,
+      listenerName: listener.name,
+      securityProtocol: listener.securityProtocol,
+      // SASL listeners: nobody until the login completes
+      session: sasl ? null : (listener.session ?? { principal: ANONYMOUS, mechanism: null, authenticatedAtMs: Date.now() }),
     };
-    this.decoder = new FrameDecoder(services.config.socketRequestMaxBytes);
+    if (sasl && listener.authenticator === undefined) throw new Error(`listener ${listener.name} is ${listener.securityProtocol} but has no authenticator`);
+    this.sasl = sasl ? new SaslServer(listener.authenticator!, this.state, listener.name) : null;
+    this.decoder = new FrameDecoder(sasl ? Math.min(SASL_MAX_RECEIVE_BYTES, services.config.socketRequestMaxBytes) : services.config.socketRequestMaxBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => services.logger.debug({ err, conn: this.state.id }, 'socket error'));
@@ -67,12 +95,36 @@ export class Connection {
     }
     for (const frame of frames) {
       if (this.closed) return;
-      this.onFrame(frame);
+      if (this.saslBusy) this.held.push(frame);
+      else this.onFrame(frame);
     }
   }
 
-  private onFrame(frame: Buffer): void {
+  /** @param passedBySasl the SASL server handed this frame (ApiVersions before the handshake) to the handlers */
+  private onFrame(frame: Buffer, passedBySasl = false): void {
     const started = process.hrtime.bigint();
+    if (this.sasl !== null && !passedBySasl) {
+      const apiKey = frame.length >= 8 ? frame.readInt16BE(0) : undefined;
+      if (this.sasl.rawTokens || (apiKey !== undefined && this.sasl.claims(apiKey))) {
+        if (!this.sasl.rawTokens && apiKey === undefined) {
+          this.fail(new ProtocolError(`request of ${frame.length} bytes is shorter than a request header`), 'bad frame');
+          return;
+        }
+        this.onSaslFrame(frame, started);
+        return;
+      }
+      if (apiKey === undefined && !this.sasl.authenticated) {
+        this.fail(new ProtocolError('frame shorter than a request header before authentication'), 'bad frame');
+        return;
+      }
+    }
+    const expiresAt = this.state.session?.expiresAtMs;
+    if (expiresAt !== undefined && Date.now() > expiresAt) {
+      // KIP-368: after connections.max.reauth.ms only re-authentication is accepted
+      this.services.logger.info({ conn: this.state.id, remote: this.state.remoteAddress, listener: this.listener.name }, 'SASL session expired without re-authentication; closing connection');
+      this.close();
+      return;
+    }
     if (frame.length < 8) {
       this.fail(new ProtocolError(`request of ${frame.length} bytes is shorter than a request header`), 'bad frame');
       return;
@@ -130,6 +182,63 @@ export class Connection {
           this.close();
         },
       );
+  }
+
+  /** A frame for the SASL server: answered in request order, later frames held until it is done. */
+  private onSaslFrame(frame: Buffer, started: bigint): void {
+    const sasl = this.sasl!;
+    const slot: Slot = { done: false, response: null };
+    this.queue.push(slot);
+    this.saslBusy = true;
+    const finish = () => {
+      this.saslBusy = false;
+      while (!this.saslBusy && !this.closed && this.held.length > 0) this.onFrame(this.held.shift()!);
+    };
+    const wasAuthenticated = sasl.authenticated;
+    sasl.onFrame(frame).then(
+      async (outcome: SaslOutcome) => {
+        if (this.closed) return;
+        if (outcome.kind === 'pass') {
+          // ApiVersions before the handshake: the normal handler answers, in this slot's place
+          this.queue.splice(this.queue.indexOf(slot), 1);
+          this.onFrame(frame, true);
+          finish();
+          return;
+        }
+        if (outcome.kind === 'close') {
+          this.fail(new ProtocolError(outcome.reason), 'request not allowed before SASL authentication');
+          return;
+        }
+        const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+        if (outcome.kind === 'fail') {
+          // Kafka's connection.failed.authentication.delay.ms: the answer, then the close, wait
+          await this.listener.authenticator!.delayFailure(this.state.closed);
+          this.services.metrics.kafkaRequestDone(outcome.api, seconds(), { errorCode: outcome.errorCode });
+          slot.response = outcome.bytes === null ? null : [outcome.bytes];
+          slot.done = true;
+          this.flushQueue();
+          this.closeAfterWrite();
+          return;
+        }
+        this.services.metrics.kafkaRequestDone(outcome.api, seconds(), { errorCode: outcome.errorCode });
+        slot.response = [outcome.bytes];
+        slot.done = true;
+        if (!wasAuthenticated && sasl.authenticated) this.decoder.setMaxFrameBytes(this.services.config.socketRequestMaxBytes);
+        this.flushQueue();
+        finish();
+      },
+      (err: unknown) => {
+        this.fail(err, 'malformed SASL request');
+      },
+    );
+  }
+
+  /** Ends the connection once what is written has left (a failed login's answer). */
+  private closeAfterWrite(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private enqueueReady(response: Buffer[]): void {

@@ -2,6 +2,7 @@ import type { AgentCore } from '../agent/agent-core.js';
 import type { ApiKey, RequestOf, ResponseOf } from '../protocol/api-codec.js';
 import type { ByteParts } from '../protocol/primitives/writer.js';
 import type { RequestHeader } from '../protocol/headers.js';
+import type { SecurityProtocol, SecuritySession } from '../agent/security/principal.js';
 
 /**
  * Response objects may leave out fields: the encoder fills Kafka's defaults. Bytes fields may
@@ -28,6 +29,14 @@ export interface ConnectionState {
   clientSoftwareVersion: string | null;
   /** Aborted when the connection closes, so long-polls stop waiting for nobody. */
   readonly closed?: AbortSignal;
+  /** The listener the client connected on: Metadata and FindCoordinator advertise its addresses. */
+  readonly listenerName?: string;
+  readonly securityProtocol?: SecurityProtocol;
+  /**
+   * Who the client is (docs/security.md): ANONYMOUS on PLAINTEXT, the certificate's principal
+   * on SSL, the SASL login on SASL listeners (null until it completes). For the authorizer.
+   */
+  session?: SecuritySession | null;
 }
 
 export interface RequestContext {

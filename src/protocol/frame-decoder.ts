@@ -10,7 +10,12 @@ export class FrameDecoder {
   private buffered = 0;
   private expected = -1;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(private maxFrameBytes: number) {}
+
+  /** Changes the largest frame accepted from now on (a SASL listener allows less before login). */
+  setMaxFrameBytes(bytes: number): void {
+    this.maxFrameBytes = bytes;
+  }
 
   /** Feeds bytes; returns every frame now complete (bodies without the size prefix). */
   push(chunk: Buffer): Buffer[] {

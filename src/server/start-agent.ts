@@ -30,11 +30,18 @@ import { meteredMetadataStore, meteredObjectStore } from '../agent/metered-store
 import { ClusterRuntime } from '../agent/cluster/cluster-runtime.js';
 import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
 import { DEFAULT_COORDINATOR_SHARDS } from '../agent/groups/coordinator-shards.js';
-import { isMetadataStoreError } from '../metadata/metadata-store.js';
+import { isMetadataStoreError, type ListenerEndpoint } from '../metadata/metadata-store.js';
+import { Authenticator } from '../agent/security/authenticator.js';
+import { TlsFiles } from '../agent/security/tls-files.js';
+import { usesTls } from '../agent/security/principal.js';
+import { withAdvertisedListeners } from '../agent/cluster/advertised-listeners.js';
 import { localDiskPaths, registerAgentStateMetrics } from '../agent/agent-state-metrics.js';
 
 export interface RunningAgent {
+  /** The inter-broker listener's bound address. */
   readonly kafka: HostPort;
+  /** Every Kafka listener's bound address, by listener name. */
+  readonly listeners: Readonly<Record<string, HostPort>>;
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly services: AgentCore;
@@ -169,9 +176,12 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     intervalMs: Math.max(1000, Math.min(60_000, config.objectGcGraceMs)),
     inFlight: () => log.pipeline.inFlightKeys,
   });
+  // the advertised listeners once bound (port 0 resolved); the configured ones until then
+  let advertised: ListenerEndpoint[] = config.listeners.map((l) => ({ name: l.name, host: l.advertised.host, port: l.advertised.port }));
   const newRuntime = (nodeId: number | undefined, port: number) =>
     new ClusterRuntime({
-      metadata,
+      // every registration carries all advertised listeners (Metadata answers per listener)
+      metadata: withAdvertisedListeners(metadata, () => advertised),
       agentId: config.agentId,
       ...(nodeId !== undefined ? { nodeId } : {}),
       host: config.advertisedListener.host,
@@ -197,7 +207,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         port: config.advertisedListener.port,
         rack: config.rack,
       }) : undefined;
-  const cluster = leasedView ?? new SingleAgentClusterView(clusterId, config);
+  const cluster = leasedView ?? new SingleAgentClusterView(clusterId, config, () => advertised);
   const coordinatorLocator = leasedView ?? new SingleAgentCoordinatorLocator(cluster);
   const groups = new GroupCoordinator({
     store: metadata.groupOffsets,
@@ -292,7 +302,31 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   };
   const registry = buildHandlerRegistry();
 
-  const kafkaServer = new KafkaServer(services, registry);
+  // docs/security.md: one Kafka server per listener, TLS files shared and reloaded on one task
+  const authenticator = new Authenticator({ credentials: metadata.scramCredentials, config: config.security, logger, registry: metrics.registry });
+  let tlsFiles: TlsFiles | undefined;
+  try {
+    if (config.listeners.some((l) => usesTls(l.securityProtocol)) && config.security.ssl !== undefined) tlsFiles = new TlsFiles(config.security.ssl, logger);
+  } catch (e) {
+    await objects.close();
+    await metadata.close();
+    throw e;
+  }
+  const kafkaServers = config.listeners.map((l) => ({
+    config: l,
+    server: new KafkaServer(services, registry, { name: l.name, securityProtocol: l.securityProtocol, authenticator, ...(usesTls(l.securityProtocol) && tlsFiles ? { tls: tlsFiles } : {}) }),
+  }));
+  const kafkaServer = {
+    get accepting() {
+      return kafkaServers.every((k) => k.server.accepting);
+    },
+    stopAccepting() {
+      for (const k of kafkaServers) k.server.stopAccepting();
+    },
+    async close() {
+      await Promise.all(kafkaServers.map((k) => k.server.close()));
+    },
+  };
   const objectStore: ObjectStore = objects;
   const readinessChecks = new Map<string, ReadinessCheck>([
     [
@@ -357,6 +391,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     },
   });
   let kafka: HostPort;
+  const bound: Record<string, HostPort> = {};
   const httpHost = config.httpHost ?? '0.0.0.0';
   const grpcHost = config.grpcHost ?? '0.0.0.0';
   let httpPort: number;
@@ -364,7 +399,11 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   const grpc = new GrpcServer(services, { httpPort: () => httpPort });
   try {
     await groups.start();
-    kafka = await kafkaServer.listen(config.kafkaListener);
+    const created = await authenticator.createBootstrapUsers();
+    if (created.length > 0) logger.info({ users: created }, 'created SCRAM users from --add-scram');
+    for (const k of kafkaServers) bound[k.config.name] = await k.server.listen(k.config.bind);
+    advertised = config.listeners.map((l) => ({ name: l.name, host: l.advertised.host, port: l.advertised.port === 0 ? bound[l.name]!.port : l.advertised.port }));
+    kafka = bound[config.interBrokerListenerName] ?? bound[config.listeners[0]!.name]!;
     httpPort = await http.listen(config.httpPort, httpHost);
     grpcPort = await grpc.listen(config.grpcPort, grpcHost);
     if (clustered) {
@@ -391,14 +430,16 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     await metadata.close();
     throw e;
   }
+  tlsFiles?.start();
   gc.start();
   retention.start();
   if (config.compactionIntervalMs > 0) compactor.start();
-  logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, http: formatHostPort(httpHost, httpPort), grpc: formatHostPort(grpcHost, grpcPort), clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
+  logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, listeners: advertised.map((l) => `${l.name}://${formatHostPort(l.host, l.port)}`).join(','), http: formatHostPort(httpHost, httpPort), grpc: formatHostPort(grpcHost, grpcPort), clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
 
   let stopping: Promise<void> | undefined;
   return {
     kafka,
+    listeners: bound,
     httpPort,
     grpcPort,
     services,
@@ -416,6 +457,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         await retention.stop();
         await compactor.stop();
         await gc.stop();
+        await tlsFiles?.stop();
         await kafkaServer.close();
         await http.close();
         await objects.close();

@@ -1,12 +1,28 @@
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { ListenerEndpoint } from '../../metadata/metadata-store.js';
 
 export interface BrokerNode {
   readonly nodeId: number;
   /** The agent behind the node id, when the view knows it (the gRPC API shows it). */
   readonly agentId?: string;
+  /** The inter-broker listener's advertised address: what other agents connect to. */
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** Every advertised listener by name; absent or empty for an agent that registered none. */
+  readonly listeners?: readonly ListenerEndpoint[];
+}
+
+/**
+ * The address of `node` that a client which connected on listener `listenerName` is told
+ * (Kafka advertises the listener the client came in on). A node without a listener list
+ * (an agent of an older version) has only its one address; a node that has a list but not
+ * this listener is not reachable on it: undefined, and Kafka leaves such a broker out.
+ */
+export function advertisedEndpoint(node: BrokerNode, listenerName: string | undefined): { host: string; port: number } | undefined {
+  if (listenerName === undefined || node.listeners === undefined || node.listeners.length === 0) return { host: node.host, port: node.port };
+  const l = node.listeners.find((e) => e.name === listenerName);
+  return l && { host: l.host, port: l.port };
 }
 
 export interface PartitionLeader {
@@ -31,13 +47,21 @@ export interface ClusterView {
 
 /** A single agent that leads everything (the embedded, one-process deployment). */
 export class SingleAgentClusterView implements ClusterView {
-  readonly self: BrokerNode;
+  private readonly node: BrokerNode;
 
+  /** @param listeners the advertised listeners once bound (ports resolved); the configured ones until then */
   constructor(
     readonly clusterId: string,
     config: BrokerConfig,
+    private readonly listeners?: () => readonly ListenerEndpoint[],
   ) {
-    this.self = { nodeId: config.nodeId, agentId: config.agentId, host: config.advertisedListener.host, port: config.advertisedListener.port, rack: config.rack };
+    this.node = { nodeId: config.nodeId, agentId: config.agentId, host: config.advertisedListener.host, port: config.advertisedListener.port, rack: config.rack };
+  }
+
+  get self(): BrokerNode {
+    const listeners = this.listeners?.();
+    if (listeners === undefined) return this.node;
+    return { ...this.node, listeners };
   }
 
   controllerId(): number {

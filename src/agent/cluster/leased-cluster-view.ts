@@ -9,7 +9,7 @@ import type { ClusterRuntime } from './cluster-runtime.js';
 import { coordinatorShardResource, partitionLeaseResource } from './lease-resources.js';
 
 function toNode(a: AgentRecord): BrokerNode {
-  return { nodeId: a.nodeId, agentId: a.agentId, host: a.host, port: a.port, rack: a.rack };
+  return { nodeId: a.nodeId, agentId: a.agentId, host: a.host, port: a.port, rack: a.rack, ...(a.listeners !== undefined && a.listeners.length > 0 ? { listeners: a.listeners } : {}) };
 }
 
 export class LeasedClusterView implements ClusterView, CoordinatorLocator {

@@ -1,3 +1,4 @@
+import { advertisedEndpoint } from '../../agent/cluster/cluster-view.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
@@ -22,7 +23,10 @@ export const describeClusterHandler = defineHandler({
       endpointType: BROKER_ENDPOINT,
       clusterId: cluster.clusterId,
       controllerId: cluster.controllerId(),
-      brokers: cluster.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      brokers: cluster.brokers().flatMap((b) => {
+        const at = advertisedEndpoint(b, ctx.connection.listenerName);
+        return at ? [{ brokerId: b.nodeId, host: at.host, port: at.port, rack: b.rack }] : [];
+      }),
       clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
     };
   },

@@ -1,6 +1,6 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
-import type { BrokerNode } from '../../agent/cluster/cluster-view.js';
+import { advertisedEndpoint, type BrokerNode } from '../../agent/cluster/cluster-view.js';
 import { defineHandler } from '../handler.js';
 import { getCoordinatorLocator } from '../groups/group-coordinator-access.js';
 
@@ -29,7 +29,9 @@ export const findCoordinatorHandler = defineHandler({
     const lookup = (key: string): Lookup => {
       if (keyType === KEY_TYPE_GROUP) {
         const node: BrokerNode | undefined = locator.coordinatorFor(key);
-        return node ? { errorCode: ErrorCode.NONE, node: { nodeId: node.nodeId, host: node.host, port: node.port } } : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
+        // the coordinator's address on the listener this client came in on
+        const at = node && advertisedEndpoint(node, ctx.connection.listenerName);
+        return node && at ? { errorCode: ErrorCode.NONE, node: { nodeId: node.nodeId, host: at.host, port: at.port } } : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
       }
       if (keyType === KEY_TYPE_TRANSACTION) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
       return { errorCode: ErrorCode.INVALID_REQUEST, node: NO_NODE };

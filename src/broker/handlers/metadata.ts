@@ -1,3 +1,4 @@
+import { advertisedEndpoint } from '../../agent/cluster/cluster-view.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -90,7 +91,11 @@ export const metadataHandler = defineHandler({
     }
     return {
       throttleTimeMs: 0,
-      brokers: services.cluster.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+      // each broker's address on the listener this client came in on; brokers without it are left out, as in Kafka
+      brokers: services.cluster.brokers().flatMap((b) => {
+        const at = advertisedEndpoint(b, ctx.connection.listenerName);
+        return at ? [{ nodeId: b.nodeId, host: at.host, port: at.port, rack: b.rack }] : [];
+      }),
       clusterId: services.cluster.clusterId,
       controllerId: services.cluster.controllerId(),
       // v8+: with no authorizer, every operation of the resource is allowed (Kafka answers the same)

@@ -1,0 +1,159 @@
+// Authentication in the agent core (docs/security.md): SASL mechanisms checked against the
+// SCRAM credentials of the metadata store, the session a login opens (with its KIP-368
+// lifetime), the delay on a failed login, and the audit of failures: one log line
+// (principal, client address, mechanism, listener) and
+// streamhouse_authentication_failures_total{mechanism,listener}. Nothing here logs or
+// returns a password, a salted password or a key. Doors run the wire exchange.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { ScramCredential, ScramCredentialStore, ScramMechanismName } from '../../metadata/metadata-store.js';
+import type { SecurityConfig } from '../config/security-config.js';
+import { parsePlainMessage } from './plain.js';
+import { principalToString, userPrincipal, type KafkaPrincipal, type SecuritySession } from './principal.js';
+import { createScramCredential, isScramMechanism, passwordMatches, ScramServerExchange, SCRAM_MECHANISMS } from './scram.js';
+
+export type SaslStep =
+  | { readonly kind: 'continue'; readonly response: Buffer }
+  | { readonly kind: 'done'; readonly response: Buffer; readonly principal: KafkaPrincipal }
+  | { readonly kind: 'failed'; readonly user: string | undefined; readonly reason: string };
+
+/** One SASL exchange of one mechanism: tokens in, tokens out, until done or failed. */
+export interface SaslExchange {
+  readonly mechanism: string;
+  step(token: Buffer): Promise<SaslStep>;
+}
+
+export interface AuthenticationFailure {
+  readonly mechanism: string;
+  readonly listener: string;
+  /** The client address, host:port. */
+  readonly client: string;
+  /** The user the client claimed, when it got that far. */
+  readonly user?: string;
+  /** A fixed description of what failed; never a secret. */
+  readonly reason: string;
+}
+
+export interface AuthenticatorOptions {
+  readonly credentials: ScramCredentialStore;
+  readonly config: SecurityConfig;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  readonly now?: () => number;
+}
+
+/** A made-up credential that PLAIN logins of unknown users are checked against, so they cost as much. */
+let decoy: Promise<ScramCredential> | undefined;
+
+export class Authenticator {
+  readonly enabledMechanisms: readonly string[];
+  private readonly failures: Counter<'mechanism' | 'listener'>;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: AuthenticatorOptions) {
+    this.enabledMechanisms = opts.config.saslEnabledMechanisms;
+    this.now = opts.now ?? Date.now;
+    this.failures = new Counter({
+      name: 'streamhouse_authentication_failures_total',
+      help: 'Failed authentications (SASL logins and TLS client certificates), by mechanism and listener',
+      labelNames: ['mechanism', 'listener'],
+      registers: opts.registry ? [opts.registry] : [],
+    });
+  }
+
+  get failedAuthenticationDelayMs(): number {
+    return this.opts.config.failedAuthenticationDelayMs;
+  }
+
+  get maxReauthMs(): number {
+    return this.opts.config.connectionsMaxReauthMs;
+  }
+
+  /** super.users, for the authorizer to come: whether the principal may do anything. */
+  isSuperUser(principal: KafkaPrincipal): boolean {
+    return this.opts.config.superUsers.some((p) => p.type === principal.type && p.name === principal.name);
+  }
+
+  isEnabled(mechanism: string): boolean {
+    return this.enabledMechanisms.includes(mechanism);
+  }
+
+  /** An exchange of an enabled mechanism; undefined for any other. */
+  start(mechanism: string): SaslExchange | undefined {
+    if (!this.isEnabled(mechanism)) return undefined;
+    if (mechanism === 'PLAIN') return this.plain();
+    if (isScramMechanism(mechanism)) return this.scram(mechanism);
+    return undefined;
+  }
+
+  /** The session a completed login opens: it expires after connections.max.reauth.ms, when set. */
+  session(principal: KafkaPrincipal, mechanism: string | null): SecuritySession {
+    const at = this.now();
+    const max = this.opts.config.connectionsMaxReauthMs;
+    return { principal, mechanism, authenticatedAtMs: at, ...(max > 0 && mechanism !== null && mechanism !== 'SSL' ? { expiresAtMs: at + max } : {}) };
+  }
+
+  /** Logs the failure (one line) and counts it. */
+  failed(f: AuthenticationFailure): void {
+    this.failures.inc({ mechanism: f.mechanism, listener: f.listener });
+    this.opts.logger.warn(
+      { principal: f.user === undefined ? undefined : principalToString(userPrincipal(f.user)), client: f.client, mechanism: f.mechanism, listener: f.listener, reason: f.reason },
+      'authentication failed',
+    );
+  }
+
+  /** Waits connection.failed.authentication.delay.ms before a failure is answered. */
+  async delayFailure(signal?: AbortSignal): Promise<void> {
+    const ms = this.opts.config.failedAuthenticationDelayMs;
+    if (ms > 0) await sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+  }
+
+  /** Creates the --add-scram users that have no credential for the mechanism yet; returns those created. */
+  async createBootstrapUsers(): Promise<string[]> {
+    const created: string[] = [];
+    for (const u of this.opts.config.bootstrapScramUsers) {
+      const credential = await createScramCredential(u.name, u.mechanism, u.password, u.iterations);
+      if (await this.opts.credentials.insertIfAbsent(credential)) created.push(`${u.mechanism}:${u.name}`);
+    }
+    return created;
+  }
+
+  private plain(): SaslExchange {
+    const credentials = this.opts.credentials;
+    return {
+      mechanism: 'PLAIN',
+      async step(token: Buffer): Promise<SaslStep> {
+        const parsed = parsePlainMessage(token);
+        if ('error' in parsed) return { kind: 'failed', user: parsed.user, reason: parsed.error };
+        // the user's strongest SCRAM credential; PLAIN shares the SCRAM user list
+        let credential: ScramCredential | undefined;
+        for (const m of [...SCRAM_MECHANISMS].reverse()) {
+          credential = await credentials.get(parsed.user, m);
+          if (credential) break;
+        }
+        if (credential === undefined) {
+          decoy ??= createScramCredential('', 'SCRAM-SHA-512', 'decoy');
+          await passwordMatches(await decoy, parsed.password);
+          return { kind: 'failed', user: parsed.user, reason: 'unknown user' };
+        }
+        if (!(await passwordMatches(credential, parsed.password))) return { kind: 'failed', user: parsed.user, reason: 'wrong password' };
+        return { kind: 'done', response: Buffer.alloc(0), principal: userPrincipal(parsed.user) };
+      },
+    };
+  }
+
+  private scram(mechanism: ScramMechanismName): SaslExchange {
+    const exchange = new ScramServerExchange(mechanism, (user) => this.opts.credentials.get(user, mechanism));
+    return {
+      mechanism,
+      async step(token: Buffer): Promise<SaslStep> {
+        const r = await exchange.step(token);
+        if (r.kind === 'continue') return r;
+        if (r.kind === 'done') return { kind: 'done', response: r.response, principal: userPrincipal(r.user) };
+        return { kind: 'failed', user: r.user, reason: r.reason };
+      },
+    };
+  }
+}
