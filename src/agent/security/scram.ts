@@ -191,7 +191,10 @@ export class ScramServerExchange {
     const attrs = attributes(withoutProof);
     const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
     if (attrs.get('c') !== Buffer.from(first.gs2Header, 'utf8').toString('base64')) throw new ScramFormatError('channel binding does not match the gs2 header');
-    if (attrs.get('r') !== this.nonce) throw new ScramFormatError('nonce mismatch');
+    // Kafka accepts a final nonce that ends with the server-first nonce: librdkafka sends its
+    // client nonce again in front of it
+    const finalNonce = attrs.get('r');
+    if (finalNonce === undefined || !finalNonce.endsWith(this.nonce)) throw new ScramFormatError('nonce mismatch');
     const credential = this.credential;
     this.state = 'over';
     if (credential === undefined) return { kind: 'failed', reason: 'unknown user', user: first.user };
