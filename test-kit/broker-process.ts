@@ -38,6 +38,11 @@ export interface BrokerProcessOptions {
   logLevel?: string;
   /** How long to wait for /ready (default 20 s). */
   readyTimeoutMs?: number;
+  /**
+   * Kafka's `--listeners` instead of `--kafka-listener 127.0.0.1:<kafkaPort>` (security
+   * tests); `{port}` stands for kafkaPort, which should be a PLAINTEXT listener's.
+   */
+  listeners?: string;
 }
 
 export interface BrokerProcess {
@@ -153,7 +158,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
     STREAMHOUSE_BIN,
     'start',
     '--data-dir', dataDir,
-    '--kafka-listener', `127.0.0.1:${kafkaPort}`,
+    ...(opts.listeners !== undefined ? ['--listeners', opts.listeners.replace('{port}', String(kafkaPort))] : ['--kafka-listener', `127.0.0.1:${kafkaPort}`]),
     '--http-port', String(httpPort),
     '--grpc-port', String(grpcPort),
     '--log-level', opts.logLevel ?? 'info',
