@@ -16,7 +16,7 @@ import { makeTestPki, type TestPki } from './certificates.js';
 import { SecureTestClient } from './sasl-client.js';
 
 const KCAT = '/usr/bin/kcat';
-const SECRETS = ['alice-secret-512', 'bob-secret-256', 'admin-secret', 'dave-new-secret', 'wrong-password-xyz'];
+const SECRETS = ['alice-secret-512', 'bob-secret-256', 'admin-secret', 'dave-new-secret', 'wrong-password-xyz', 'frank-first-secret', 'frank-second-secret'];
 const ADD_SCRAM = 'SCRAM-SHA-512=[name=alice,password=alice-secret-512];SCRAM-SHA-256=[name=bob,password=bob-secret-256];SCRAM-SHA-512=[name=admin,password=admin-secret]';
 
 let pki: TestPki;
@@ -160,6 +160,7 @@ describe("Kafka's errors, and the broker stays up", () => {
     expect(await metricValue(broker.httpPort, 'SCRAM-SHA-512', 'SASL_PLAINTEXT')).toBe(before + 2);
     expect(await metricValue(broker.httpPort, 'PLAIN', 'SASL_PLAINTEXT')).toBeGreaterThanOrEqual(1);
     // one log line per failure: principal, client address, mechanism; never the password
+    await expect.poll(() => broker.output()).toContain('"User:nobody"');
     const lines = broker.output().split('\n').filter((l) => l.includes('"msg":"authentication failed"') && l.includes('"User:nobody"'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/"client":"127\.0\.0\.1:\d+".*"mechanism":"SCRAM-SHA-512"/);
@@ -241,7 +242,7 @@ describe('users', () => {
     expect((await asEve.request(ApiKey.DescribeUserScramCredentials, 0, { users: null })).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     asEve.close();
     // openssl writes the subject most general first; RFC 2253 (and Kafka) reads it CN=eve,O=StreamHouse,C=US
-    expect(broker.output()).toMatch(/"principal":"User:eve".*"msg":"denied: only super.users may manage SCRAM credentials"/);
+    await expect.poll(() => broker.output()).toMatch(/"principal":"User:eve".*"msg":"denied: only super.users may manage SCRAM credentials"/);
   });
 });
 
@@ -256,7 +257,7 @@ describe('TLS files', () => {
     expect((await subjectOf()).O).toBeUndefined();
     await pki.reissueServer('/CN=localhost/O=Rotated');
     await expect.poll(async () => (await subjectOf()).O, { timeout: 10_000 }).toBe('Rotated');
-    expect(broker.output()).toContain('TLS files changed');
+    await expect.poll(() => broker.output()).toContain('TLS files changed');
   });
 });
 
@@ -290,5 +291,34 @@ describe('re-authentication (KIP-368)', () => {
     expect((await d.loginPlain('bob', 'bob-secret-256')).errorCode).toBe(0);
     await new Promise((r) => setTimeout(r, 1700));
     await expect(d.request(ApiKey.Metadata, 9, { topics: null, allowAutoTopicCreation: false })).rejects.toThrow(/closed/);
+  });
+});
+
+describe('streamctl user', () => {
+  const STREAMCTL = new URL('../../dist/cli/streamctl.js', import.meta.url).pathname;
+  const streamctl = (args: string[], input?: string) =>
+    runCommand(process.execPath, [STREAMCTL, 'user', '--bootstrap', `127.0.0.1:${ports.saslSsl}`, '--security-protocol', 'SASL_SSL', '--sasl-mechanism', 'SCRAM-SHA-512', '--sasl-username', 'admin', '--ssl-ca-location', pki.caPem, ...args], {
+      env: { STREAMCTL_SASL_PASSWORD: 'admin-secret' },
+      timeoutMs: 30_000,
+      ...(input !== undefined ? { input } : {}),
+    });
+
+  it('creates, lists, changes the password of and deletes a user; the user logs in with kcat in between', async () => {
+    const created = await streamctl(['create', 'frank', '--mechanism', 'SCRAM-SHA-256', '--password-stdin'], 'frank-first-secret\n');
+    expect(created.stdout.trim(), created.stderr).toBe('created user frank (SCRAM-SHA-256)');
+    expect((await streamctl(['create', 'frank', '--mechanism', 'SCRAM-SHA-256', '--password-stdin'], 'x\n')).stderr).toContain('already has a SCRAM-SHA-256 credential');
+    const listed = await streamctl(['list', '--json']);
+    expect(JSON.parse(listed.stdout)).toContainEqual({ user: 'frank', mechanism: 'SCRAM-SHA-256', iterations: 4096 });
+    const login = (password: string) => kcat(['-L', '-m', '5', '-b', `127.0.0.1:${ports.saslPlaintext}`, '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=SCRAM-SHA-256', '-X', 'sasl.username=frank', '-X', `sasl.password=${password}`]);
+    expect((await login('frank-first-secret')).code).toBe(0);
+    expect((await streamctl(['passwd', 'frank', '--mechanism', 'SCRAM-SHA-256', '--password-stdin'], 'frank-second-secret\n')).code).toBe(0);
+    expect((await login('frank-first-secret')).code).not.toBe(0);
+    expect((await login('frank-second-secret')).code).toBe(0);
+    expect((await streamctl(['delete', 'frank'])).stdout.trim()).toBe('deleted user frank (SCRAM-SHA-256)');
+    expect((await streamctl(['delete', 'frank'])).stderr).toContain('does not exist');
+    const wrongLogin = await runCommand(process.execPath, [STREAMCTL, 'user', '--bootstrap', `127.0.0.1:${ports.saslPlaintext}`, '--security-protocol', 'SASL_PLAINTEXT', '--sasl-username', 'admin', 'list'], { env: { STREAMCTL_SASL_PASSWORD: 'wrong-password-xyz' }, timeoutMs: 30_000 });
+    expect(wrongLogin.code).toBe(1);
+    expect(wrongLogin.stderr).toContain('SASL login as admin failed');
+    expect(wrongLogin.stderr).not.toContain('wrong-password-xyz');
   });
 });

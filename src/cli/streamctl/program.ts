@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUT_MS, intArg } from './context.js';
 import { registerGroupCommands } from './group-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerTopicCommands } from './topic-commands.js';
+import { registerUserCommands } from './user-commands.js';
 
 /** The streamctl command tree; errors are thrown (exitOverride), never exit the process. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerConsumeCommand(program);
   registerGroupCommands(program);
   registerAgentCommands(program);
+  registerUserCommands(program);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (text, write) => write(`streamctl: ${text.replace(/^error: /, '')}`) });
