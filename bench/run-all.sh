@@ -76,6 +76,13 @@ tsx bench/fetch-load.ts --duration-s "$DURATION" --label fetch --json-out "$RESU
 section "memory: produce far past the recent-write cache, read back far past the chunk cache (own broker)"
 tsx bench/memory.ts --produce-s "$DURATION" --label memory --json-out "$RESULTS" || true
 
+section "metrics cost: produce with and without a /metrics scraper every second, alternating on one broker; series per partition (own brokers)"
+if [[ "${QUICK:-0}" == 1 ]]; then
+  tsx bench/metrics-cost.ts --rounds 4 --phase-s 3 --series-partitions 1,1000 --json-out "$RESULTS" || true
+else
+  tsx bench/metrics-cost.ts --rounds 8 --phase-s "$((DURATION / 2))" --series-partitions 1,100,1000,10000 --json-out "$RESULTS" || true
+fi
+
 section "summary"
 tsx bench/summary.ts "$RESULTS"
 echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); results kept in $RESULTS)"
