@@ -206,11 +206,13 @@ export async function startPacedKafkajsProducer(brokers: string[], topic: string
 /** Stamps the librdkafka producer's delivery reports with their (approximate, 10 ms) arrival time. */
 export function stampArrivals(producer: DurableProducer): { times: number[]; stop(): void } {
   const times: number[] = [];
-  const timer = setInterval(() => {
+  const stamp = () => {
     const now = Date.now();
     while (times.length < producer.reports.length) times.push(now);
-  }, 10);
-  return { times, stop: () => clearInterval(timer) };
+  };
+  const timer = setInterval(stamp, 10);
+  // the last sweep stamps reports that came in after the last tick (else they have no time)
+  return { times, stop: () => (clearInterval(timer), stamp()) };
 }
 
 export interface TopicCheck {
