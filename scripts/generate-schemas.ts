@@ -22,7 +22,7 @@ export const GENERATED_APIS = [
   'SaslHandshake', 'ApiVersions', 'CreateTopics', 'DeleteTopics', 'DeleteRecords', 'InitProducerId',
   'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups',
   'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster', 'DescribeUserScramCredentials',
-  'AlterUserScramCredentials',
+  'AlterUserScramCredentials', 'DescribeAcls', 'CreateAcls', 'DeleteAcls',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

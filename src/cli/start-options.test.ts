@@ -56,6 +56,8 @@ const SHOWN: Record<string, (c: StartConfig) => string> = {
   'connection-failed-authentication-delay-ms': (c) => String(c.security.failedAuthenticationDelayMs),
   'super-users': (c) => (c.security.superUsers.length === 0 ? 'none' : 'set'),
   'add-scram': (c) => (c.security.bootstrapScramUsers.length === 0 ? 'none' : 'set'),
+  'authorizer-class-name': (c) => c.security.authorizer?.className ?? 'none (no authorization)',
+  'allow-everyone-if-no-acl-found': (c) => String(c.security.authorizer?.allowEveryoneIfNoAclFound ?? false),
   'http-listener': (c) => `${c.httpHost}:${c.httpPort}`,
   'http-port': (c) => String(c.httpPort),
   'grpc-listener': (c) => `${c.grpcHost}:${c.grpcPort}`,
@@ -189,6 +191,13 @@ describe('start options: flags, environment variables, defaults', () => {
       expect(configError(['--add-scram', bad])).not.toContain('topsecret');
     }
     expect(resolveStartConfig(['--super-users', 'User:admin;User:ops']).security.superUsers).toEqual([{ type: 'User', name: 'admin' }, { type: 'User', name: 'ops' }]);
+  });
+
+  it('turn the authorizer on with Kafka\'s class names only', () => {
+    expect(resolveStartConfig([]).security.authorizer).toBeUndefined();
+    expect(resolveStartConfig(['--authorizer-class-name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer']).security.authorizer).toEqual({ className: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', allowEveryoneIfNoAclFound: false });
+    expect(resolveStartConfig([], { STREAMHOUSE_AUTHORIZER_CLASS_NAME: 'kafka.security.authorizer.AclAuthorizer', STREAMHOUSE_ALLOW_EVERYONE_IF_NO_ACL_FOUND: 'true' }).security.authorizer).toEqual({ className: 'kafka.security.authorizer.AclAuthorizer', allowEveryoneIfNoAclFound: true });
+    expect(configError(['--authorizer-class-name', 'com.example.MyAuthorizer'])).toBe('--authorizer-class-name must be org.apache.kafka.metadata.authorizer.StandardAuthorizer or kafka.security.authorizer.AclAuthorizer, got "com.example.MyAuthorizer"');
   });
 
   it('usage errors stay commander errors', () => {

@@ -9,6 +9,7 @@ import {
   parseClientAuth,
   parseSaslMechanisms,
   parseSuperUsersOption,
+  parseAuthorizerClassName,
   type BootstrapScramUser,
   type SecurityConfig,
 } from '../agent/config/security-config.js';
@@ -120,6 +121,7 @@ const mappingRules: Parse<string> = (value, what) => checkMappingRules(value, wh
 const saslMechanisms: Parse<string[]> = (value, what) => parseSaslMechanisms(value, what);
 const clientAuth: Parse<'required' | 'requested' | 'none'> = (value, what) => parseClientAuth(value, what);
 const superUsers: Parse<KafkaPrincipal[]> = (value, what) => parseSuperUsersOption(value, what);
+const authorizerClassName: Parse<string> = (value, what) => parseAuthorizerClassName(value, what);
 const addScram: Parse<BootstrapScramUser[]> = (value, what) => parseAddScram(value, what);
 
 const SPECS = [
@@ -140,7 +142,9 @@ const SPECS = [
   option({ flag: 'sasl-enabled-mechanisms', env: 'STREAMHOUSE_SASL_ENABLED_MECHANISMS', description: 'sasl.enabled.mechanisms on SASL listeners', defaultText: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', parse: saslMechanisms }),
   option({ flag: 'connections-max-reauth-ms', env: 'STREAMHOUSE_CONNECTIONS_MAX_REAUTH_MS', description: 'connections.max.reauth.ms: SASL session lifetime before re-authentication (KIP-368); 0 never expires', defaultText: '0', parse: integer(0, 2147483647) }),
   option({ flag: 'connection-failed-authentication-delay-ms', env: 'STREAMHOUSE_CONNECTION_FAILED_AUTHENTICATION_DELAY_MS', description: 'connection.failed.authentication.delay.ms: delay of the answer to a failed login', defaultText: '100', parse: integer(0, 60_000) }),
-  option({ flag: 'super-users', env: 'STREAMHOUSE_SUPER_USERS', description: 'super.users: User:alice;User:bob (kept for the authorizer, which is not built yet)', defaultText: 'none', derived: true, parse: superUsers }),
+  option({ flag: 'super-users', env: 'STREAMHOUSE_SUPER_USERS', description: 'super.users: User:alice;User:bob, allowed everything by the authorizer', defaultText: 'none', derived: true, parse: superUsers }),
+  option({ flag: 'authorizer-class-name', env: 'STREAMHOUSE_AUTHORIZER_CLASS_NAME', description: 'authorizer.class.name: org.apache.kafka.metadata.authorizer.StandardAuthorizer (or kafka.security.authorizer.AclAuthorizer) turns ACLs on', defaultText: 'none (no authorization)', derived: true, parse: authorizerClassName }),
+  option({ flag: 'allow-everyone-if-no-acl-found', env: 'STREAMHOUSE_ALLOW_EVERYONE_IF_NO_ACL_FOUND', description: 'allow.everyone.if.no.acl.found: with the authorizer, allow resources no ACL applies to', defaultText: 'false', parse: boolean }),
   option({ flag: 'add-scram', env: 'STREAMHOUSE_ADD_SCRAM', description: 'SCRAM users created at start if absent: SCRAM-SHA-256=[name=alice,password=...];... (prefer the environment variable)', defaultText: 'none', derived: true, parse: addScram }),
   option({ flag: 'http-listener', env: 'STREAMHOUSE_HTTP_LISTENER', description: 'host:port of /health, /ready, /metrics and the REST API', defaultText: '0.0.0.0:8080', envYieldsTo: 'http-port', parse: apiListener }),
   option({ flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of the HTTP API on every interface, like --http-listener 0.0.0.0:<port>', defaultText: '8080', envYieldsTo: 'http-listener', parse: integer(0, 65535) }),
@@ -357,6 +361,7 @@ function securityConfig(o: StartOptionValues): SecurityConfig {
     failedAuthenticationDelayMs: o.connectionFailedAuthenticationDelayMs ?? defaults.failedAuthenticationDelayMs,
     superUsers: o.superUsers ?? [],
     bootstrapScramUsers: o.addScram ?? [],
+    ...(o.authorizerClassName !== undefined ? { authorizer: { className: o.authorizerClassName, allowEveryoneIfNoAclFound: o.allowEveryoneIfNoAclFound ?? false } } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { SCRAM_MAX_ITERATIONS, SCRAM_MIN_ITERATIONS, isScramMechanism } from '..
 import { parseMappingRules, PrincipalMappingError } from '../security/ssl-principal-mapper.js';
 import { parseSuperUsers, type KafkaPrincipal } from '../security/principal.js';
 import { ConfigError } from './broker-config.js';
+import { AUTHORIZER_CLASS_NAMES, type AuthorizerConfig } from '../security/authorizer.js';
 
 export type SslClientAuth = 'required' | 'requested' | 'none';
 
@@ -41,6 +42,8 @@ export interface SecurityConfig {
   readonly failedAuthenticationDelayMs: number;
   readonly superUsers: readonly KafkaPrincipal[];
   readonly bootstrapScramUsers: readonly BootstrapScramUser[];
+  /** authorizer.class.name and its settings; absent: no authorization (everything allowed). */
+  readonly authorizer?: AuthorizerConfig;
 }
 
 export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
@@ -72,6 +75,13 @@ export function checkMappingRules(text: string, what: string): string {
     throw err;
   }
   return text;
+}
+
+/** authorizer.class.name: Kafka's two authorizer names turn ACLs on; anything else is refused. */
+export function parseAuthorizerClassName(text: string, what: string): string {
+  const name = text.trim();
+  if (!(AUTHORIZER_CLASS_NAMES as readonly string[]).includes(name)) throw new ConfigError(`${what} must be ${AUTHORIZER_CLASS_NAMES.join(' or ')}, got "${name}"`);
+  return name;
 }
 
 export function parseSuperUsersOption(text: string, what: string): KafkaPrincipal[] {

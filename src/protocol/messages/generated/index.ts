@@ -59,6 +59,12 @@ export * from './describe-user-scram-credentials.js';
 import { DescribeUserScramCredentialsRequestSchema, DescribeUserScramCredentialsResponseSchema, type DescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials.js';
 export * from './alter-user-scram-credentials.js';
 import { AlterUserScramCredentialsRequestSchema, AlterUserScramCredentialsResponseSchema, type AlterUserScramCredentialsRequest, type AlterUserScramCredentialsResponse } from './alter-user-scram-credentials.js';
+export * from './describe-acls.js';
+import { DescribeAclsRequestSchema, DescribeAclsResponseSchema, type DescribeAclsRequest, type DescribeAclsResponse } from './describe-acls.js';
+export * from './create-acls.js';
+import { CreateAclsRequestSchema, CreateAclsResponseSchema, type CreateAclsRequest, type CreateAclsResponse } from './create-acls.js';
+export * from './delete-acls.js';
+import { DeleteAclsRequestSchema, DeleteAclsResponseSchema, type DeleteAclsRequest, type DeleteAclsResponse } from './delete-acls.js';
 
 export interface GeneratedApi {
   readonly apiKey: number;
@@ -97,6 +103,9 @@ export const GENERATED_APIS: readonly GeneratedApi[] = [
   { apiKey: 60, name: 'DescribeCluster', request: DescribeClusterRequestSchema, response: DescribeClusterResponseSchema },
   { apiKey: 50, name: 'DescribeUserScramCredentials', request: DescribeUserScramCredentialsRequestSchema, response: DescribeUserScramCredentialsResponseSchema },
   { apiKey: 51, name: 'AlterUserScramCredentials', request: AlterUserScramCredentialsRequestSchema, response: AlterUserScramCredentialsResponseSchema },
+  { apiKey: 29, name: 'DescribeAcls', request: DescribeAclsRequestSchema, response: DescribeAclsResponseSchema },
+  { apiKey: 30, name: 'CreateAcls', request: CreateAclsRequestSchema, response: CreateAclsResponseSchema },
+  { apiKey: 31, name: 'DeleteAcls', request: DeleteAclsRequestSchema, response: DeleteAclsResponseSchema },
 ];
 
 /** Request and response types by API key. */
@@ -130,4 +139,7 @@ export interface ApiMessages {
   60: { request: DescribeClusterRequest; response: DescribeClusterResponse };
   50: { request: DescribeUserScramCredentialsRequest; response: DescribeUserScramCredentialsResponse };
   51: { request: AlterUserScramCredentialsRequest; response: AlterUserScramCredentialsResponse };
+  29: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  30: { request: CreateAclsRequest; response: CreateAclsResponse };
+  31: { request: DeleteAclsRequest; response: DeleteAclsResponse };
 }
