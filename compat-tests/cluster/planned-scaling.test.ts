@@ -9,6 +9,7 @@ import {
   checkTopic,
   createTopic,
   leaders,
+  LEASE_TTL_MS,
   longestAckGap,
   sleep,
   stampArrivals,
@@ -154,8 +155,9 @@ describe('planned scaling: join a fourth agent, then SIGTERM one', () => {
       // no send failed: whatever the clients met on the way was retried
       expect([rd.verdict.failed, rd.verdict.acked, rd.verdict.inLog]).toEqual([0, summary.produced, summary.produced]);
       expect([kj.verdict.failed, kj.verdict.acked, kj.verdict.inLog]).toEqual([0, jsSummary.produced, jsSummary.produced]);
-      // a planned move is no failover: far below the 3 s lease TTL
-      for (const ms of [...Object.values(handOver.join), ...Object.values(handOver.sigterm)]) expect(ms).toBeLessThan(2000);
+      // a planned move is no failover: a failover waits out the lease TTL, a hand-over does not
+      // (locally 0.5-1.8 s including the clients' retry backoff; CI machines are slower)
+      for (const ms of [...Object.values(handOver.join), ...Object.values(handOver.sigterm)]) expect(ms).toBeLessThan(LEASE_TTL_MS);
     } finally {
       rdkafka.kill();
       await js.stop().catch(() => {});
