@@ -4,10 +4,10 @@
 // other takes everything and reads on from the committed offsets, each record once.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinatorShardOf, DEFAULT_COORDINATOR_SHARDS } from '../../src/agent/groups/coordinator-shards.js';
 import { Consumer, type ConsumerRecord } from '../../src/grpc/client/index.js';
 import type { BrokerProcess } from '../../test-kit/broker-process.js';
-import { createTopic, kafkaFor, sleep, startCluster, waitForLeaders, type Cluster } from './support.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
+import { createTopic, groupCoordinatedBy, kafkaFor, sleep, startCluster, waitForLeaders, type Cluster } from './support.js';
 
 const TOPIC = 'grpc-groups';
 const PARTITIONS = 6;
@@ -22,26 +22,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function groupCoordinatedBy(owner: string): Promise<string> {
-  let shards = new Map<number, string>();
-  await until('every coordinator shard to have an owner', async () => {
-    const leases = await cluster.leases('group-shard/');
-    shards = new Map(leases.map((l) => [Number(l.resource.slice('group-shard/'.length)), l.owner]));
-    return shards.size === DEFAULT_COORDINATOR_SHARDS && new Set(shards.values()).size === 3;
-  });
-  for (let i = 0; ; i++) {
-    const id = `grpc-members-${i}`;
-    if (shards.get(coordinatorShardOf(id)) === owner) return id;
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>) => waitUntil(what, check, 40_000);
 
 async function produce(brokers: string[], tag: string, perPartition: number): Promise<string[]> {
   const producer = kafkaFor(brokers).producer();
@@ -64,7 +45,7 @@ describe('gRPC consumer groups on a cluster', () => {
     const brokers = cluster.bootstraps();
     await createTopic(brokers, TOPIC, PARTITIONS);
     await waitForLeaders(brokers[0]!, TOPIC, PARTITIONS);
-    const group = await groupCoordinatedBy('agent-0');
+    const group = await groupCoordinatedBy(cluster, 'agent-0', 'grpc-members');
     const [, one, two] = cluster.agents as [BrokerProcess, BrokerProcess, BrokerProcess];
     const member = (agent: BrokerProcess) =>
       new Consumer({ address: `http://127.0.0.1:${agent.grpcPort}`, topics: [TOPIC], groupId: group, offsetReset: 'earliest', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500, autoCommitIntervalMs: 200 });

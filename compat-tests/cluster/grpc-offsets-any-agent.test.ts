@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer as KafkajsConsumer } from 'kafkajs';
 import { AdminClient } from '../../src/grpc/client/index.js';
 import { RpcChannel } from '../../src/grpc/client/rpc-channel.js';
-import { coordinatorShardOf, DEFAULT_COORDINATOR_SHARDS } from '../../src/agent/groups/coordinator-shards.js';
 import type { BrokerProcess } from '../../test-kit/broker-process.js';
-import { committedOffsets, createTopic, kafkaFor, sleep, startCluster, waitForLeaders, type Cluster } from './support.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
+import { committedOffsets, createTopic, groupCoordinatedBy, kafkaFor, startCluster, waitForLeaders, type Cluster } from './support.js';
 
 const TOPIC = 'grpc-offsets';
 const PARTITIONS = 2;
@@ -29,27 +29,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** A group id whose coordinator shard agent `owner` holds, and the agent that does not coordinate it. */
-async function groupCoordinatedBy(owner: string): Promise<string> {
-  let shards = new Map<number, string>();
-  await until('every coordinator shard to have an owner', async () => {
-    const leases = await cluster.leases('group-shard/');
-    shards = new Map(leases.map((l) => [Number(l.resource.slice('group-shard/'.length)), l.owner]));
-    return shards.size === DEFAULT_COORDINATOR_SHARDS && new Set(shards.values()).size === 2;
-  });
-  for (let i = 0; ; i++) {
-    const id = `reset-me-${i}`;
-    if (shards.get(coordinatorShardOf(id)) === owner) return id;
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>) => waitUntil(what, check, 30_000);
 
 function sameOffsets(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
   return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
@@ -70,7 +50,7 @@ describe('gRPC offset writes through the agent that does not coordinate the grou
     const brokers = cluster.bootstraps();
     await createTopic(brokers, TOPIC, PARTITIONS);
     await waitForLeaders(brokers[0]!, TOPIC, PARTITIONS);
-    const group = await groupCoordinatedBy('agent-0');
+    const group = await groupCoordinatedBy(cluster, 'agent-0', 'reset-me');
     const { rpc, admin } = grpcTo(other);
 
     const producer = kafkaFor(brokers).producer();

@@ -6,9 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync } from 'node:fs';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pg from 'pg';
+import { coordinatorShardOf, DEFAULT_COORDINATOR_SHARDS } from '../../src/agent/groups/coordinator-shards.js';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { startPostgres, type PostgresProcess } from '../../test-kit/postgres-process.js';
 import { startS3rver, type S3rverHandle } from '../../test-kit/s3rver-process.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
 import { readBatches, type BatchHeader } from '../durability/batch-headers.js';
 import { checkCrashLog, type CrashLogVerdict } from '../durability/crash-log-check.js';
 import { readWholeTopic, type DeliveryReport, type DurableProducer, type ReadPartition } from '../durability/python-clients.js';
@@ -308,4 +310,25 @@ export function longestAckGap(reports: readonly TimedReport[], partition: number
   let gap = 0;
   for (let i = 1; i < times.length; i++) if (times[i]! >= from && times[i - 1]! <= to) gap = Math.max(gap, times[i]! - times[i - 1]!);
   return gap;
+}
+
+/**
+ * A group id `${prefix}-N` whose coordinator shard agent `owner` holds, once every shard is
+ * leased and spread over all `cluster.agents` (so the others do not coordinate it).
+ */
+export async function groupCoordinatedBy(cluster: Cluster, owner: string, prefix: string): Promise<string> {
+  let shards = new Map<number, string>();
+  await waitUntil(
+    'every coordinator shard to have an owner',
+    async () => {
+      const leases = await cluster.leases('group-shard/');
+      shards = new Map(leases.map((l) => [Number(l.resource.slice('group-shard/'.length)), l.owner]));
+      return shards.size === DEFAULT_COORDINATOR_SHARDS && new Set(shards.values()).size === cluster.agents.length;
+    },
+    40_000,
+  );
+  for (let i = 0; ; i++) {
+    const id = `${prefix}-${i}`;
+    if (shards.get(coordinatorShardOf(id)) === owner) return id;
+  }
 }

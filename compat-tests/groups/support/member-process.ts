@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** A consumed record as a member process reports it. */
@@ -115,14 +114,7 @@ export class MemberProcess {
   }
 }
 
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `\n${describe()}` : ''}`);
-}
+export { waitUntil } from '../../../test-kit/wait-until.js';
 
 /**
  * The live members split `partitionCount` partitions between them: every member has an
