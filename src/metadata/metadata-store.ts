@@ -443,8 +443,35 @@ export interface ScramCredentialStore {
   delete(user: string, mechanism: ScramMechanismName): Promise<boolean>;
 }
 
+/**
+ * An ACL binding as stored, with Kafka's codes (src/agent/security/acl.ts gives them names):
+ * resource type, name and pattern type, principal (`User:alice`), host, operation, permission.
+ */
+export interface StoredAclBinding {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly patternType: number;
+  readonly principal: string;
+  readonly host: string;
+  readonly operation: number;
+  readonly permission: number;
+}
+
+export interface AclStore {
+  /** Adds the bindings that are not there yet (an identical binding is kept once). */
+  create(bindings: readonly StoredAclBinding[]): Promise<void>;
+  /** Every binding, ordered by resource type, name, pattern type, principal, host, operation, permission. */
+  list(): Promise<StoredAclBinding[]>;
+  /** Removes the given bindings; returns those that were there. */
+  delete(bindings: readonly StoredAclBinding[]): Promise<StoredAclBinding[]>;
+  /** A counter every create or delete that changed something moves; agents poll it. */
+  version(): Promise<number>;
+}
+
 export interface MetadataStore {
   readonly cluster: ClusterMetadataStore;
+  /** ACL bindings of the authorizer (docs/security.md). */
+  readonly acls: AclStore;
   /** SCRAM credentials of Kafka users (SASL SCRAM-SHA-256/512, and PLAIN checked against them). */
   readonly scramCredentials: ScramCredentialStore;
   /** Agent registry and heartbeats (docs/architecture.md §8). */

@@ -1244,6 +1244,40 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       });
     });
 
+    describe('ACL bindings', () => {
+      const binding = (resourceName: string, principal = 'User:alice', operation = 3, permission = 3, patternType = 3) => ({ resourceType: 2, resourceName, patternType, principal, host: '*', operation, permission });
+
+      it('stores bindings once, lists them ordered, and moves the version only on a change', async () => {
+        const v0 = await store.acls.version();
+        await store.acls.create([binding('orders'), binding('app-', 'User:bob', 4, 3, 4), binding('orders', 'User:alice', 3, 2)]);
+        const v1 = await store.acls.version();
+        expect(v1).toBeGreaterThan(v0);
+        await store.acls.create([binding('orders')]);
+        expect(await store.acls.version()).toBe(v1);
+        await store.acls.create([{ resourceType: 4, resourceName: 'kafka-cluster', patternType: 3, principal: 'User:ops', host: '10.0.0.1', operation: 7, permission: 3 }]);
+        const again = await reopen();
+        expect(await again.acls.list()).toEqual([
+          binding('app-', 'User:bob', 4, 3, 4),
+          binding('orders', 'User:alice', 3, 2),
+          binding('orders'),
+          { resourceType: 4, resourceName: 'kafka-cluster', patternType: 3, principal: 'User:ops', host: '10.0.0.1', operation: 7, permission: 3 },
+        ]);
+        expect(await again.acls.version()).toBeGreaterThan(v1);
+      });
+
+      it('deletes the given bindings, returns those that were there, and is seen by another connection at once', async () => {
+        const second = await openStore();
+        await store.acls.create([binding('a'), binding('b'), binding('c')]);
+        const before = await second.acls.version();
+        expect(await store.acls.delete([binding('b'), binding('zzz'), binding('a', 'User:bob')])).toEqual([binding('b')]);
+        expect(await second.acls.list()).toEqual([binding('a'), binding('c')]);
+        expect(await second.acls.version()).toBeGreaterThan(before);
+        const after = await second.acls.version();
+        expect(await store.acls.delete([binding('zzz')])).toEqual([]);
+        expect(await second.acls.version()).toBe(after);
+      });
+    });
+
     describe('durability and lifecycle', () => {
       it('keeps everything across close and reopen', async () => {
         const clusterId = await store.cluster.getClusterId();
@@ -1325,6 +1359,10 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.scramCredentials.list(),
           store.scramCredentials.upsert({ user: 'u', mechanism: 'SCRAM-SHA-256', salt: Buffer.alloc(1), iterations: 4096, storedKey: Buffer.alloc(1), serverKey: Buffer.alloc(1) }),
           store.scramCredentials.delete('u', 'SCRAM-SHA-256'),
+          store.acls.list(),
+          store.acls.version(),
+          store.acls.create([]),
+          store.acls.delete([]),
         ];
         for (const call of calls) await expectCode(call, 'STORE_CLOSED');
       });

@@ -15,6 +15,7 @@ import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresChunkIndex } from './postgres-chunk-index.js';
 import { PostgresClusterStore } from './postgres-cluster-store.js';
 import { PostgresScramCredentialStore } from './postgres-scram-store.js';
+import { PostgresAclStore } from './postgres-acl-store.js';
 import { PostgresGroupOffsetStore } from './postgres-group-offset-store.js';
 import { PostgresObjectStore } from './postgres-object-store.js';
 import { PostgresPartitionStore } from './postgres-partition-store.js';
@@ -50,6 +51,7 @@ const TYPES: pg.CustomTypesConfig = {
 export class PostgresMetadataStore implements MetadataStore {
   readonly cluster: PostgresClusterStore;
   readonly scramCredentials: PostgresScramCredentialStore;
+  readonly acls: PostgresAclStore;
   readonly agents: PostgresAgentRegistry;
   readonly leases: PostgresLeaseStore;
   readonly topics: PostgresTopicStore;
@@ -68,6 +70,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.poolSize = poolSize;
     this.cluster = new PostgresClusterStore(ctx);
     this.scramCredentials = new PostgresScramCredentialStore(ctx);
+    this.acls = new PostgresAclStore(ctx);
     this.agents = new PostgresAgentRegistry(ctx);
     this.leases = new PostgresLeaseStore(ctx);
     this.topics = new PostgresTopicStore(ctx);

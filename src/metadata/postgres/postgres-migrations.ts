@@ -201,6 +201,31 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'ACL bindings',
+    async up(tx) {
+      // Kafka's codes for resource type, pattern type, operation and permission; one row
+      // per binding. acl_version counts changes so agents reload only when it moved.
+      await tx.query(`
+        CREATE TABLE acl_bindings (
+          resource_type smallint NOT NULL,
+          resource_name text COLLATE "C" NOT NULL,
+          pattern_type smallint NOT NULL,
+          principal text COLLATE "C" NOT NULL,
+          host text COLLATE "C" NOT NULL,
+          operation smallint NOT NULL,
+          permission smallint NOT NULL,
+          PRIMARY KEY (resource_type, resource_name, pattern_type, principal, host, operation, permission)
+        );
+        CREATE TABLE acl_version (
+          id integer PRIMARY KEY CHECK (id = 1),
+          version bigint NOT NULL
+        );
+        INSERT INTO acl_version (id, version) VALUES (1, 0);
+      `);
+    },
+  },
 ];
 
 export function latestPostgresSchemaVersion(migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): number {

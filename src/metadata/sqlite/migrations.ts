@@ -174,6 +174,31 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'ACL bindings',
+    up(db) {
+      // Kafka's codes for resource type, pattern type, operation and permission; one row
+      // per binding. acl_version counts changes so agents reload only when it moved.
+      db.exec(`
+        CREATE TABLE acl_bindings (
+          resource_type INTEGER NOT NULL,
+          resource_name TEXT NOT NULL,
+          pattern_type INTEGER NOT NULL,
+          principal TEXT NOT NULL,
+          host TEXT NOT NULL,
+          operation INTEGER NOT NULL,
+          permission INTEGER NOT NULL,
+          PRIMARY KEY (resource_type, resource_name, pattern_type, principal, host, operation, permission)
+        ) WITHOUT ROWID;
+        CREATE TABLE acl_version (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          version INTEGER NOT NULL
+        );
+        INSERT INTO acl_version (id, version) VALUES (1, 0);
+      `);
+    },
+  },
 ];
 
 export function latestSqliteSchemaVersion(): number {

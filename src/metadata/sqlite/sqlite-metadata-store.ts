@@ -19,6 +19,7 @@ import { SqliteGroupOffsetStore } from './sqlite-group-offset-store.js';
 import { SqliteProducerStore } from './sqlite-producer-store.js';
 import { SqliteTopicStore } from './sqlite-topic-store.js';
 import { SqliteScramCredentialStore } from './sqlite-scram-store.js';
+import { SqliteAclStore } from './sqlite-acl-store.js';
 
 export const SQLITE_MEMORY_PATH = ':memory:';
 
@@ -34,6 +35,7 @@ export interface SqliteMetadataStoreOptions {
 export class SqliteMetadataStore implements MetadataStore {
   readonly cluster: SqliteClusterStore;
   readonly scramCredentials: SqliteScramCredentialStore;
+  readonly acls: SqliteAclStore;
   readonly agents: SqliteAgentRegistry;
   readonly leases: SqliteLeaseStore;
   readonly topics: SqliteTopicStore;
@@ -51,6 +53,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.schemaVersion = applySqliteMigrations(db, now);
     this.cluster = new SqliteClusterStore(this.ctx);
     this.scramCredentials = new SqliteScramCredentialStore(this.ctx);
+    this.acls = new SqliteAclStore(this.ctx);
     this.agents = new SqliteAgentRegistry(this.ctx);
     this.leases = new SqliteLeaseStore(this.ctx);
     this.topics = new SqliteTopicStore(this.ctx);
