@@ -30,11 +30,27 @@ export function productBySku(sku: string): Product | undefined {
 /** A stock level at or below this share of the initial stock is "low" (an event when crossed). */
 export const LOW_STOCK_FRACTION = 0.1;
 
-/** DEMO_INITIAL_STOCK overrides every product's initial stock (benchmarks use a large one). */
+/**
+ * DEMO_INITIAL_STOCK overrides the initial stock: a number for every product (benchmarks use a
+ * large one), or a JSON object of SKU to number for some of them (tests use it to make chosen
+ * SKUs run low or out). A malformed value or an unknown SKU is an error, not silently ignored.
+ */
 export function initialStock(product: Product, env: NodeJS.ProcessEnv = process.env): number {
   const override = env.DEMO_INITIAL_STOCK;
   if (override === undefined || override === '') return product.initialStock;
-  const n = Number(override);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`DEMO_INITIAL_STOCK must be an integer >= 0, got "${override}"`);
-  return n;
+  const fail = (): never => {
+    throw new Error(`DEMO_INITIAL_STOCK must be an integer >= 0 or a JSON object of SKU to such integers, got "${override}"`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(override);
+  } catch {
+    return fail();
+  }
+  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  if (valid(parsed)) return parsed;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail();
+  const bySku = parsed as Record<string, unknown>;
+  for (const [sku, n] of Object.entries(bySku)) if (productBySku(sku) === undefined || !valid(n)) return fail();
+  return (bySku[product.sku] as number | undefined) ?? product.initialStock;
 }
