@@ -8,6 +8,8 @@ import { readPartition } from './partition-reader.js';
 export interface PipelineOptions {
   readonly address: string;
   readonly sessionTimeoutMs?: number;
+  /** Heartbeat period (default the client's: a third of the session timeout, at most 3 s). */
+  readonly heartbeatIntervalMs?: number;
   readonly commitIntervalMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -51,6 +53,7 @@ export class AnalyticsPipeline {
       maxPollRecords: 5000,
       maxRecordsPerFetch: 5000,
       sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      ...(options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
       assignor: 'range',
       onPartitionsAssigned: (tps) => {
         this.callbacks++;

@@ -8,12 +8,21 @@ import { AnalyticsPipeline } from './analytics-pipeline.js';
 import { analyticsRoutes } from './analytics-routes.js';
 import { AnalyticsState } from './analytics-state.js';
 
+function positiveInt(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer (ms), got "${text}"`);
+  return n;
+}
+
 const config = loadConfig(3002);
 const instance = process.env.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
-const sessionTimeoutMs = Number(process.env.SESSION_TIMEOUT_MS ?? 10_000);
+const sessionTimeoutMs = positiveInt('SESSION_TIMEOUT_MS', 10_000);
+const heartbeatIntervalMs = process.env.HEARTBEAT_INTERVAL_MS ? positiveInt('HEARTBEAT_INTERVAL_MS', 0) : undefined;
 await ensureTopic(config.grpcAddress, ORDERS_TOPIC, ORDERS_PARTITIONS);
 const state = new AnalyticsState(instance);
-const pipeline = new AnalyticsPipeline(state, { address: config.grpcAddress, sessionTimeoutMs, log: (line) => console.log(`[${instance}] ${line}`) });
+const pipeline = new AnalyticsPipeline(state, { address: config.grpcAddress, sessionTimeoutMs, heartbeatIntervalMs, log: (line) => console.log(`[${instance}] ${line}`) });
 const app = Fastify();
 analyticsRoutes(app, state);
 await app.listen({ host: config.host, port: config.port });
