@@ -11,6 +11,8 @@ import type { CoordinatorLocator } from './groups/coordinator-shards.js';
 import type { ManagedGroupMembers } from './groups/managed-members.js';
 import type { GroupRouter } from './groups/group-router.js';
 import type { PartitionRouter } from './cluster/partition-router.js';
+import type { Authorizer } from './security/authorizer.js';
+import type { AclSync } from './security/acl-sync.js';
 
 /**
  * The agent core every door (Kafka, gRPC, HTTP) is built on: configuration, stores, the
@@ -43,6 +45,12 @@ export interface AgentCore {
    * agent leads it (for doors that do not speak Kafka). Absent in test cores: use `log`.
    */
   readonly partitionRouter?: PartitionRouter;
+  /**
+   * The ACL authorizer (authorizer.class.name) and what keeps its bindings current; absent:
+   * no authorization, every request allowed and the ACL APIs answer SECURITY_DISABLED.
+   */
+  readonly authorizer?: Authorizer;
+  readonly aclSync?: AclSync;
   /** Told when a topic was deleted, so the log forgets what it cached of it. */
   readonly onTopicDeleted?: (topic: string) => void;
 }

@@ -25,6 +25,9 @@ import { deleteGroupsHandler } from './handlers/delete-groups.js';
 import { offsetDeleteHandler } from './handlers/offset-delete.js';
 import { saslAuthenticateHandler, saslHandshakeHandler } from './handlers/sasl.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './handlers/scram-credentials.js';
+import { describeAclsHandler } from './handlers/describe-acls.js';
+import { createAclsHandler } from './handlers/create-acls.js';
+import { deleteAclsHandler } from './handlers/delete-acls.js';
 
 /**
  * Every API the broker answers. Kept apart from startAgent so that tools (the protocol
@@ -61,6 +64,9 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(saslHandshakeHandler)
     .register(saslAuthenticateHandler)
     .register(describeUserScramCredentialsHandler)
-    .register(alterUserScramCredentialsHandler);
+    .register(alterUserScramCredentialsHandler)
+    .register(describeAclsHandler)
+    .register(createAclsHandler)
+    .register(deleteAclsHandler);
   return registry;
 }

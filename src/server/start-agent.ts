@@ -32,6 +32,8 @@ import { LeasedClusterView } from '../agent/cluster/leased-cluster-view.js';
 import { DEFAULT_COORDINATOR_SHARDS } from '../agent/groups/coordinator-shards.js';
 import { isMetadataStoreError, type ListenerEndpoint } from '../metadata/metadata-store.js';
 import { Authenticator } from '../agent/security/authenticator.js';
+import { Authorizer } from '../agent/security/authorizer.js';
+import { AclSync } from '../agent/security/acl-sync.js';
 import { TlsFiles } from '../agent/security/tls-files.js';
 import { usesTls } from '../agent/security/principal.js';
 import { withAdvertisedListeners } from '../agent/cluster/advertised-listeners.js';
@@ -284,6 +286,11 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     targets: async () => (await topics.list()).map((t) => ({ topic: t.name, partitions: t.partitionCount })),
   });
   const meteredLog = new MeteredLog(log, new TopicTrafficMetrics(metrics.registry));
+  // docs/security.md: ACLs only with authorizer.class.name; the bindings follow the store
+  const authorizer = config.security.authorizer
+    ? new Authorizer({ superUsers: config.security.superUsers, allowEveryoneIfNoAclFound: config.security.authorizer.allowEveryoneIfNoAclFound, logger, registry: metrics.registry })
+    : undefined;
+  const aclSync = authorizer ? new AclSync({ store: metadata.acls, authorizer, logger }) : undefined;
   const services: AgentCore = {
     config,
     brokerConfigs: topics.brokerConfigs,
@@ -298,6 +305,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     coordinators: coordinatorLocator,
     groupRouter,
     managedMembers,
+    ...(authorizer && aclSync ? { authorizer, aclSync } : {}),
     onTopicDeleted: (topic: string) => meteredLog.forgetTopic(topic),
   };
   const registry = buildHandlerRegistry();
@@ -399,6 +407,8 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   const grpc = new GrpcServer(services, { httpPort: () => httpPort });
   try {
     await groups.start();
+    // the bindings are in force before the first client can connect
+    await aclSync?.start();
     const created = await authenticator.createBootstrapUsers();
     if (created.length > 0) logger.info({ users: created }, 'created SCRAM users from --add-scram');
     for (const k of kafkaServers) bound[k.config.name] = await k.server.listen(k.config.bind);
@@ -419,6 +429,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
       }
     }
   } catch (e) {
+    await aclSync?.stop();
     await runtime?.stop();
     await grpc.close();
     peers.close();
@@ -458,6 +469,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         await compactor.stop();
         await gc.stop();
         await tlsFiles?.stop();
+        await aclSync?.stop();
         await kafkaServer.close();
         await http.close();
         await objects.close();
