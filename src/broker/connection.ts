@@ -190,9 +190,13 @@ export class Connection {
     const slot: Slot = { done: false, response: null };
     this.queue.push(slot);
     this.saslBusy = true;
+    // read no more while the SASL server works (as Kafka mutes the channel): frames pipelined
+    // behind a login, above all a failing one, would otherwise pile up in `held` unbounded
+    this.socket.pause();
     const finish = () => {
       this.saslBusy = false;
       while (!this.saslBusy && !this.closed && this.held.length > 0) this.onFrame(this.held.shift()!);
+      if (!this.saslBusy && !this.paused && !this.closed) this.socket.resume();
     };
     const wasAuthenticated = sasl.authenticated;
     sasl.onFrame(frame).then(
@@ -261,7 +265,7 @@ export class Connection {
     if (corked) this.socket.uncork();
     if (this.paused && this.queue.length < MAX_IN_FLIGHT / 2) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.saslBusy) this.socket.resume();
     }
   }
 
