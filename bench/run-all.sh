@@ -76,6 +76,13 @@ tsx bench/fetch-load.ts --duration-s "$DURATION" --label fetch --json-out "$RESU
 section "memory: produce far past the recent-write cache, read back far past the chunk cache (own broker)"
 tsx bench/memory.ts --produce-s "$DURATION" --label memory --json-out "$RESULTS" || true
 
+section "security: produce and fetch over PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512) listeners of one broker, rounds in rotated order (own broker)"
+if [[ "${QUICK:-0}" == 1 ]]; then
+  tsx bench/security-throughput.ts --rounds 2 --phase-s 3 --fetch-mb 100 --json-out "$RESULTS" || true
+else
+  tsx bench/security-throughput.ts --rounds 5 --phase-s "$((DURATION / 2))" --json-out "$RESULTS" || true
+fi
+
 section "metrics cost: produce with and without a /metrics scraper every second, alternating on one broker; series per partition (own brokers)"
 if [[ "${QUICK:-0}" == 1 ]]; then
   tsx bench/metrics-cost.ts --rounds 4 --phase-s 3 --series-partitions 1,1000 --json-out "$RESULTS" || true

@@ -1,7 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import type { Loose } from '../src/broker/handler.js';
 import { decodeResponse, encodeRequest, type ApiKey, type RequestOf, type ResponseOf } from '../src/protocol/api-codec.js';
+import { ScramClientExchange } from '../src/agent/security/scram.js';
+import type { ScramMechanismName } from '../src/metadata/metadata-store.js';
 
 /** Big enough for a Fetch response with max_bytes in the hundreds of MiB. */
 const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
@@ -23,6 +26,19 @@ export interface PrebuiltRequest {
 export function prebuildRequest<K extends ApiKey>(apiKey: K, apiVersion: number, body: Loose<RequestOf<K>>, clientId = 'bench'): PrebuiltRequest {
   const frame = encodeRequest({ apiKey, apiVersion, correlationId: 0, clientId }, body);
   return { apiKey, apiVersion, prefix: frame.subarray(0, CORRELATION_AT + 4), rest: frame.subarray(CORRELATION_AT + 4), bytes: frame.length };
+}
+
+/** A SASL login made right after connecting (SaslHandshake v1, SaslAuthenticate v2). */
+export interface SaslLogin {
+  readonly mechanism: 'PLAIN' | ScramMechanismName;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** How to reach a listener that is not PLAINTEXT: TLS (SSL, SASL_SSL) and/or a SASL login. */
+export interface SecureConnectOptions {
+  readonly tls?: ConnectionOptions;
+  readonly sasl?: SaslLogin;
 }
 
 export type ResponseCallback = (err: Error | null, frame: Buffer | null) => void;
@@ -60,21 +76,42 @@ export class KafkaConnection {
     });
   }
 
-  /** `connect('127.0.0.1', 9092)` or `connect('127.0.0.1:9092')`. */
-  static connect(host: string, port?: number, clientId = 'streamhouse-raw'): Promise<KafkaConnection> {
+  /** `connect('127.0.0.1', 9092)` or `connect('127.0.0.1:9092')`; over TLS and logged in with `secure`. */
+  static async connect(host: string, port?: number, clientId = 'streamhouse-raw', secure: SecureConnectOptions = {}): Promise<KafkaConnection> {
     let target = { host, port: port ?? 0 };
     if (port === undefined) {
       const colon = host.lastIndexOf(':');
       target = { host: host.slice(0, colon), port: Number(host.slice(colon + 1)) };
     }
-    return new Promise((resolve, reject) => {
-      const socket = connect(target);
+    const conn = await new Promise<KafkaConnection>((resolve, reject) => {
+      const socket = secure.tls ? tlsConnect({ ...target, ...secure.tls }) : connect(target);
       socket.once('error', reject);
-      socket.once('connect', () => {
+      socket.once(secure.tls ? 'secureConnect' : 'connect', () => {
         socket.off('error', reject);
         resolve(new KafkaConnection(socket, clientId));
       });
     });
+    if (secure.sasl) await conn.login(secure.sasl);
+    return conn;
+  }
+
+  /** A SASL login; throws with Kafka's error when it fails. */
+  async login({ mechanism, username, password }: SaslLogin): Promise<void> {
+    const handshake = await this.request(17, 1, { mechanism });
+    if (handshake.errorCode !== 0) throw new Error(`SaslHandshake ${mechanism}: error ${handshake.errorCode} (enabled: ${handshake.mechanisms.join(', ')})`);
+    const authenticate = async (authBytes: Buffer) => {
+      const res = await this.request(36, 2, { authBytes });
+      if (res.errorCode !== 0) throw new Error(`SaslAuthenticate ${mechanism}: error ${res.errorCode} ${res.errorMessage ?? ''}`);
+      return res.authBytes;
+    };
+    if (mechanism === 'PLAIN') {
+      await authenticate(Buffer.from(`\u0000${username}\u0000${password}`, 'utf8'));
+      return;
+    }
+    const scram = new ScramClientExchange(mechanism, username, password);
+    const serverFirst = await authenticate(scram.clientFirst());
+    const serverFinal = await authenticate(await scram.clientFinal(serverFirst));
+    if (!scram.verifyServerFinal(serverFinal)) throw new Error(`${mechanism}: the server's signature does not verify`);
   }
 
   get inFlight(): number {

@@ -9,6 +9,8 @@ export interface LaunchOptions {
   /** Node flags for the broker process, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   readonly nodeArgs?: readonly string[];
   readonly dataDir?: string;
+  /** Kafka's `listeners` (one may use `{port}` for the launcher's free port), instead of one PLAINTEXT listener. */
+  readonly listeners?: string;
 }
 
 export interface LaunchedBroker {
@@ -38,7 +40,7 @@ export async function launchBroker(opts: LaunchOptions = {}): Promise<LaunchedBr
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'streamhouse-bench-'));
   const logFile = join(dataDir, 'broker.log');
   const launch = (ports?: { kafkaPort: number; httpPort: number; grpcPort: number }): Promise<BrokerProcess> =>
-    startBrokerProcess({ dataDir, logFile, logLevel: 'warn', readyTimeoutMs: 30_000, args: [...(opts.args ?? [])], nodeArgs: [...(opts.nodeArgs ?? [])], ...ports });
+    startBrokerProcess({ dataDir, logFile, logLevel: 'warn', readyTimeoutMs: 30_000, args: [...(opts.args ?? [])], nodeArgs: [...(opts.nodeArgs ?? [])], ...(opts.listeners !== undefined ? { listeners: opts.listeners } : {}), ...ports });
   let broker = await launch();
   return {
     bootstrap: broker.bootstrap,

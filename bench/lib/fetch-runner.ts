@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { errorInfo } from '../../src/protocol/error-codes.js';
 import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD } from '../../src/protocol/records/record-batch.js';
-import { KafkaConnection } from '../../test-kit/kafka-connection.js';
+import { KafkaConnection, type SecureConnectOptions } from '../../test-kit/kafka-connection.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
 const FETCH_VERSION = 12;
@@ -16,6 +16,8 @@ export interface FetchPassOptions {
   readonly mode: 'group' | 'fanout';
   readonly maxBytes: number;
   readonly partitionMaxBytes: number;
+  /** TLS and/or a SASL login for every connection (a listener that is not PLAINTEXT). */
+  readonly secure?: SecureConnectOptions;
 }
 
 export interface FetchPassResult {
@@ -63,7 +65,7 @@ export async function highWatermarks(conn: KafkaConnection, topic: string, parti
  */
 export async function fetchPass(opts: FetchPassOptions, hwms: bigint[]): Promise<FetchPassResult> {
   const consumers = Math.min(opts.consumers, opts.mode === 'group' ? opts.partitions : opts.consumers);
-  const conns = await Promise.all(Array.from({ length: consumers }, (_, i) => KafkaConnection.connect(opts.host, opts.port, `bench-fetch-${i}`)));
+  const conns = await Promise.all(Array.from({ length: consumers }, (_, i) => KafkaConnection.connect(opts.host, opts.port, `bench-fetch-${i}`, opts.secure)));
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};
   let bytes = 0;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { errorInfo } from '../../src/protocol/error-codes.js';
 import { decodeResponse } from '../../src/protocol/api-codec.js';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
-import { KafkaConnection, prebuildRequest, type PrebuiltRequest } from '../../test-kit/kafka-connection.js';
+import { KafkaConnection, prebuildRequest, type PrebuiltRequest, type SecureConnectOptions } from '../../test-kit/kafka-connection.js';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.js';
 
 const PRODUCE_VERSION = 9;
@@ -28,6 +28,8 @@ export interface ProduceRunOptions {
   /** Throttle: record-value MB (10^6 bytes) per second over all connections; 0 = as fast as possible. */
   readonly rateMbS: number;
   readonly timeoutMs?: number;
+  /** TLS and/or a SASL login for every connection (a listener that is not PLAINTEXT). */
+  readonly secure?: SecureConnectOptions;
   /** Called once per second with the acknowledged records so far (progress output). */
   readonly onTick?: (seconds: number, records: number) => void;
 }
@@ -80,7 +82,7 @@ export async function runProduce(opts: ProduceRunOptions): Promise<ProduceRunRes
     }),
   );
 
-  const conns = await Promise.all(Array.from({ length: opts.connections }, (_, i) => KafkaConnection.connect(opts.host, opts.port, `bench-produce-${i}`)));
+  const conns = await Promise.all(Array.from({ length: opts.connections }, (_, i) => KafkaConnection.connect(opts.host, opts.port, `bench-produce-${i}`, opts.secure)));
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};
   let errorCount = 0;

@@ -1,0 +1,136 @@
+/**
+ * What security costs (issue #14): produce and fetch throughput on one fresh broker (dist/,
+ * SQLite + a local directory) over its PLAINTEXT, SSL and SASL_SSL (SCRAM-SHA-512) listeners
+ * in the same run. Each round measures every listener once, in an order rotated per round
+ * (so a drift of the machine's load does not favour one), produce first, then a fetch pass
+ * of one fixed topic from offset 0 to its end. Medians over the rounds and the share of the
+ * PLAINTEXT number (the goal: TLS >= 70%).
+ *   npx tsx bench/security-throughput.ts                     (defaults below)
+ *   npx tsx bench/security-throughput.ts --rounds 5 --phase-s 5
+ */
+import { readFileSync } from 'node:fs';
+import { intFlag, numFlag, parseFlags } from './lib/args.js';
+import { launchBroker } from './lib/broker-launcher.js';
+import { fetchPass, highWatermarks } from './lib/fetch-runner.js';
+import { runProduce, type ProduceRunOptions } from './lib/produce-runner.js';
+import { appendResult, fmt } from './lib/results-file.js';
+import { describeLoad, machineLoad } from './lib/machine-load.js';
+import { ensureTopic } from './lib/topic-setup.js';
+import { freePort } from '../test-kit/broker-process.js';
+import { KafkaConnection, type SecureConnectOptions } from '../test-kit/kafka-connection.js';
+import { makeTestPki } from '../compat-tests/security/certificates.js';
+
+const flags = parseFlags('security-throughput.ts', {
+  rounds: { default: '3', help: 'rounds; each measures every listener once' },
+  'phase-s': { default: '4', help: 'measured seconds of each produce phase' },
+  'warmup-s': { default: '1', help: 'seconds sent before each produce phase is measured' },
+  partitions: { default: '8', help: 'partitions of the topics' },
+  'record-size': { default: '100', help: 'record value bytes' },
+  'records-per-batch': { default: '1000', help: 'records per batch' },
+  connections: { default: '4', help: 'connections of the producer and of the fetch pass' },
+  inflight: { default: '8', help: 'produce requests in flight per connection' },
+  'fetch-mb': { default: '200', help: 'MB of record values in the topic every fetch pass reads whole' },
+  'json-out': { default: '', help: 'append the results as JSON lines to this file' },
+});
+
+const USER = 'bench';
+const PASSWORD = 'bench-scram-password';
+
+type Listener = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const rounds = intFlag(flags.rounds, 'rounds', 1);
+  const partitions = intFlag(flags.partitions, 'partitions', 1);
+  const pki = await makeTestPki();
+  const sslPort = await freePort();
+  const saslSslPort = await freePort();
+  const broker = await launchBroker({
+    listeners: `PLAINTEXT://127.0.0.1:{port},SSL://127.0.0.1:${sslPort},SASL_SSL://127.0.0.1:${saslSslPort}`,
+    args: ['--ssl-certificate-location', pki.serverCert, '--ssl-key-location', pki.serverKey, '--add-scram', `SCRAM-SHA-512=[name=${USER},password=${PASSWORD}]`],
+  });
+  const tls = { ca: readFileSync(pki.caPem), servername: 'localhost' };
+  const listeners: Record<Listener, { port: number; secure: SecureConnectOptions }> = {
+    PLAINTEXT: { port: broker.kafkaPort, secure: {} },
+    SSL: { port: sslPort, secure: { tls } },
+    SASL_SSL: { port: saslSslPort, secure: { tls, sasl: { mechanism: 'SCRAM-SHA-512', username: USER, password: PASSWORD } } },
+  };
+  const order: Listener[] = ['PLAINTEXT', 'SSL', 'SASL_SSL'];
+  try {
+    const admin = await KafkaConnection.connect(broker.host, broker.kafkaPort, 'bench-admin');
+    const produceTopic = `bench-security-produce-${Date.now()}`;
+    const fetchTopic = `bench-security-fetch-${Date.now()}`;
+    await ensureTopic(admin, produceTopic, partitions);
+    await ensureTopic(admin, fetchTopic, partitions);
+    const base: ProduceRunOptions = {
+      host: broker.host,
+      port: broker.kafkaPort,
+      topic: produceTopic,
+      partitions,
+      partitionsPerRequest: partitions,
+      connections: intFlag(flags.connections, 'connections', 1),
+      inflight: intFlag(flags.inflight, 'inflight', 1),
+      recordSize: intFlag(flags['record-size'], 'record-size', 0),
+      recordsPerBatch: intFlag(flags['records-per-batch'], 'records-per-batch', 1),
+      acks: 1,
+      durationS: numFlag(flags['phase-s'], 'phase-s'),
+      warmupS: numFlag(flags['warmup-s'], 'warmup-s'),
+      rateMbS: 0,
+    };
+    // the fetch topic: written once over PLAINTEXT, read whole over every listener
+    const requestMb = (partitions * base.recordsPerBatch * base.recordSize) / 1e6;
+    await runProduce({ ...base, topic: fetchTopic, requests: Math.ceil(numFlag(flags['fetch-mb'], 'fetch-mb') / requestMb) });
+    const hwms = await highWatermarks(admin, fetchTopic, partitions);
+    admin.close();
+    console.log(
+      `security throughput: broker pid ${broker.pid()}, ${partitions} partitions, ${base.connections} connections x ${base.inflight} in flight, ` +
+        `${base.recordsPerBatch} x ${base.recordSize} B records per batch, acks=1; ${rounds} rounds of produce (${base.warmupS} + ${base.durationS} s) ` +
+        `and a fetch pass of ${fetchTopic} (${hwms.reduce((a, b) => a + b, 0n)} records) per listener; load before: ${describeLoad(machineLoad())}`,
+    );
+    // unmeasured: JIT, caches, TLS session setup of a fresh broker
+    for (const l of order) await runProduce({ ...base, port: listeners[l].port, secure: listeners[l].secure, durationS: 1, warmupS: 0 });
+
+    const produced: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
+    const fetched: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
+    for (let round = 0; round < rounds; round++) {
+      const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+      const line: string[] = [];
+      for (const l of rotated) {
+        const { port, secure } = listeners[l];
+        const p = await runProduce({ ...base, port, secure });
+        if (p.errorCount > 0) throw new Error(`produce over ${l}: ${JSON.stringify(p.errors)}`);
+        const f = await fetchPass({ host: broker.host, port, topic: fetchTopic, partitions, consumers: base.connections, mode: 'group', maxBytes: 50 * 1024 * 1024, partitionMaxBytes: 10 * 1024 * 1024, secure }, hwms);
+        if (Object.keys(f.errors).length > 0) throw new Error(`fetch over ${l}: ${JSON.stringify(f.errors)}`);
+        produced[l].push(p.mbPerSecond);
+        fetched[l].push(f.mbPerSecond);
+        line.push(`${l} produce ${fmt(p.mbPerSecond)} MB/s (p99 ${fmt(p.latency.p99)} ms) fetch ${fmt(f.mbPerSecond)} MB/s`);
+      }
+      console.log(`  round ${round + 1}: ${line.join('; ')}`);
+    }
+    const plainProduce = median(produced.PLAINTEXT);
+    const plainFetch = median(fetched.PLAINTEXT);
+    for (const l of order) {
+      const pm = median(produced[l]);
+      const fm = median(fetched[l]);
+      const share = (x: number, of: number) => `${((x / of) * 100).toFixed(0)}%`;
+      console.log(
+        `${l.padEnd(9)} produce ${fmt(pm)} MB/s (${share(pm, plainProduce)} of PLAINTEXT), fetch ${fmt(fm)} MB/s (${share(fm, plainFetch)})` +
+          (l === 'PLAINTEXT' ? '' : `; goal >= 70%: ${pm / plainProduce >= 0.7 && fm / plainFetch >= 0.7 ? 'met' : 'MISSED'}`),
+      );
+      appendResult(flags['json-out'], { bench: 'security-throughput', listener: l, rounds, produceMbS: pm, fetchMbS: fm, produceShare: pm / plainProduce, fetchShare: fm / plainFetch, produceRounds: produced[l], fetchRounds: fetched[l] });
+    }
+  } finally {
+    await broker.cleanup();
+    pki.cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
