@@ -90,6 +90,13 @@ else
   tsx bench/metrics-cost.ts --rounds 8 --phase-s "$((DURATION / 2))" --series-partitions 1,100,1000,10000 --json-out "$RESULTS" || true
 fi
 
+section "production demo (#17): orders/s through the order service, events/s through analytics, inventory updates/s (own broker and service processes)"
+if [[ "${QUICK:-0}" == 1 ]]; then
+  tsx bench/production-demo.ts --orders 50000 --live-orders 20000 --concurrency 8 --json-out "$RESULTS" || true
+else
+  tsx bench/production-demo.ts --orders 200000 --live-orders 100000 --concurrency 8 --json-out "$RESULTS" || true
+fi
+
 section "summary"
 tsx bench/summary.ts "$RESULTS"
 echo "(load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); results kept in $RESULTS)"

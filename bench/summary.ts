@@ -31,6 +31,10 @@ const GOALS: Record<string, Goal> = {
   // issue #13: REST batch produce of 100-byte values
   'rest produce 1000': { text: '>= 100,000 records/s', met: (r) => num(r, 'recordsPerSecond') >= 100_000 },
   'rest produce 5000': { text: '>= 100,000 records/s', met: (r) => num(r, 'recordsPerSecond') >= 100_000 },
+  // issue #17: the production demo
+  'demo orders': { text: '>= 20,000 orders/s', met: (r) => num(r, 'recordsPerSecond') >= 20_000 },
+  'demo analytics': { text: '>= 100,000 events/s', met: (r) => num(r, 'recordsPerSecond') >= 100_000 },
+  'demo inventory': { text: '>= 60,000 updates/s', met: (r) => num(r, 'recordsPerSecond') >= 60_000 },
 };
 
 function describe(r: Row): string {
@@ -47,6 +51,10 @@ function describe(r: Row): string {
       const lat = (r.latency ?? {}) as Row;
       return `${fmt(num(r, 'recordsPerSecond'))} rec/s, ${fmt(num(r, 'mbPerSecond'), 1)} MB/s of values, request p50/p99 ${fmt(num(lat, 'p50'), 1)}/${fmt(num(lat, 'p99'), 1)} ms` +
         (r.matches === false ? ', READ != PRODUCED' : '');
+    }
+    case 'production-demo': {
+      const cpu = (k: string) => (typeof r[k] === 'number' ? `${fmt(num(r, k) * 100)}%` : '-');
+      return `${fmt(num(r, 'recordsPerSecond'))}/s (${fmt(num(r, 'records'))} in ${fmt(num(r, 'seconds'), 2)} s), CPU broker ${cpu('brokerCpu')}, service ${cpu('serviceCpu')}`;
     }
     case 'real-client':
       return `${fmt(num(r, 'recordsPerSecond'))} rec/s, ${fmt(num(r, 'mbPerSecond'), 1)} MB/s`;

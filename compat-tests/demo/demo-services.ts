@@ -29,6 +29,8 @@ export interface ServiceOptions {
   /** The broker's Kafka listener(s), host:port[,host:port]. */
   readonly kafkaBrokers: string;
   readonly env?: Record<string, string>;
+  /** Node flags before `--import tsx`, e.g. ['--cpu-prof'] (benchmarks). */
+  readonly nodeArgs?: readonly string[];
   /** How long to wait for GET /health (default 40 s: tsx compiles the service on start). */
   readonly readyTimeoutMs?: number;
 }
@@ -36,7 +38,7 @@ export interface ServiceOptions {
 export async function startService(name: ServiceName, opts: ServiceOptions): Promise<DemoService> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(DEMO_DIR, 'src', name, 'main.ts')], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(DEMO_DIR, 'src', name, 'main.ts')], {
     cwd: REPO,
     env: { ...process.env, PORT: String(port), STREAMHOUSE_ADDR: opts.grpcAddress, KAFKA_BROKERS: opts.kafkaBrokers, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

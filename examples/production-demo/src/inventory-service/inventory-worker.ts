@@ -5,6 +5,12 @@ import { INVENTORY_GROUP, INVENTORY_TOPIC, ORDERS_TOPIC } from '../shared/topics
 import { registerLz4Codec } from './kafkajs-lz4.js';
 import type { StockLedger } from './stock-ledger.js';
 
+/**
+ * Orders planned and sent together: their events (two lines an order, ~150 bytes an event)
+ * stay far below the 1 MiB a record batch may have.
+ */
+const ORDERS_PER_SEND = 1000;
+
 export interface WorkerStats {
   orders_processed: number;
   invalid_records: number;
@@ -14,8 +20,9 @@ export interface WorkerStats {
 
 /**
  * The Kafka door: a kafkajs consumer in group `inventory-service` reads `orders` a batch at a
- * time; the batch's reservations go to `inventory-updates` in one kafkajs send, keyed by SKU
- * (kafkajs's default partitioner is Kafka's murmur2), and only then count and get committed.
+ * time; its reservations go to `inventory-updates` in kafkajs sends of ORDERS_PER_SEND orders,
+ * keyed by SKU (kafkajs's default partitioner is Kafka's murmur2), and each chunk counts and is
+ * committed in the ledger only after its send (a redelivered batch skips the chunks done).
  */
 export class InventoryWorker {
   readonly stats: WorkerStats = { orders_processed: 0, invalid_records: 0, updates_produced: 0, events: { reserved: 0, rejected: 0, low_stock: 0, out_of_stock: 0 } };
@@ -53,15 +60,20 @@ export class InventoryWorker {
           if (o) orders.push(o);
           else this.stats.invalid_records++;
         }
-        const plan = this.ledger.plan(orders);
-        if (plan.events.length > 0) {
-          await this.producer.send({ topic: INVENTORY_TOPIC, acks: -1, messages: plan.events.map((e) => ({ key: e.sku, value: encodeInventoryEvent(e) })) });
+        // a fetched batch can hold tens of thousands of orders: one produce of all their events
+        // would pass the broker's message.max.bytes, so each chunk is planned, sent, committed
+        for (let i = 0; i < orders.length; i += ORDERS_PER_SEND) {
+          const chunk = orders.slice(i, i + ORDERS_PER_SEND);
+          const plan = this.ledger.plan(chunk);
+          if (plan.events.length > 0) {
+            await this.producer.send({ topic: INVENTORY_TOPIC, acks: -1, messages: plan.events.map((e) => ({ key: e.sku, value: encodeInventoryEvent(e) })) });
+          }
+          this.ledger.commit(plan);
+          this.stats.orders_processed += chunk.length;
+          this.stats.updates_produced += plan.events.length;
+          for (const e of plan.events) this.stats.events[e.type]++;
+          await heartbeat();
         }
-        this.ledger.commit(plan);
-        this.stats.orders_processed += orders.length;
-        this.stats.updates_produced += plan.events.length;
-        for (const e of plan.events) this.stats.events[e.type]++;
-        await heartbeat();
       },
     });
   }
