@@ -1,7 +1,8 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { TOPIC_CONFIG_BY_NAME } from '../../agent/topics/topic-config-definitions.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+import { AclOperation, authorize, authorizeCluster, ResourceType as AclResource } from '../authorization.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { BrokerConfigError } from '../../agent/config/dynamic-broker-configs.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
@@ -21,6 +22,11 @@ export const alterConfigsHandler = defineHandler({
     const responses = [];
     for (const resource of request.resources) {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      const denied = configsDenied(ctx, resource.resourceType, resource.resourceName);
+      if (denied !== undefined) {
+        responses.push({ ...base, errorCode: denied, errorMessage: null });
+        continue;
+      }
       if (resource.resourceType === ResourceType.BROKER) {
         // replaces the whole dynamic set of the resource: names left out are removed
         const changes: Record<string, string | null> = {};
@@ -51,6 +57,13 @@ export const alterConfigsHandler = defineHandler({
   },
 });
 
+/** Kafka's check: ALTER_CONFIGS on the topic, or on the cluster for a broker; the error code when refused. */
+function configsDenied(ctx: RequestContext, resourceType: number, resourceName: string): number | undefined {
+  if (resourceType === ResourceType.TOPIC) return authorize(ctx, AclOperation.ALTER_CONFIGS, AclResource.TOPIC, resourceName) ? undefined : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+  if (resourceType === ResourceType.BROKER || resourceType === ResourceType.BROKER_LOGGER) return authorizeCluster(ctx, AclOperation.ALTER_CONFIGS) ? undefined : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  return undefined;
+}
+
 const OP_SET = 0;
 const OP_DELETE = 1;
 const OP_APPEND = 2;
@@ -66,6 +79,11 @@ export const incrementalAlterConfigsHandler = defineHandler({
     const responses = [];
     for (const resource of request.resources) {
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
+      const denied = configsDenied(ctx, resource.resourceType, resource.resourceName);
+      if (denied !== undefined) {
+        responses.push({ ...base, errorCode: denied, errorMessage: null });
+        continue;
+      }
       if (resource.resourceType === ResourceType.BROKER) {
         responses.push({ ...base, ...(await incrementalBrokerChange(services, resource.resourceName, resource.configs, request.validateOnly)) });
         continue;

@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { checkReplicaAssignment } from './replica-assignment.js';
 import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../../agent/cluster/await-new-leaders.js';
@@ -17,6 +18,10 @@ export const createPartitionsHandler = defineHandler({
     for (const t of request.topics) {
       if ((counts.get(t.name) ?? 0) > 1) {
         results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in request.' });
+        continue;
+      }
+      if (!authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)) {
+        results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' });
         continue;
       }
       try {

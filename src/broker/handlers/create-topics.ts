@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorizeTopicCreate, permits, ResourceType } from '../authorization.js';
 import { checkReplicaAssignment } from './replica-assignment.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { topicConfigViews } from '../../agent/topics/topic-configs-view.js';
@@ -21,6 +22,10 @@ export const createTopicsHandler = defineHandler({
       const base = { name: t.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, configs: null };
       if ((seen.get(t.name) ?? 0) > 1) {
         results.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client \`${ctx.connection.clientId}\` contains multiple entries for the following topics: ${t.name}` });
+        continue;
+      }
+      if (!authorizeTopicCreate(ctx, t.name)) {
+        results.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
         continue;
       }
       try {
@@ -50,6 +55,8 @@ export const createTopicsHandler = defineHandler({
         }
         const topic = await services.topics.create({ name: t.name, partitions, configs, validateOnly: request.validateOnly });
         if (!request.validateOnly) services.logger.info({ topic: t.name, partitions, configs }, 'created topic');
+        // Kafka shows the new topic's configs only to who may describe them
+        const showConfigs = permits(ctx, AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, t.name);
         results.push({
           name: t.name,
           topicId: request.validateOnly ? ZERO_UUID : topic.id,
@@ -57,7 +64,8 @@ export const createTopicsHandler = defineHandler({
           errorMessage: null,
           numPartitions: partitions,
           replicationFactor: 1,
-          configs: topicConfigViews(services.topics, topic, false),
+          configs: showConfigs ? topicConfigViews(services.topics, topic, false) : null,
+          ...(showConfigs ? {} : { topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }),
         });
       } catch (e) {
         if (!(e instanceof TopicError)) throw e;

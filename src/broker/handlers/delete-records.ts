@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { partitionErrorOf } from '../../agent/partition-error.js';
 
 /** The DeleteRecords offset that means "everything below the high watermark". */
@@ -19,12 +20,14 @@ export const deleteRecordsHandler = defineHandler({
     const log = services.log;
     const topics = await Promise.all(
       request.topics.map(async (t) => {
-        const topic = await services.topics.get(t.name);
+        const allowed = authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, t.name);
+        const topic = allowed ? await services.topics.get(t.name) : undefined;
         // Kafka keeps records of topics that are compacted only (no 'delete' in the policy)
         const deletable = topic !== undefined && services.topics.policy(topic).deletes;
         const partitions = await Promise.all(
           t.partitions.map(async (p) => {
             const refuse = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode });
+            if (!allowed) return refuse(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount) return refuse(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             if (!deletable) return refuse(ErrorCode.POLICY_VIOLATION);
             if (p.offset < DELETE_TO_HIGH_WATERMARK) return refuse(ErrorCode.OFFSET_OUT_OF_RANGE);

@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, permits, ResourceType } from '../authorization.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -27,11 +28,16 @@ export const deleteTopicsHandler = defineHandler({
       }
       if (name === null) {
         const byId = await services.topics.getById(target.topicId);
-        if (!byId) {
+        // as in Kafka, an id the caller may not describe is an unknown id
+        if (!byId || !permits(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, byId.name)) {
           responses.push({ name: null, topicId: target.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: errorMessage(ErrorCode.UNKNOWN_TOPIC_ID) });
           continue;
         }
         name = byId.name;
+      }
+      if (!authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name)) {
+        responses.push({ name, topicId: target.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.TOPIC_AUTHORIZATION_FAILED) });
+        continue;
       }
       try {
         const topic = await services.topics.get(name);

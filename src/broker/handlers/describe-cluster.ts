@@ -2,7 +2,9 @@ import { advertisedEndpoint } from '../../agent/cluster/cluster-view.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
-import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
+import { OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
+import { authorizedOperations, ResourceType } from '../authorization.js';
+import { CLUSTER_RESOURCE_NAME } from '../../agent/security/acl.js';
 
 /** Endpoint type 1 = brokers (KIP-919); we have no separate controller endpoints. */
 const BROKER_ENDPOINT = 1;
@@ -27,7 +29,7 @@ export const describeClusterHandler = defineHandler({
         const at = advertisedEndpoint(b, ctx.connection.listenerName);
         return at ? [{ brokerId: b.nodeId, host: at.host, port: at.port, rack: b.rack }] : [];
       }),
-      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) : OPERATIONS_NOT_REQUESTED,
     };
   },
 });

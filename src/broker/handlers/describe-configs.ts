@@ -3,6 +3,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { brokerConfigEntries } from '../../agent/config/broker-config.js';
 import { isDynamicBrokerConfig } from '../../agent/config/dynamic-broker-configs.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, authorizeCluster, ResourceType as AclResource } from '../authorization.js';
 import { brokerConfigChain, ConfigSource, topicConfigViews, type ConfigView } from '../../agent/topics/topic-configs-view.js';
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
@@ -18,6 +19,15 @@ export const describeConfigsHandler = defineHandler({
       const keys = resource.configurationKeys;
       const pick = (views: ConfigView[]) => (keys === null ? views : views.filter((v) => keys.includes(v.name)));
       const withoutDocs = (views: ConfigView[]) => (request.includeDocumentation ? views : views.map((v) => ({ ...v, documentation: null })));
+      const denied = (errorCode: number) => results.push({ errorCode, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] });
+      if (resource.resourceType === ResourceType.TOPIC && !authorize(ctx, AclOperation.DESCRIBE_CONFIGS, AclResource.TOPIC, resource.resourceName)) {
+        denied(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        continue;
+      }
+      if ((resource.resourceType === ResourceType.BROKER || resource.resourceType === ResourceType.BROKER_LOGGER) && !authorizeCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+        denied(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+        continue;
+      }
       if (resource.resourceType === ResourceType.TOPIC) {
         const topic = await services.topics.get(resource.resourceName);
         if (!topic) {

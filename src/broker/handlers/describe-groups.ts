@@ -1,9 +1,10 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, authorizedOperations, ResourceType } from '../authorization.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
-import { GROUP_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
+import { OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
 
 /**
  * DescribeGroups v0-5. Member metadata and assignments are shown only while the group is
@@ -18,6 +19,9 @@ export const describeGroupsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       groups: request.groups.map((groupId) => {
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+        }
         const g = coordinator.describeGroup(groupId);
         return {
           errorCode: g.errorCode,
@@ -33,7 +37,7 @@ export const describeGroupsHandler = defineHandler({
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: ctx.apiVersion >= 3 && request.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE ? GROUP_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+          authorizedOperations: ctx.apiVersion >= 3 && request.includeAuthorizedOperations && g.errorCode === ErrorCode.NONE ? authorizedOperations(ctx, ResourceType.GROUP, groupId) : OPERATIONS_NOT_REQUESTED,
         };
       }),
     };

@@ -4,7 +4,8 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequest, FetchResponsePartitionData } from '../../protocol/messages/generated/fetch.js';
 import { ByteParts } from '../../protocol/primitives/writer.js';
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../../protocol/records/record-batch.js';
-import { defineHandler, type Loose } from '../handler.js';
+import { defineHandler, type Loose, type RequestContext } from '../handler.js';
+import { AclOperation, authorize, authorizeCluster, ResourceType } from '../authorization.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { leaderEpochError } from './leader-epoch.js';
 import { partitionErrorOf } from '../../agent/partition-error.js';
@@ -55,7 +56,7 @@ export const fetchHandler = defineHandler({
     if (ctx.apiVersion >= 7 && request.sessionEpoch !== 0 && request.sessionEpoch !== -1) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
-    const wanted = await resolvePartitions(services, request, ctx.apiVersion >= 13);
+    const wanted = await resolvePartitions(ctx, request, ctx.apiVersion >= 13);
     const pass = await longPoll(services, log, request, wanted, ctx.connection.closed);
     let k = 0;
     const responses = request.topics.map((t) => ({
@@ -82,13 +83,24 @@ function partitionData(partitionIndex: number, o: Outcome, apiVersion: number): 
 }
 
 /** @param byId v13+: the request names its topics by id, not by name */
-async function resolvePartitions(services: AgentCore, request: FetchRequest, byId: boolean): Promise<Wanted[]> {
+async function resolvePartitions(ctx: RequestContext, request: FetchRequest, byId: boolean): Promise<Wanted[]> {
+  const services = ctx.services;
   const wanted: Wanted[] = [];
+  // Kafka: a follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, a consumer READ on each topic
+  const replicaId = ctx.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId;
+  const follower = replicaId >= 0;
+  const followerAllowed = follower && authorizeCluster(ctx, AclOperation.CLUSTER_ACTION);
   for (const t of request.topics) {
     const topic = byId ? await services.topics.getById(t.topicId) : await services.topics.get(t.topic);
     const name = topic?.name ?? t.topic;
+    // an id no topic has stays UNKNOWN_TOPIC_ID, with nothing to authorize
+    const readable = follower ? followerAllowed : (!topic && byId) || authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name);
     for (const p of t.partitions) {
       const base = { topic: name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+      if (!readable) {
+        wanted.push({ ...base, refused: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
+        continue;
+      }
       if (!topic) {
         wanted.push({ ...base, refused: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
         continue;

@@ -2,6 +2,7 @@ import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import { advertisedEndpoint, type BrokerNode } from '../../agent/cluster/cluster-view.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { getCoordinatorLocator } from '../groups/group-coordinator-access.js';
 
 /** FindCoordinator key types (CoordinatorType). */
@@ -28,12 +29,16 @@ export const findCoordinatorHandler = defineHandler({
     const keyType = ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP;
     const lookup = (key: string): Lookup => {
       if (keyType === KEY_TYPE_GROUP) {
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, node: NO_NODE };
         const node: BrokerNode | undefined = locator.coordinatorFor(key);
         // the coordinator's address on the listener this client came in on
         const at = node && advertisedEndpoint(node, ctx.connection.listenerName);
         return node && at ? { errorCode: ErrorCode.NONE, node: { nodeId: node.nodeId, host: at.host, port: at.port } } : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
       }
-      if (keyType === KEY_TYPE_TRANSACTION) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
+      if (keyType === KEY_TYPE_TRANSACTION) {
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, node: NO_NODE };
+        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
+      }
       return { errorCode: ErrorCode.INVALID_REQUEST, node: NO_NODE };
     };
     if (ctx.apiVersion >= 4) {

@@ -1,6 +1,8 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, permits, requesterOf, ResourceType } from '../authorization.js';
+import { CLUSTER_RESOURCE_NAME } from '../../agent/security/acl.js';
 
 /**
  * InitProducerId v0-4 for idempotent producers. Like Kafka's coordinator for a null
@@ -20,8 +22,16 @@ export const initProducerIdHandler = defineHandler({
     if (request.transactionalId !== null) {
       // Kafka: an empty transactional id is a malformed request, not a transactional one
       if (request.transactionalId === '') return refuse(ErrorCode.INVALID_REQUEST);
+      // audited like Kafka's WRITE check on the transactional id; allowed or not, there are no transactions
+      authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId);
       services.logger.info({ transactionalId: request.transactionalId, clientId: ctx.connection.clientId }, 'refused InitProducerId: transactions are not supported');
       return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
+    // Kafka 3.x: IDEMPOTENT_WRITE on the cluster, or WRITE on at least one topic
+    const authorizer = services.authorizer;
+    if (authorizer && !permits(ctx, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) && !authorizer.authorizeAny(requesterOf(ctx), AclOperation.WRITE, ResourceType.TOPIC)) {
+      authorizer.denied(requesterOf(ctx), AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+      return refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     }
     try {
       const producerId = await services.metadata.producers.allocateProducerId();

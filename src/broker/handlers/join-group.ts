@@ -1,5 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { defineHandler } from '../handler.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { clientHostOf, getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
 /**
@@ -14,6 +16,9 @@ export const joinGroupHandler = defineHandler({
   async handle(ctx, request) {
     const v = ctx.apiVersion;
     const groupInstanceId = v >= 5 ? request.groupInstanceId : null;
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: v >= 7 ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+    }
     const result = await getGroupCoordinator(ctx.services).joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,

@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
 /**
@@ -13,6 +14,7 @@ export const leaveGroupHandler = defineHandler({
   maxVersion: 5,
   handle(ctx, request) {
     const v = ctx.apiVersion;
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const leaving =
       v <= 2
         ? [{ memberId: request.memberId, groupInstanceId: null, reason: null }]

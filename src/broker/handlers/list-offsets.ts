@@ -3,6 +3,7 @@ import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/generated/list-offsets.js';
 import { defineHandler, type Loose } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { currentLeaderEpoch, leaderEpochError } from './leader-epoch.js';
 import { partitionErrorOf } from '../../agent/partition-error.js';
 
@@ -46,7 +47,9 @@ export const listOffsetsHandler = defineHandler({
     for (const t of request.topics) for (const p of t.partitions) seen.set(`${t.name}\0${p.partitionIndex}`, (seen.get(`${t.name}\0${p.partitionIndex}`) ?? 0) + 1);
     const topics = await Promise.all(
       request.topics.map(async (t) => {
-        const topic = await services.topics.get(t.name);
+        // Kafka: DESCRIBE on the topic, checked before it is looked up
+        const describable = authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
+        const topic = describable ? await services.topics.get(t.name) : undefined;
         const partitions = await Promise.all(
           t.partitions.map(async (p): Promise<PartitionResponse> => {
             const answer = (found: Found): PartitionResponse =>
@@ -61,6 +64,7 @@ export const listOffsetsHandler = defineHandler({
                   };
             const refuse = (errorCode: number): PartitionResponse => ({ partitionIndex: p.partitionIndex, errorCode, oldStyleOffsets: [], timestamp: -1n, offset: -1n, leaderEpoch: -1 });
             // Kafka refuses a partition listed twice from v1 on
+            if (!describable) return refuse(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             if (v >= 1 && (seen.get(`${t.name}\0${p.partitionIndex}`) ?? 0) > 1) return refuse(ErrorCode.INVALID_REQUEST);
             if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount) return refuse(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             const epochError = leaderEpochError(services, t.name, p.partitionIndex, p.currentLeaderEpoch);

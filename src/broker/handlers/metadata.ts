@@ -8,7 +8,9 @@ import type { AgentCore } from '../../agent/agent-core.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { topicNameProblem } from '../../agent/topics/topic-names.js';
 import { autoCreateTopic, existingTopic } from '../../agent/topics/auto-create-topic.js';
-import { CLUSTER_AUTHORIZED_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_AUTHORIZED_OPERATIONS } from './authorized-operations.js';
+import { OPERATIONS_NOT_REQUESTED } from './authorized-operations.js';
+import { AclOperation, authorize, authorizedOperations, authorizeTopicCreate, permits, ResourceType } from '../authorization.js';
+import { CLUSTER_RESOURCE_NAME } from '../../agent/security/acl.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -62,11 +64,13 @@ export const metadataHandler = defineHandler({
     const ids = ctx.apiVersion >= 12 ? [...new Set(requested.map((t) => t.topicId).filter((id) => id !== ZERO_UUID))] : [];
     const topics: Array<Loose<MetadataResponseTopic>> = [];
     if (wantsAll) {
-      for (const t of await services.topics.list()) topics.push(describeTopicPartitions(services, t));
+      // topics the caller may not describe are left out, as in Kafka
+      for (const t of await services.topics.list()) if (permits(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) topics.push(describeTopicPartitions(services, t));
     } else if (ids.length > 0) {
       for (const id of ids) {
         const topic = await services.topics.getById(id);
-        topics.push(topic ? describeTopicPartitions(services, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: id, isInternal: false, partitions: [] });
+        if (topic && !authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name)) topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name: null, topicId: id, isInternal: false, partitions: [] });
+        else topics.push(topic ? describeTopicPartitions(services, topic) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: id, isInternal: false, partitions: [] });
       }
     } else {
       for (const entry of requested) {
@@ -76,8 +80,17 @@ export const metadataHandler = defineHandler({
           topics.push({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name, topicId: ZERO_UUID, partitions: [] });
           continue;
         }
+        // whether it exists or not, a topic the caller may not describe is refused alike
+        if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+          topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, partitions: [] });
+          continue;
+        }
         let topic = await existingTopic(services, name);
         if (!topic && clientAllowsCreate && services.brokerConfigs.autoCreateTopics) {
+          if (!authorizeTopicCreate(ctx, name)) {
+            topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, partitions: [] });
+            continue;
+          }
           try {
             topic = await autoCreateTopic(services, name, 'kafka metadata');
           } catch (e) {
@@ -98,9 +111,9 @@ export const metadataHandler = defineHandler({
       }),
       clusterId: services.cluster.clusterId,
       controllerId: services.cluster.controllerId(),
-      // v8+: with no authorizer, every operation of the resource is allowed (Kafka answers the same)
-      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED,
-      topics: topics.map((t) => ({ ...t, topicAuthorizedOperations: request.includeTopicAuthorizedOperations && t.errorCode === 0 ? TOPIC_AUTHORIZED_OPERATIONS : OPERATIONS_NOT_REQUESTED })),
+      // v8+: from the ACLs; with no authorizer every operation of the resource (Kafka answers the same)
+      clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) : OPERATIONS_NOT_REQUESTED,
+      topics: topics.map((t) => ({ ...t, topicAuthorizedOperations: request.includeTopicAuthorizedOperations && t.errorCode === 0 && t.name ? authorizedOperations(ctx, ResourceType.TOPIC, t.name) : OPERATIONS_NOT_REQUESTED })),
     };
   },
 });

@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 import type { OffsetCommitEntry } from '../../agent/groups/group-coordinator.js';
 import { inConnectionOrder } from '../connection-order.js';
@@ -20,14 +21,28 @@ export const offsetCommitHandler = defineHandler({
     const { services } = ctx;
     const v = ctx.apiVersion;
     const codes = new Map<string, number>();
+    // Kafka: READ on the group for the whole request, then READ on each topic
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) })),
+      };
+    }
+    const readable = new Map(request.topics.map((t) => [t.name, true]));
+    for (const name of readable.keys()) readable.set(name, authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name));
     // Commits are applied in the order they arrive: this connection's turn covers the look-ups
     // and the call into the coordinator, which keeps one group's commits in call order.
     const stored = await inConnectionOrder(ctx.connection, async () => {
       const accepted: Array<OffsetCommitEntry & { key: string }> = [];
       for (const t of request.topics) {
-        const topic = await services.topics.get(t.name);
+        const allowed = readable.get(t.name) === true;
+        const topic = allowed ? await services.topics.get(t.name) : undefined;
         for (const p of t.partitions) {
           const key = `${t.name}\0${p.partitionIndex}`;
+          if (!allowed) {
+            codes.set(key, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+            continue;
+          }
           if (!topic || p.partitionIndex < 0 || p.partitionIndex >= topic.partitionCount) {
             codes.set(key, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             continue;

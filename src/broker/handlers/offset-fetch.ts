@@ -1,7 +1,8 @@
 import type { CommittedOffset } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { defineHandler } from '../handler.js';
+import { defineHandler, type RequestContext } from '../handler.js';
+import { AclOperation, authorize, authorizing, permits, ResourceType } from '../authorization.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
@@ -58,6 +59,29 @@ function requestedTopics(requested: readonly RequestedTopic[], offsets: readonly
   }));
 }
 
+/**
+ * Kafka's checks: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED), DESCRIBE on each
+ * topic: a requested topic the caller may not describe answers TOPIC_AUTHORIZATION_FAILED per
+ * partition, and is left out of an "everything" fetch.
+ */
+async function authorizedFetch(ctx: RequestContext, groupId: string, topics: readonly RequestedTopic[] | null): Promise<{ errorCode: number; topics: TopicAnswer[] }> {
+  if (!authorizing(ctx)) return fetchGroup(ctx.services, groupId, topics);
+  if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  if (topics === null) {
+    const r = await fetchGroup(ctx.services, groupId, null);
+    return { errorCode: r.errorCode, topics: r.topics.filter((t) => permits(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) };
+  }
+  const describable = new Map<string, boolean>();
+  for (const t of topics) if (!describable.has(t.name)) describable.set(t.name, authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name));
+  const r = await fetchGroup(ctx.services, groupId, topics.filter((t) => describable.get(t.name)));
+  if (r.errorCode !== ErrorCode.NONE) return r;
+  const answered = new Map(r.topics.map((t) => [t.name, t]));
+  return {
+    errorCode: ErrorCode.NONE,
+    topics: topics.map((t) => (describable.get(t.name) ? answered.get(t.name)! : { name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) })),
+  };
+}
+
 async function fetchGroup(services: AgentCore, groupId: string, topics: readonly RequestedTopic[] | null): Promise<{ errorCode: number; topics: TopicAnswer[] }> {
   const partitions = topics === null ? null : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   const result = await getGroupCoordinator(services).fetchOffsets(groupId, partitions);
@@ -79,13 +103,13 @@ export const offsetFetchHandler = defineHandler({
     if (v >= 8) {
       const groups = await Promise.all(
         request.groups.map(async (g) => {
-          const r = await fetchGroup(ctx.services, g.groupId, g.topics);
+          const r = await authorizedFetch(ctx, g.groupId, g.topics);
           return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
         }),
       );
       return { throttleTimeMs: 0, groups };
     }
-    const r = await fetchGroup(ctx.services, request.groupId, request.topics);
+    const r = await authorizedFetch(ctx, request.groupId, request.topics);
     if (r.errorCode !== ErrorCode.NONE && v < 2) {
       const topics = (request.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => noOffset(p, r.errorCode)) }));
       return { throttleTimeMs: 0, topics };

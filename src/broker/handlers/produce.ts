@@ -3,8 +3,8 @@ import type { Topic } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorMessage } from '../../protocol/error-codes.js';
 import type { ProduceRequest, ProduceResponsePartitionProduceResponse } from '../../protocol/messages/generated/produce.js';
-import { NO_RESPONSE, defineHandler, type Loose } from '../handler.js';
-import type { AgentCore } from '../../agent/agent-core.js';
+import { NO_RESPONSE, defineHandler, type Loose, type RequestContext } from '../handler.js';
+import { AclOperation, authorize, authorizeTopicCreate, ResourceType } from '../authorization.js';
 import { TopicError } from '../../agent/topics/topic-service.js';
 import { topicNameProblem } from '../../agent/topics/topic-names.js';
 import { autoCreateTopic, existingTopic } from '../../agent/topics/auto-create-topic.js';
@@ -15,6 +15,7 @@ import { inConnectionOrder } from '../connection-order.js';
 type PartitionResponse = Loose<ProduceResponsePartitionProduceResponse>;
 
 const UNKNOWN_PARTITION = errorMessage(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+const TOPIC_DENIED: PartitionError = { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.TOPIC_AUTHORIZATION_FAILED) };
 
 /**
  * Produce v0-11 (v10 and v11 only add tagged fields and new error codes). Every partition is
@@ -31,7 +32,12 @@ export const produceHandler = defineHandler({
       const error = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: `Invalid required acks ${request.acks}: must be 0, 1 or -1` };
       return respond(request, () => failed(error));
     }
-    const started = await inConnectionOrder(ctx.connection, () => startAppends(services, log, request, ctx.apiVersion));
+    // Kafka: WRITE on the transactional id (when one is given) for the whole request
+    if (request.transactionalId !== null && !authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) {
+      if (request.acks === 0) return NO_RESPONSE;
+      return respond(request, () => failed({ errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: errorMessage(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED) }));
+    }
+    const started = await inConnectionOrder(ctx.connection, () => startAppends(ctx, log, request, ctx.apiVersion));
     if (request.acks === 0) {
       // Nobody reads the answer; a refused partition is only worth a debug line.
       for (const p of started.values()) {
@@ -78,16 +84,18 @@ function succeeded(result: AppendResult): PartitionResponse {
  * request slot, either the final answer (a refused partition) or the pending append.
  */
 async function startAppends(
-  services: AgentCore,
+  ctx: RequestContext,
   log: LogService,
   request: ProduceRequest,
   apiVersion: number,
 ): Promise<Map<string, PartitionResponse | Promise<PartitionResponse>>> {
+  const services = ctx.services;
   const out = new Map<string, PartitionResponse | Promise<PartitionResponse>>();
   const deadlineMs = Date.now() + request.timeoutMs;
   for (let ti = 0; ti < request.topicData.length; ti++) {
     const t = request.topicData[ti]!;
-    const resolved = await resolveTopic(services, t.name);
+    // WRITE on the topic, checked before it is looked up (no hint whether it exists)
+    const resolved = authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name) ? await resolveTopic(ctx, t.name) : { error: TOPIC_DENIED };
     let maxMessageBytes = services.brokerConfigs.messageMaxBytes;
     if (!('error' in resolved)) {
       const configured = services.topics.policy(resolved.topic).maxMessageBytes;
@@ -121,12 +129,14 @@ async function startAppends(
   return out;
 }
 
-async function resolveTopic(services: AgentCore, name: string): Promise<{ topic: Topic } | { error: PartitionError }> {
+async function resolveTopic(ctx: RequestContext, name: string): Promise<{ topic: Topic } | { error: PartitionError }> {
+  const services = ctx.services;
   const problem = topicNameProblem(name);
   if (problem) return { error: { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: problem } };
   const existing = await existingTopic(services, name);
   if (existing) return { topic: existing };
   if (!services.brokerConfigs.autoCreateTopics) return { error: { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: UNKNOWN_PARTITION } };
+  if (!authorizeTopicCreate(ctx, name)) return { error: TOPIC_DENIED };
   try {
     return { topic: await autoCreateTopic(services, name, 'kafka produce') };
   } catch (e) {

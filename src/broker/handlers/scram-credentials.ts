@@ -3,13 +3,16 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler, type RequestContext } from '../handler.js';
 import { credentialFromSaltedPassword, SCRAM_MAX_ITERATIONS, SCRAM_MECHANISM_CODES, SCRAM_MIN_ITERATIONS, scramMechanismOfCode } from '../../agent/security/scram.js';
 import { principalToString } from '../../agent/security/principal.js';
+import { AclOperation, authorizeCluster, authorizing } from '../authorization.js';
 
 /**
- * Until ACLs exist (docs/security.md), managing users is open to every client unless
- * `super.users` is set; then only a super user may describe or alter credentials (Kafka asks
- * for DESCRIBE and ALTER on the CLUSTER resource), others get CLUSTER_AUTHORIZATION_FAILED.
+ * With the authorizer, describing needs DESCRIBE and altering ALTER on the cluster (Kafka).
+ * Without it, managing users is open to every client unless `super.users` is set; then only
+ * a super user may describe or alter credentials; others get CLUSTER_AUTHORIZATION_FAILED.
  */
-function mayManageUsers(ctx: RequestContext): boolean {
+function mayManageUsers(ctx: RequestContext, op: AclOperation): boolean {
+  // with the authorizer, Kafka's checks on the cluster (audited there)
+  if (authorizing(ctx)) return authorizeCluster(ctx, op);
   const supers = ctx.services.config.security.superUsers;
   if (supers.length === 0) return true;
   const p = ctx.connection.session?.principal;
@@ -27,8 +30,8 @@ export const describeUserScramCredentialsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, request) {
-    if (!mayManageUsers(ctx)) {
-      denied(ctx, 'DescribeUserScramCredentials');
+    if (!mayManageUsers(ctx, AclOperation.DESCRIBE)) {
+      if (!authorizing(ctx)) denied(ctx, 'DescribeUserScramCredentials');
       return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: [] };
     }
     const store = ctx.services.metadata.scramCredentials;
@@ -71,8 +74,8 @@ export const alterUserScramCredentialsHandler = defineHandler({
   maxVersion: 0,
   async handle(ctx, request) {
     const everyone = [...new Set([...request.deletions.map((d) => d.name), ...request.upsertions.map((u) => u.name)])];
-    if (!mayManageUsers(ctx)) {
-      denied(ctx, 'AlterUserScramCredentials');
+    if (!mayManageUsers(ctx, AclOperation.ALTER)) {
+      if (!authorizing(ctx)) denied(ctx, 'AlterUserScramCredentials');
       return { throttleTimeMs: 0, results: everyone.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })) };
     }
     const store = ctx.services.metadata.scramCredentials;

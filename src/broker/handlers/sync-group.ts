@@ -1,6 +1,7 @@
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
+import { AclOperation, authorize, ResourceType } from '../authorization.js';
 import { getGroupCoordinator } from '../groups/group-coordinator-access.js';
 
 /**
@@ -13,6 +14,9 @@ export const syncGroupHandler = defineHandler({
   maxVersion: 5,
   async handle(ctx, request) {
     const v = ctx.apiVersion;
+    if (!authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    }
     if (v >= 5 && (request.protocolType === null || request.protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
     }
