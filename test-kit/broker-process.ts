@@ -1,3 +1,4 @@
+import { get as httpsGet } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -71,13 +72,24 @@ export interface BrokerProcess {
   cleanup(): Promise<void>;
 }
 
-async function waitReady(httpPort: number, child: ChildProcess, output: () => string, timeoutMs = 20000): Promise<void> {
+/** GET /ready's status; over HTTPS (the broker's --http-tls) without checking the certificate: tests check it themselves. */
+function readyStatus(httpPort: number, tls: boolean): Promise<number> {
+  if (!tls) return fetch(`http://127.0.0.1:${httpPort}/ready`).then((r) => r.status);
+  return new Promise((resolve, reject) => {
+    const req = httpsGet({ host: '127.0.0.1', port: httpPort, path: '/ready', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitReady(httpPort: number, child: ChildProcess, output: () => string, timeoutMs = 20000, tls = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} during start:\n${output()}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/ready`);
-      if (res.status === 200) return;
+      if ((await readyStatus(httpPort, tls)) === 200) return;
     } catch {
       // not listening yet
     }
@@ -180,7 +192,7 @@ export async function startBrokerProcess(opts: BrokerProcessOptions = {}): Promi
   const logFile = opts.logFile;
   const output = (): string => (logFile !== undefined ? readFileSync(logFile, 'utf8') : out);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await waitReady(httpPort, child, output, opts.readyTimeoutMs);
+  await waitReady(httpPort, child, output, opts.readyTimeoutMs, flagValue(args, '--http-tls') === 'true');
   const self: BrokerProcess = {
     bootstrap: `127.0.0.1:${kafkaPort}`,
     kafkaPort,

@@ -7,6 +7,7 @@ import {
   defaultSecurityConfig,
   parseAddScram,
   parseClientAuth,
+  parseDoorAuthentication,
   parseSaslMechanisms,
   parseSuperUsersOption,
   parseAuthorizerClassName,
@@ -14,6 +15,7 @@ import {
   type SecurityConfig,
 } from '../agent/config/security-config.js';
 import type { KafkaPrincipal } from '../agent/security/principal.js';
+import type { DoorAuthenticationMode } from '../agent/security/door-authenticator.js';
 
 /** Turns an option's text into its value, or throws ConfigError with one line; `what` is `--<flag>`. */
 type Parse<T> = (text: string, what: string) => T;
@@ -120,6 +122,7 @@ const fileLocation: Parse<string> = (value) => value;
 const mappingRules: Parse<string> = (value, what) => checkMappingRules(value, what);
 const saslMechanisms: Parse<string[]> = (value, what) => parseSaslMechanisms(value, what);
 const clientAuth: Parse<'required' | 'requested' | 'none'> = (value, what) => parseClientAuth(value, what);
+const doorAuthentication: Parse<DoorAuthenticationMode> = (value, what) => parseDoorAuthentication(value, what);
 const superUsers: Parse<KafkaPrincipal[]> = (value, what) => parseSuperUsersOption(value, what);
 const authorizerClassName: Parse<string> = (value, what) => parseAuthorizerClassName(value, what);
 const addScram: Parse<BootstrapScramUser[]> = (value, what) => parseAddScram(value, what);
@@ -150,6 +153,10 @@ const SPECS = [
   option({ flag: 'http-port', env: 'STREAMHOUSE_HTTP_PORT', description: 'port of the HTTP API on every interface, like --http-listener 0.0.0.0:<port>', defaultText: '8080', envYieldsTo: 'http-listener', parse: integer(0, 65535) }),
   option({ flag: 'grpc-listener', env: 'STREAMHOUSE_GRPC_LISTENER', description: 'host:port of the native gRPC API', defaultText: '0.0.0.0:50051', envYieldsTo: 'grpc-port', parse: apiListener }),
   option({ flag: 'grpc-port', env: 'STREAMHOUSE_GRPC_PORT', description: 'port of the gRPC API on every interface, like --grpc-listener 0.0.0.0:<port>', defaultText: '50051', envYieldsTo: 'grpc-listener', parse: integer(0, 65535) }),
+  option({ flag: 'http-tls', env: 'STREAMHOUSE_HTTP_TLS', description: 'serve the HTTP API and console over HTTPS with the --ssl-certificate-location/--ssl-key-location files', defaultText: 'false', parse: boolean }),
+  option({ flag: 'http-authentication', env: 'STREAMHOUSE_HTTP_AUTHENTICATION', description: 'REST API requests: none (ANONYMOUS) or basic (Basic credentials of a SCRAM user)', defaultText: 'none', parse: doorAuthentication }),
+  option({ flag: 'grpc-tls', env: 'STREAMHOUSE_GRPC_TLS', description: 'serve the gRPC API over TLS with the --ssl-certificate-location/--ssl-key-location files', defaultText: 'false', parse: boolean }),
+  option({ flag: 'grpc-authentication', env: 'STREAMHOUSE_GRPC_AUTHENTICATION', description: 'gRPC calls: none (ANONYMOUS) or basic (authorization metadata with Basic credentials of a SCRAM user)', defaultText: 'none', parse: doorAuthentication }),
   option({ flag: 'metadata', env: 'STREAMHOUSE_METADATA_URL', description: 'metadata store URL: sqlite://path or postgres://... (DATABASE_URL also works)', defaultText: 'sqlite://<data-dir>/metadata.db', derived: true, parse: metadataUrl }),
   option({ flag: 'storage', env: 'STREAMHOUSE_STORAGE_URL', description: 'object store URL: file://dir or s3://bucket/prefix', defaultText: 'file://<data-dir>/objects', derived: true, parse: storageUrl }),
   option({ flag: 'agent-id', env: 'STREAMHOUSE_AGENT_ID', description: 'this agent\'s id', defaultText: 'host name', derived: true, parse: agentId }),
@@ -341,6 +348,9 @@ function securityConfig(o: StartOptionValues): SecurityConfig {
   if ((cert === undefined) !== (key === undefined)) throw new ConfigError('--ssl-certificate-location and --ssl-key-location go together');
   if (cert === undefined && (o.sslCaLocation !== undefined || o.sslKeyPassword !== undefined)) throw new ConfigError('--ssl-ca-location and --ssl-key-password need --ssl-certificate-location and --ssl-key-location');
   const clientAuth = o.sslClientAuth ?? 'none';
+  for (const door of ['http', 'grpc'] as const) {
+    if ((door === 'http' ? o.httpTls : o.grpcTls) && cert === undefined) throw new ConfigError(`--${door}-tls needs --ssl-certificate-location and --ssl-key-location`);
+  }
   if (clientAuth !== 'none' && o.sslCaLocation === undefined) throw new ConfigError(`--ssl-client-auth ${clientAuth} needs --ssl-ca-location (the CA client certificates chain to)`);
   return {
     ...(cert !== undefined && key !== undefined
@@ -362,6 +372,8 @@ function securityConfig(o: StartOptionValues): SecurityConfig {
     superUsers: o.superUsers ?? [],
     bootstrapScramUsers: o.addScram ?? [],
     ...(o.authorizerClassName !== undefined ? { authorizer: { className: o.authorizerClassName, allowEveryoneIfNoAclFound: o.allowEveryoneIfNoAclFound ?? false } } : {}),
+    http: { tls: o.httpTls ?? false, authentication: o.httpAuthentication ?? 'none' },
+    grpc: { tls: o.grpcTls ?? false, authentication: o.grpcAuthentication ?? 'none' },
   };
 }
 

@@ -1,5 +1,12 @@
 import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import { createPrivateKey } from 'node:crypto';
 import type { AgentCore } from '../agent/agent-core.js';
+import { AclOperation, ResourceType } from '../agent/security/acl.js';
+import { ANONYMOUS } from '../agent/security/principal.js';
+import { hostOfAddress } from '../agent/security/authorizer.js';
+import type { DoorAuthenticator } from '../agent/security/door-authenticator.js';
+import type { TlsFiles } from '../agent/security/tls-files.js';
+import { authenticateCall, CallAccess, CALL_CHECKS } from './grpc-security.js';
 import { AdminService } from './admin-service.js';
 import { ConsumerService, type SubscribeSink } from './consumer-service.js';
 import { GroupMembership } from './group-membership.js';
@@ -11,6 +18,10 @@ import { ProducerService } from './producer-service.js';
 export interface GrpcServerOptions {
   /** The HTTP port the agent actually listens on, for ListAgents. */
   readonly httpPort?: () => number;
+  /** Who calls are (absent: everyone ANONYMOUS). */
+  readonly authenticator?: DoorAuthenticator;
+  /** TLS with these files, read when the server binds (a rotation needs a restart). */
+  readonly tls?: TlsFiles;
 }
 
 /** The proto package of the services, the first part of their full names in metric labels. */
@@ -37,7 +48,7 @@ export class GrpcServer {
 
   constructor(
     private readonly services: AgentCore,
-    options: GrpcServerOptions = {},
+    private readonly options: GrpcServerOptions = {},
   ) {
     this.server = new Server({
       'grpc.max_receive_message_length': services.config.socketRequestMaxBytes,
@@ -50,35 +61,43 @@ export class GrpcServer {
       startedAtMs: Date.now(),
     });
     this.server.addService(serviceDefinition('ProducerService'), {
-      Produce: this.unary('ProducerService', 'Produce', (r) => producer.produce(r)),
-      ProduceBatch: this.unary('ProducerService', 'ProduceBatch', (r) => producer.produceBatch(r)),
+      Produce: this.unary('ProducerService', 'Produce', (r) => producer.produce(r), CALL_CHECKS.Produce),
+      ProduceBatch: this.unary('ProducerService', 'ProduceBatch', (r) => producer.produceBatch(r), CALL_CHECKS.ProduceBatch),
     } satisfies UntypedServiceImplementation);
     this.server.addService(serviceDefinition('ConsumerService'), {
-      Consume: this.unary('ConsumerService', 'Consume', (r, signal) => consumer.consume(r, signal)),
+      Consume: this.unary('ConsumerService', 'Consume', (r, signal) => consumer.consume(r, signal), CALL_CHECKS.Consume),
       Subscribe: (call: ServerWritableStream<SubscribeRequestMsg, SubscribeResponseMsg>) => this.subscribe(consumer, call),
-      CommitOffset: this.unary('ConsumerService', 'CommitOffset', (r) => consumer.commitOffset(r)),
-      GetOffset: this.unary('ConsumerService', 'GetOffset', (r) => consumer.getOffset(r)),
-      JoinGroup: this.unary('ConsumerService', 'JoinGroup', (r, signal, peer) => membership.join(r, signal, peer)),
-      GroupHeartbeat: this.unary('ConsumerService', 'GroupHeartbeat', (r) => membership.heartbeat(r)),
-      LeaveGroup: this.unary('ConsumerService', 'LeaveGroup', (r) => membership.leave(r)),
+      CommitOffset: this.unary('ConsumerService', 'CommitOffset', (r) => consumer.commitOffset(r), CALL_CHECKS.CommitOffset),
+      GetOffset: this.unary('ConsumerService', 'GetOffset', (r) => consumer.getOffset(r), CALL_CHECKS.GetOffset),
+      JoinGroup: this.unary('ConsumerService', 'JoinGroup', (r, signal, peer) => membership.join(r, signal, peer), CALL_CHECKS.JoinGroup),
+      GroupHeartbeat: this.unary('ConsumerService', 'GroupHeartbeat', (r) => membership.heartbeat(r), CALL_CHECKS.GroupHeartbeat),
+      LeaveGroup: this.unary('ConsumerService', 'LeaveGroup', (r) => membership.leave(r), CALL_CHECKS.LeaveGroup),
     } satisfies UntypedServiceImplementation);
     this.server.addService(serviceDefinition('AdminService'), {
-      CreateTopic: this.unary('AdminService', 'CreateTopic', (r) => admin.createTopic(r)),
-      ListTopics: this.unary('AdminService', 'ListTopics', () => admin.listTopics()),
-      DescribeTopic: this.unary('AdminService', 'DescribeTopic', (r) => admin.describeTopic(r)),
-      DeleteTopic: this.unary('AdminService', 'DeleteTopic', (r) => admin.deleteTopic(r)),
-      ListGroups: this.unary('AdminService', 'ListGroups', () => admin.listGroups()),
-      DescribeGroup: this.unary('AdminService', 'DescribeGroup', (r) => admin.describeGroup(r)),
-      ResetGroupOffsets: this.unary('AdminService', 'ResetGroupOffsets', (r) => admin.resetGroupOffsets(r)),
-      ListAgents: this.unary('AdminService', 'ListAgents', () => admin.listAgents()),
-      Health: this.unary('AdminService', 'Health', async () => admin.health()),
+      CreateTopic: this.unary('AdminService', 'CreateTopic', (r) => admin.createTopic(r), CALL_CHECKS.CreateTopic),
+      // as Metadata and ListGroups do: only what the caller may describe
+      ListTopics: this.unary('AdminService', 'ListTopics', async (_r, _s, _p, access) => {
+        const all = await admin.listTopics();
+        return { topics: all.topics.filter((t) => access.allows(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name)) };
+      }),
+      DescribeTopic: this.unary('AdminService', 'DescribeTopic', (r) => admin.describeTopic(r), CALL_CHECKS.DescribeTopic),
+      DeleteTopic: this.unary('AdminService', 'DeleteTopic', (r) => admin.deleteTopic(r), CALL_CHECKS.DeleteTopic),
+      ListGroups: this.unary('AdminService', 'ListGroups', async (_r, _s, _p, access) => {
+        const all = await admin.listGroups();
+        return { groups: all.groups.filter((g) => access.allows(AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) };
+      }),
+      DescribeGroup: this.unary('AdminService', 'DescribeGroup', (r) => admin.describeGroup(r), CALL_CHECKS.DescribeGroup),
+      ResetGroupOffsets: this.unary('AdminService', 'ResetGroupOffsets', (r) => admin.resetGroupOffsets(r), CALL_CHECKS.ResetGroupOffsets),
+      ListAgents: this.unary('AdminService', 'ListAgents', () => admin.listAgents(), CALL_CHECKS.ListAgents),
+      // open, as /health is: probes carry no credentials
+      Health: this.unary('AdminService', 'Health', async () => admin.health(), 'open'),
     } satisfies UntypedServiceImplementation);
   }
 
   /** Binds (port 0 picks a free one) and returns the port. */
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
     const bound = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, this.credentials(), (err, p) => (err ? reject(err) : resolve(p)));
     });
     this.port = bound;
     this.listening = true;
@@ -117,11 +136,28 @@ export class GrpcServer {
     return this.closing;
   }
 
+  private credentials(): ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls) return ServerCredentials.createInsecure();
+    const m = tls.material;
+    // grpc-js takes an unencrypted PEM key: open an encrypted one here, in memory only
+    const key = m.passphrase === undefined ? m.key : Buffer.from(createPrivateKey({ key: m.key, passphrase: m.passphrase }).export({ type: 'pkcs8', format: 'pem' }));
+    return ServerCredentials.createSsl(null, [{ cert_chain: m.cert, private_key: key }], false);
+  }
+
+  /** The call's requester and its checks (ANONYMOUS without an authenticator). */
+  private async access(metadataValue: unknown, peer: string, open = false): Promise<CallAccess> {
+    const authenticator = this.options.authenticator;
+    const client = peer.replace(/^ipv[46]:/, '');
+    if (!authenticator || open) return new CallAccess(this.services, { principal: ANONYMOUS, host: hostOfAddress(client), client });
+    return new CallAccess(this.services, await authenticateCall(authenticator, typeof metadataValue === 'string' ? metadataValue : undefined, peer));
+  }
+
   private fail(err: unknown): Partial<ServiceError> {
     return toServiceError(err, (e) => this.services.logger.warn({ err: e }, 'gRPC call failed unexpectedly'));
   }
 
-  private unary<Req, Res>(service: ServiceName, method: string, impl: (request: Req, signal: AbortSignal, peer: string) => Promise<Res>) {
+  private unary<Req, Res>(service: ServiceName, method: string, impl: (request: Req, signal: AbortSignal, peer: string, access: CallAccess) => Promise<Res>, check?: ((access: CallAccess, request: Req) => void) | 'open') {
     const metrics = this.services.metrics;
     const labels = { service: `${PROTO_PACKAGE}.${service}`, method };
     const duration = metrics.grpcRequestDuration.labels(labels);
@@ -131,7 +167,11 @@ export class GrpcServer {
       const abort = new AbortController();
       this.calls.add(abort);
       call.once('cancelled', () => abort.abort());
-      impl(call.request, abort.signal, call.getPeer())
+      this.access(call.metadata.get('authorization')[0], call.getPeer(), check === 'open')
+        .then((access) => {
+          if (typeof check === 'function') check(access, call.request);
+          return impl(call.request, abort.signal, call.getPeer(), access);
+        })
         .then(
           (res) => {
             ok.inc();
@@ -172,8 +212,11 @@ export class GrpcServer {
           signal.addEventListener('abort', done);
         }),
     };
-    consumer
-      .subscribe(call.request, sink, abort.signal)
+    this.access(call.metadata.get('authorization')[0], call.getPeer())
+      .then((access) => {
+        CALL_CHECKS.Subscribe(access, call.request);
+        return consumer.subscribe(call.request, sink, abort.signal);
+      })
       .then(
         () => {
           // a stream ends only when aborted: by the client (nothing to send) or by close()

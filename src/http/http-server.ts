@@ -4,6 +4,7 @@
 // schemas, fastify validates requests against them, @fastify/swagger describes them.
 
 import { existsSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -12,10 +13,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AgentCore } from '../agent/agent-core.js';
 import type { ReadinessReport } from '../agent/readiness.js';
+import type { DoorAuthenticator } from '../agent/security/door-authenticator.js';
+import type { TlsFiles, TlsMaterial } from '../agent/security/tls-files.js';
 import { MetadataStoreError } from '../metadata/metadata-store.js';
 import { StorageError } from '../storage/storage-errors.js';
 import { VERSION } from '../version.js';
 import { fromKafkaError, HttpError, kafkaCodeOf } from './http-errors.js';
+import { authenticateRequests } from './http-security.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { groupRoutes } from './routes/groups.js';
 import { produceRoutes } from './routes/produce.js';
@@ -39,6 +43,14 @@ export interface HttpServerOptions {
   readonly consoleDir?: string;
   /** Throughput sample interval for the console's charts; default 2000 ms. */
   readonly sampleIntervalMs?: number;
+  /** Who REST requests are (absent: everyone ANONYMOUS). */
+  readonly authenticator?: DoorAuthenticator;
+  /** HTTPS with these files (reloaded: new connections get new material). */
+  readonly tls?: TlsFiles;
+}
+
+function httpsOptions(m: TlsMaterial) {
+  return { cert: m.cert, key: m.key, ...(m.passphrase !== undefined ? { passphrase: m.passphrase } : {}) };
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -92,7 +104,15 @@ export class HttpServer {
     const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
     this.sampler = new ThroughputSampler(registry, options.sampleIntervalMs ?? 2000, core.logger);
     // no type coercion: a string where a number belongs is a 400, not a guess
-    this.app = Fastify({ bodyLimit, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } } });
+    const tls = options.tls;
+    let https: HttpsServer | undefined;
+    this.app = Fastify({
+      bodyLimit,
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+      // HTTPS through a server we create, so that reloaded files can replace its context
+      ...(tls ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => (https = createHttpsServer(httpsOptions(tls.material), handler)) as unknown as import('node:http').Server } : {}),
+    });
+    if (tls) tls.onChange((m) => https?.setSecureContext(httpsOptions(m)));
     // JSON only: a text/plain body is a 415, not a string the schemas then reject
     this.app.removeContentTypeParser('text/plain');
     // the error_code of each JSON error answer, for the metrics hook below
@@ -152,6 +172,7 @@ export class HttpServer {
 
     await app.register(
       async (api) => {
+        if (options.authenticator) authenticateRequests(api, options.authenticator);
         topicRoutes(api, core);
         produceRoutes(api, core);
         recordRoutes(api, core);

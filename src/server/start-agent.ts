@@ -33,6 +33,7 @@ import { DEFAULT_COORDINATOR_SHARDS } from '../agent/groups/coordinator-shards.j
 import { isMetadataStoreError, type ListenerEndpoint } from '../metadata/metadata-store.js';
 import { Authenticator } from '../agent/security/authenticator.js';
 import { Authorizer } from '../agent/security/authorizer.js';
+import { DoorAuthenticator } from '../agent/security/door-authenticator.js';
 import { AclSync } from '../agent/security/acl-sync.js';
 import { TlsFiles } from '../agent/security/tls-files.js';
 import { usesTls } from '../agent/security/principal.js';
@@ -314,7 +315,8 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   const authenticator = new Authenticator({ credentials: metadata.scramCredentials, config: config.security, logger, registry: metrics.registry });
   let tlsFiles: TlsFiles | undefined;
   try {
-    if (config.listeners.some((l) => usesTls(l.securityProtocol)) && config.security.ssl !== undefined) tlsFiles = new TlsFiles(config.security.ssl, logger);
+    const wantsTls = config.listeners.some((l) => usesTls(l.securityProtocol)) || config.security.http.tls || config.security.grpc.tls;
+    if (wantsTls && config.security.ssl !== undefined) tlsFiles = new TlsFiles(config.security.ssl, logger);
   } catch (e) {
     await objects.close();
     await metadata.close();
@@ -393,6 +395,8 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   });
   const http = new HttpServer(metrics.registry, {
     core: services,
+    authenticator: new DoorAuthenticator(authenticator, config.security.http.authentication, 'http'),
+    ...(config.security.http.tls && tlsFiles ? { tls: tlsFiles } : {}),
     health: {
       ready: () => readiness.report(),
       describe: () => ({ agentId: config.agentId, nodeId: runtime?.self.nodeId ?? config.nodeId, clusterId }),
@@ -404,7 +408,11 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   const grpcHost = config.grpcHost ?? '0.0.0.0';
   let httpPort: number;
   let grpcPort: number;
-  const grpc = new GrpcServer(services, { httpPort: () => httpPort });
+  const grpc = new GrpcServer(services, {
+    httpPort: () => httpPort,
+    authenticator: new DoorAuthenticator(authenticator, config.security.grpc.authentication, 'grpc'),
+    ...(config.security.grpc.tls && tlsFiles ? { tls: tlsFiles } : {}),
+  });
   try {
     await groups.start();
     // the bindings are in force before the first client can connect

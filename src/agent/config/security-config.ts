@@ -8,6 +8,7 @@ import { parseMappingRules, PrincipalMappingError } from '../security/ssl-princi
 import { parseSuperUsers, type KafkaPrincipal } from '../security/principal.js';
 import { ConfigError } from './broker-config.js';
 import { AUTHORIZER_CLASS_NAMES, type AuthorizerConfig } from '../security/authorizer.js';
+import { DOOR_AUTHENTICATION_MODES, type DoorAuthenticationMode } from '../security/door-authenticator.js';
 
 export type SslClientAuth = 'required' | 'requested' | 'none';
 
@@ -23,6 +24,12 @@ export interface SslConfig {
   readonly principalMappingRules: string;
   /** How often the files are read again; a change is picked up without a restart. */
   readonly reloadIntervalMs: number;
+}
+
+/** Security of the HTTP or the gRPC door: TLS with the ssl.* files, and how requests authenticate. */
+export interface DoorSecurityConfig {
+  readonly tls: boolean;
+  readonly authentication: DoorAuthenticationMode;
 }
 
 /** A SCRAM user created at start when it has no credential for that mechanism yet. */
@@ -44,12 +51,14 @@ export interface SecurityConfig {
   readonly bootstrapScramUsers: readonly BootstrapScramUser[];
   /** authorizer.class.name and its settings; absent: no authorization (everything allowed). */
   readonly authorizer?: AuthorizerConfig;
+  readonly http: DoorSecurityConfig;
+  readonly grpc: DoorSecurityConfig;
 }
 
 export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 export function defaultSecurityConfig(): SecurityConfig {
-  return { saslEnabledMechanisms: [...SUPPORTED_SASL_MECHANISMS], connectionsMaxReauthMs: 0, failedAuthenticationDelayMs: 100, superUsers: [], bootstrapScramUsers: [] };
+  return { saslEnabledMechanisms: [...SUPPORTED_SASL_MECHANISMS], connectionsMaxReauthMs: 0, failedAuthenticationDelayMs: 100, superUsers: [], bootstrapScramUsers: [], http: { tls: false, authentication: 'none' }, grpc: { tls: false, authentication: 'none' } };
 }
 
 export function parseSaslMechanisms(text: string, what: string): string[] {
@@ -59,6 +68,13 @@ export function parseSaslMechanisms(text: string, what: string): string[] {
     if (!(SUPPORTED_SASL_MECHANISMS as readonly string[]).includes(n)) throw new ConfigError(`${what}: ${n} is not supported (${SUPPORTED_SASL_MECHANISMS.join(', ')})`);
   }
   return [...new Set(names)];
+}
+
+export function parseDoorAuthentication(text: string, what: string): DoorAuthenticationMode {
+  const v = text.trim().toLowerCase();
+  const mode = DOOR_AUTHENTICATION_MODES.find((m) => m === v);
+  if (mode === undefined) throw new ConfigError(`${what} must be ${DOOR_AUTHENTICATION_MODES.join(' or ')}, got "${text}"`);
+  return mode;
 }
 
 export function parseClientAuth(text: string, what: string): SslClientAuth {

@@ -120,26 +120,35 @@ export class Authenticator {
     return created;
   }
 
+  /**
+   * Checks a password against the user's strongest stored SCRAM credential (SASL PLAIN, and
+   * the Basic credentials of the HTTP and gRPC doors): the principal, or why not. An unknown
+   * user costs as much as a wrong password, so timing does not tell which it was.
+   */
+  async verifyPassword(user: string, password: string): Promise<{ readonly principal: KafkaPrincipal } | { readonly reason: string }> {
+    let credential: ScramCredential | undefined;
+    for (const m of [...SCRAM_MECHANISMS].reverse()) {
+      credential = await this.opts.credentials.get(user, m);
+      if (credential) break;
+    }
+    if (credential === undefined) {
+      decoy ??= createScramCredential('', 'SCRAM-SHA-512', 'decoy');
+      await passwordMatches(await decoy, password);
+      return { reason: 'unknown user' };
+    }
+    if (!(await passwordMatches(credential, password))) return { reason: 'wrong password' };
+    return { principal: userPrincipal(user) };
+  }
+
   private plain(): SaslExchange {
-    const credentials = this.opts.credentials;
     return {
       mechanism: 'PLAIN',
-      async step(token: Buffer): Promise<SaslStep> {
+      step: async (token: Buffer): Promise<SaslStep> => {
         const parsed = parsePlainMessage(token);
         if ('error' in parsed) return { kind: 'failed', user: parsed.user, reason: parsed.error };
-        // the user's strongest SCRAM credential; PLAIN shares the SCRAM user list
-        let credential: ScramCredential | undefined;
-        for (const m of [...SCRAM_MECHANISMS].reverse()) {
-          credential = await credentials.get(parsed.user, m);
-          if (credential) break;
-        }
-        if (credential === undefined) {
-          decoy ??= createScramCredential('', 'SCRAM-SHA-512', 'decoy');
-          await passwordMatches(await decoy, parsed.password);
-          return { kind: 'failed', user: parsed.user, reason: 'unknown user' };
-        }
-        if (!(await passwordMatches(credential, parsed.password))) return { kind: 'failed', user: parsed.user, reason: 'wrong password' };
-        return { kind: 'done', response: Buffer.alloc(0), principal: userPrincipal(parsed.user) };
+        const verdict = await this.verifyPassword(parsed.user, parsed.password);
+        if ('reason' in verdict) return { kind: 'failed', user: parsed.user, reason: verdict.reason };
+        return { kind: 'done', response: Buffer.alloc(0), principal: verdict.principal };
       },
     };
   }

@@ -9,6 +9,10 @@ export interface ChannelOptions {
   readonly address?: string;
   /** Deadline of each call unless the call sets its own (default 30000 ms). */
   readonly timeoutMs?: number;
+  /** With https:// addresses: PEM CA certificates the agent's certificate chains to (default: the system's). */
+  readonly caCertificates?: Buffer | string;
+  /** A StreamHouse (SCRAM) user, sent as Basic credentials with every call (use https://). */
+  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 export interface CallSettings {
@@ -24,12 +28,15 @@ export class RpcChannel {
   readonly address: string;
   private readonly client: Client;
   private readonly timeoutMs: number;
+  private readonly authorization: string | undefined;
 
   constructor(options: ChannelOptions = {}) {
     this.address = resolveAddress(options.address);
     const parsed = parseAddress(this.address);
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.client = new Client(parsed.target, parsed.secure ? credentials.createSsl() : credentials.createInsecure(), {
+    const ca = options.caCertificates === undefined ? null : Buffer.from(options.caCertificates);
+    this.authorization = options.credentials ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`, 'utf8').toString('base64')}` : undefined;
+    this.client = new Client(parsed.target, parsed.secure ? credentials.createSsl(ca) : credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
       'grpc.max_send_message_length': MAX_RECEIVE_BYTES,
     });
@@ -48,7 +55,7 @@ export class RpcChannel {
         (req: Partial<RequestOf<M>>) => def.requestSerialize(req),
         (buf: Buffer) => def.responseDeserialize(buf) as ResponseOf<M>,
         request,
-        new Metadata(),
+        this.metadata(),
         options,
         (err: ServiceError | null, res?: ResponseOf<M>) => {
           settings.signal?.removeEventListener('abort', cancel);
@@ -69,9 +76,15 @@ export class RpcChannel {
       (req: Partial<SubscribeRequestMsg>) => def.requestSerialize(req),
       (buf: Buffer) => def.responseDeserialize(buf) as SubscribeResponseMsg,
       request,
-      new Metadata(),
+      this.metadata(),
       {},
     );
+  }
+
+  private metadata(): Metadata {
+    const m = new Metadata();
+    if (this.authorization !== undefined) m.set('authorization', this.authorization);
+    return m;
   }
 
   close(): void {

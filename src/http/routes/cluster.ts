@@ -2,6 +2,7 @@
 // in numbers, live throughput, and what the log costs in object storage.
 
 import type { FastifyInstance } from 'fastify';
+import { requireClusterDescribe } from '../http-security.js';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { COORDINATOR_SHARD_PREFIX } from '../../agent/cluster/lease-resources.js';
 import { DEFAULT_COORDINATOR_SHARDS } from '../../agent/groups/coordinator-shards.js';
@@ -17,7 +18,8 @@ const loose = (description: string) => ({ type: 'object', additionalProperties: 
 export function clusterRoutes(app: FastifyInstance, core: AgentCore, sampler: ThroughputSampler): void {
   app.get('/agents', {
     schema: { summary: 'Agents with node id, address, heartbeat age, and the partitions and coordinator shards each leads', tags: ['cluster'], response: { 200: loose('The agents') } },
-  }, async () => {
+  }, async (req) => {
+    requireClusterDescribe(core, req);
     const { cluster, config } = core;
     const brokers = cluster.brokers();
     const [registered, storeNow, shardLeases, topics] = await Promise.all([
@@ -67,7 +69,8 @@ export function clusterRoutes(app: FastifyInstance, core: AgentCore, sampler: Th
 
   app.get('/cluster', {
     schema: { summary: 'Cluster overview: agents, topics, partitions, records, storage bytes and objects, throughput', tags: ['cluster'], response: { 200: loose('The cluster') } },
-  }, async () => {
+  }, async (req) => {
+    requireClusterDescribe(core, req);
     const [topics, totals] = await Promise.all([core.topics.list(), core.metadata.objects.totals()]);
     let records = 0n;
     let partitions = 0;
@@ -91,7 +94,10 @@ export function clusterRoutes(app: FastifyInstance, core: AgentCore, sampler: Th
 
   app.get('/cluster/throughput', {
     schema: { summary: 'Records and bytes in and out per second and produce/fetch p99 latency, one sample per interval over the last 5 minutes', tags: ['cluster'], response: { 200: loose('Samples') } },
-  }, async () => ({ interval_ms: sampler.intervalMs, samples: sampler.history() }));
+  }, async (req) => {
+    requireClusterDescribe(core, req);
+    return { interval_ms: sampler.intervalMs, samples: sampler.history() };
+  });
 
   app.get<{ Querystring: { price_per_gb_month?: string } }>('/storage', {
     schema: {
@@ -101,6 +107,7 @@ export function clusterRoutes(app: FastifyInstance, core: AgentCore, sampler: Th
       response: { 200: loose('Storage use'), 400: errorSchema },
     },
   }, async (req) => {
+    requireClusterDescribe(core, req);
     const price = req.query.price_per_gb_month === undefined ? DEFAULT_PRICE_PER_GB_MONTH : Number(req.query.price_per_gb_month);
     const [usage, objectsByTopic, totals] = await Promise.all([core.metadata.chunks.usage(), core.metadata.chunks.topicObjects(), core.metadata.objects.totals()]);
     // compaction state by the compactor's own rule: a partition still holding two or more

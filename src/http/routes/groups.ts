@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentCore } from '../../agent/agent-core.js';
 import { deleteGroup, describeGroup, listGroups, resetGroupOffsets, type ResetTarget } from '../../agent/groups/group-admin.js';
 import { badRequest } from '../http-errors.js';
+import { AclOperation, allowed, requireAllowed, ResourceType } from '../http-security.js';
 import { errorSchema } from './schemas.js';
 
 const groupParams = { type: 'object', required: ['group'], properties: { group: { type: 'string', minLength: 1 } } } as const;
@@ -38,8 +39,9 @@ export function groupRoutes(app: FastifyInstance, core: AgentCore): void {
         },
       },
     },
-  }, async () => ({
-    groups: (await listGroups(core)).map((g) => ({ group_id: g.groupId, state: g.state, members: g.members, partitions: g.partitions, total_lag: Number(g.totalLag) })),
+  }, async (req) => ({
+    // as ListGroups does: only the groups the requester may describe
+    groups: (await listGroups(core)).filter((g) => allowed(core, req, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)).map((g) => ({ group_id: g.groupId, state: g.state, members: g.members, partitions: g.partitions, total_lag: Number(g.totalLag) })),
   }));
 
   app.get<{ Params: { group: string } }>('/groups/:group', {
@@ -50,6 +52,7 @@ export function groupRoutes(app: FastifyInstance, core: AgentCore): void {
       response: { 200: { type: 'object', additionalProperties: true, description: 'The group' }, 404: errorSchema },
     },
   }, async (req) => {
+    requireAllowed(core, req, AclOperation.DESCRIBE, ResourceType.GROUP, req.params.group);
     const g = await describeGroup(core, req.params.group);
     return {
       group_id: g.groupId,
@@ -62,7 +65,8 @@ export function groupRoutes(app: FastifyInstance, core: AgentCore): void {
         client_host: m.clientHost,
         assignments: m.assignments.map((a) => ({ topic: a.topic, partitions: [...a.partitions] })),
       })),
-      offsets: g.offsets.map((o) => ({
+      // as OffsetFetch does: offsets of topics the requester may not describe are left out
+      offsets: g.offsets.filter((o) => allowed(core, req, AclOperation.DESCRIBE, ResourceType.TOPIC, o.topic)).map((o) => ({
         topic: o.topic,
         partition: o.partition,
         committed_offset: Number(o.committedOffset),
@@ -97,6 +101,9 @@ export function groupRoutes(app: FastifyInstance, core: AgentCore): void {
     },
   }, async (req) => {
     const b = req.body;
+    // an offset commit's checks: READ on the group and on the topic
+    requireAllowed(core, req, AclOperation.READ, ResourceType.GROUP, req.params.group);
+    requireAllowed(core, req, AclOperation.READ, ResourceType.TOPIC, b.topic);
     let target: ResetTarget;
     if (b.to === 'offset') {
       if (b.offset === undefined) throw badRequest('to=offset needs offset');
@@ -119,6 +126,7 @@ export function groupRoutes(app: FastifyInstance, core: AgentCore): void {
   app.delete<{ Params: { group: string } }>('/groups/:group', {
     schema: { summary: 'Delete an empty consumer group and its committed offsets', tags: ['groups'], params: groupParams, response: { 204: { type: 'null', description: 'deleted' }, 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => {
+    requireAllowed(core, req, AclOperation.DELETE, ResourceType.GROUP, req.params.group);
     await deleteGroup(core, req.params.group);
     reply.code(204);
     return null;

@@ -11,6 +11,7 @@ import type { Topic } from '../../metadata/metadata-store.js';
 import { partitionForKey } from '../../protocol/murmur2.js';
 import { buildRecordBatch, type RecordInput } from '../../protocol/records/record-codec.js';
 import { fromKafkaError, notFound, badRequest } from '../http-errors.js';
+import { AclOperation, requireAllowed, ResourceType } from '../http-security.js';
 import { bytesOf, type WriteEncoding } from '../record-json.js';
 import { errorSchema } from './schemas.js';
 
@@ -85,6 +86,8 @@ export function produceRoutes(app: FastifyInstance, core: AgentCore): void {
     if (body.records && (body.value !== undefined || body.key !== undefined || body.partition !== undefined || body.headers !== undefined)) {
       throw badRequest('give either records or one record (key, value, headers, partition), not both');
     }
+    // a Produce's check: WRITE on the topic, before the lookup
+    requireAllowed(core, req, AclOperation.WRITE, ResourceType.TOPIC, body.topic);
     const topic = await core.topics.get(body.topic);
     if (!topic) throw notFound(`topic '${body.topic}' does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
     const records = body.records ?? [body];

@@ -7,6 +7,7 @@ import type { AgentCore } from '../../agent/agent-core.js';
 import { partitionRouterOf } from '../../agent/cluster/partition-router.js';
 import { readableRecords } from '../../agent/readable-records.js';
 import { badRequest, HttpError, notFound } from '../http-errors.js';
+import { AclOperation, requireAllowed, ResourceType } from '../http-security.js';
 import { shown } from '../record-json.js';
 import { digits, errorSchema } from './schemas.js';
 
@@ -59,6 +60,8 @@ export function recordRoutes(app: FastifyInstance, core: AgentCore): void {
     const q = req.query;
     const starts = [q.offset, q.timestamp, q.from].filter((v) => v !== undefined).length;
     if (starts > 1) throw badRequest('give at most one of offset, timestamp and from');
+    // a Fetch's check: READ on the topic, before the lookup
+    requireAllowed(core, req, AclOperation.READ, ResourceType.TOPIC, req.params.topic);
     const topic = await core.topics.get(req.params.topic);
     if (!topic) throw notFound(`topic '${req.params.topic}' does not exist`, 'UNKNOWN_TOPIC_OR_PARTITION');
     const partition = Number(req.params.partition);

@@ -6,6 +6,7 @@ import { awaitNewLeaders, CREATE_LEADER_WAIT_MS } from '../../agent/cluster/awai
 import { ConfigSource, topicConfigViews } from '../../agent/topics/topic-configs-view.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import { notFound } from '../http-errors.js';
+import { AclOperation, allowed, requireAllowed, requireTopicCreate, ResourceType } from '../http-security.js';
 import { errorSchema, topicNameParams } from './schemas.js';
 
 const SOURCE_NAMES = new Map<number, string>(Object.entries(ConfigSource).map(([name, code]) => [code, name]));
@@ -66,8 +67,10 @@ export function topicRoutes(app: FastifyInstance, core: AgentCore): void {
         },
       },
     },
-  }, async () => {
-    const [topics, usage] = await Promise.all([core.topics.list(), core.metadata.chunks.usage()]);
+  }, async (req) => {
+    // as Metadata does: only the topics the requester may describe
+    const [all, usage] = await Promise.all([core.topics.list(), core.metadata.chunks.usage()]);
+    const topics = all.filter((t) => allowed(core, req, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name));
     const bytesByTopic = new Map<string, number>();
     for (const u of usage) bytesByTopic.set(u.topic, (bytesByTopic.get(u.topic) ?? 0) + u.bytes);
     const out = await Promise.all(
@@ -97,6 +100,7 @@ export function topicRoutes(app: FastifyInstance, core: AgentCore): void {
       response: { 201: topicDescription, 400: errorSchema, 409: errorSchema },
     },
   }, async (req, reply) => {
+    requireTopicCreate(core, req, req.body.name);
     const partitions = req.body.partitions ?? core.brokerConfigs.defaultPartitions;
     const topic = await core.topics.create({ name: req.body.name, partitions, configs: req.body.configs ?? {} });
     core.logger.info({ topic: topic.name, partitions, configs: topic.configs }, 'created topic (REST)');
@@ -107,7 +111,11 @@ export function topicRoutes(app: FastifyInstance, core: AgentCore): void {
 
   app.get<{ Params: { topic: string } }>('/topics/:topic', {
     schema: { summary: 'Describe a topic: partitions (leader, offsets, bytes) and configs with their source', tags: ['topics'], params: topicNameParams, response: { 200: topicDescription, 404: errorSchema } },
-  }, async (req) => describeTopic(core, await requireTopic(core, req.params.topic)));
+  }, async (req) => {
+    // checked before the lookup: a refused requester does not learn whether the topic exists
+    requireAllowed(core, req, AclOperation.DESCRIBE, ResourceType.TOPIC, req.params.topic);
+    return describeTopic(core, await requireTopic(core, req.params.topic));
+  });
 
   app.patch<{ Params: { topic: string }; Body: { configs: Record<string, string | null> } }>('/topics/:topic/configs', {
     schema: {
@@ -123,6 +131,7 @@ export function topicRoutes(app: FastifyInstance, core: AgentCore): void {
       response: { 200: topicDescription, 400: errorSchema, 404: errorSchema },
     },
   }, async (req) => {
+    requireAllowed(core, req, AclOperation.ALTER_CONFIGS, ResourceType.TOPIC, req.params.topic);
     const topic = await requireTopic(core, req.params.topic);
     await core.topics.setConfigs(topic.name, req.body.configs, false);
     core.logger.info({ topic: topic.name, changes: req.body.configs }, 'altered topic configs (REST)');
@@ -138,6 +147,7 @@ export function topicRoutes(app: FastifyInstance, core: AgentCore): void {
       response: { 200: topicDescription, 400: errorSchema, 404: errorSchema },
     },
   }, async (req) => {
+    requireAllowed(core, req, AclOperation.ALTER, ResourceType.TOPIC, req.params.topic);
     const topic = await requireTopic(core, req.params.topic);
     const grown = await core.topics.addPartitions(topic.name, req.body.count, false);
     core.logger.info({ topic: topic.name, from: topic.partitionCount, to: grown.partitionCount }, 'added partitions (REST)');
@@ -148,6 +158,7 @@ export function topicRoutes(app: FastifyInstance, core: AgentCore): void {
   app.delete<{ Params: { topic: string } }>('/topics/:topic', {
     schema: { summary: 'Delete a topic', tags: ['topics'], params: topicNameParams, response: { 204: { type: 'null', description: 'deleted' }, 404: errorSchema } },
   }, async (req, reply) => {
+    requireAllowed(core, req, AclOperation.DELETE, ResourceType.TOPIC, req.params.topic);
     const topic = await requireTopic(core, req.params.topic);
     const orphaned = await core.topics.delete(topic.name);
     core.onTopicDeleted?.(topic.name);
