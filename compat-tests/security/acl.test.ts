@@ -4,9 +4,11 @@
 // super users; confluent-kafka's AdminClient ACL calls; a second agent on the same metadata
 // store applying a new ACL within a second; the audit line and the denial counter.
 
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { runCommand } from '../../test-kit/run-command.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { ApiKey } from '../../src/protocol/api-codec.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
@@ -486,6 +488,12 @@ describe('rules', () => {
     expect(String(parsed[0]!.client)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(await denialCount(broker.httpPort, 'READ', 'TOPIC')).toBe(before);
     expect(await denialCount(broker.httpPort, 'DESCRIBE', 'TOPIC')).toBeGreaterThan(0);
+    // the counter's name and help pass Prometheus's lint
+    const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+    expect(text).toContain('# TYPE streamhouse_authorization_denials_total counter');
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.error, 'promtool not found: apt-get install prometheus').toBeUndefined();
+    expect({ status: check.status, stdout: check.stdout, stderr: check.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
   });
 });
 
@@ -521,6 +529,56 @@ describe('kafkajs admin (the Debian confluent-kafka 1.7 has no ACL calls; they c
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+describe('streamctl acl', () => {
+  const STREAMCTL = new URL('../../dist/cli/streamctl.js', import.meta.url).pathname;
+  const streamctl = (user: string, args: string[]) =>
+    runCommand(process.execPath, [STREAMCTL, 'acl', '--bootstrap', `127.0.0.1:${saslPort}`, '--security-protocol', 'SASL_PLAINTEXT', '--sasl-mechanism', 'SCRAM-SHA-256', '--sasl-username', user, ...args], { env: { STREAMCTL_SASL_PASSWORD: password(user) }, timeoutMs: 30_000 });
+  const kcatProduce = (topic: string, value: string) =>
+    runCommand('/usr/bin/kcat', ['-P', '-b', `127.0.0.1:${saslPort}`, '-t', topic, '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=bob', '-X', `sasl.password=${password('bob')}`], { input: `${value}\n`, timeoutMs: 30_000 });
+
+  it('creates, lists and deletes bindings that kcat is then allowed or refused by', async () => {
+    const admin = await login('admin');
+    const prefix = `${name('streamctl')}-`;
+    const open = `${prefix}open`;
+    const blocked = `${prefix}blocked`;
+    for (const t of [open, blocked]) await createTopic(admin, t);
+    const created = await streamctl('admin', ['create', '--allow-principal', 'User:bob', '--operation', 'Write', '--operation', 'Describe', '--topic', prefix, '--resource-pattern-type', 'prefixed']);
+    expect(created.stdout.trim(), created.stderr).toBe(`created 2 ACLs on TOPIC:PREFIXED:${prefix}`);
+    expect((await streamctl('admin', ['create', '--deny-principal', 'User:bob', '--operation', 'Write', '--topic', blocked])).stdout.trim()).toBe(`created 1 ACL on TOPIC:LITERAL:${blocked}`);
+
+    const listed = await streamctl('admin', ['list', '--topic', blocked, '--resource-pattern-type', 'match', '--json']);
+    expect(JSON.parse(listed.stdout), listed.stderr).toEqual([
+      // the store's order: resource type, name, pattern type, principal, host, operation, permission
+      { resourceType: 'TOPIC', resourceName: prefix, patternType: 'PREFIXED', principal: 'User:bob', host: '*', operation: 'WRITE', permission: 'ALLOW' },
+      { resourceType: 'TOPIC', resourceName: prefix, patternType: 'PREFIXED', principal: 'User:bob', host: '*', operation: 'DESCRIBE', permission: 'ALLOW' },
+      { resourceType: 'TOPIC', resourceName: blocked, patternType: 'LITERAL', principal: 'User:bob', host: '*', operation: 'WRITE', permission: 'DENY' },
+    ]);
+    const text = await streamctl('admin', ['list', '--topic', prefix, '--resource-pattern-type', 'prefixed']);
+    expect(text.stdout.trim().split('\n').map((l) => l.split(/\s+/))).toEqual([
+      ['RESOURCE_TYPE', 'NAME', 'PATTERN', 'PRINCIPAL', 'HOST', 'OPERATION', 'PERMISSION'],
+      ['TOPIC', prefix, 'PREFIXED', 'User:bob', '*', 'WRITE', 'ALLOW'],
+      ['TOPIC', prefix, 'PREFIXED', 'User:bob', '*', 'DESCRIBE', 'ALLOW'],
+    ]);
+
+    expect((await kcatProduce(open, 'from-kcat')).code).toBe(0);
+    await kcatProduce(blocked, 'refused');
+    expect((await latestOffset(admin, open)).offset).toBe(1n);
+    expect((await latestOffset(admin, blocked)).offset).toBe(0n);
+
+    const deleted = await streamctl('admin', ['delete', '--principal', 'User:bob', '--topic', prefix, '--resource-pattern-type', 'prefixed']);
+    expect(deleted.stdout.trim().split('\n')[0], deleted.stderr).toBe('deleted 2 ACLs');
+    await kcatProduce(open, 'refused-now');
+    expect((await latestOffset(admin, open)).offset).toBe(1n);
+
+    const denied = await streamctl('alice', ['list']);
+    expect([denied.code, denied.stderr.trim()]).toEqual([1, 'streamctl: DescribeAcls: CLUSTER_AUTHORIZATION_FAILED (Cluster authorization failed.)']);
+    const everything = await streamctl('admin', ['delete']);
+    expect(everything.code).toBe(2);
+    expect(everything.stderr).toContain('refusing to delete every ACL');
+    expect((await streamctl('admin', ['create', '--allow-principal', 'User:bob', '--operation', 'Fly', '--topic', 'x'])).code).toBe(2);
   });
 });
 

@@ -8,6 +8,7 @@ import { registerGroupCommands } from './group-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerTopicCommands } from './topic-commands.js';
 import { registerUserCommands } from './user-commands.js';
+import { registerAclCommands } from './acl-commands.js';
 
 /** The streamctl command tree; errors are thrown (exitOverride), never exit the process. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerGroupCommands(program);
   registerAgentCommands(program);
   registerUserCommands(program);
+  registerAclCommands(program);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (text, write) => write(`streamctl: ${text.replace(/^error: /, '')}`) });

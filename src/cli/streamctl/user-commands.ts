@@ -7,25 +7,13 @@ const errorName = (code: number): string => errorInfo(code).name;
 import { SCRAM_MECHANISM_CODES, SCRAM_MECHANISMS, SCRAM_MIN_ITERATIONS, saltedPassword, scramMechanismOfCode } from '../../agent/security/scram.js';
 import type { ScramMechanismName } from '../../metadata/metadata-store.js';
 import { CommandError, UsageError } from './cli-errors.js';
-import { KafkaAdminClient, type KafkaClientSecurity } from './kafka-admin-client.js';
+import type { KafkaAdminClient } from './kafka-admin-client.js';
+import { addKafkaListenerOptions, withKafkaClient as withClient } from './kafka-listener-options.js';
 import { stdout, table } from './output.js';
 
 // `streamctl user create|list|delete|passwd` (docs/security.md): SCRAM users through Kafka's
 // DescribeUserScramCredentials / AlterUserScramCredentials on a Kafka listener, so the
 // password is salted and hashed here and never leaves this process.
-
-interface ConnectionOptions {
-  bootstrap: string;
-  securityProtocol: string;
-  saslMechanism?: string;
-  saslUsername?: string;
-  saslPassword?: string;
-  sslCaLocation?: string;
-  sslCertificateLocation?: string;
-  sslKeyLocation?: string;
-  timeout?: number;
-  json?: boolean;
-}
 
 async function readPasswordFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -48,30 +36,6 @@ function mechanismArg(value: string): ScramMechanismName {
   return m;
 }
 
-function security(o: ConnectionOptions): KafkaClientSecurity {
-  const p = o.securityProtocol.toUpperCase();
-  if (p !== 'PLAINTEXT' && p !== 'SSL' && p !== 'SASL_PLAINTEXT' && p !== 'SASL_SSL') throw new UsageError(`--security-protocol must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got "${o.securityProtocol}"`);
-  return {
-    securityProtocol: p,
-    ...(o.saslMechanism !== undefined ? { saslMechanism: o.saslMechanism } : {}),
-    ...(o.saslUsername !== undefined ? { saslUsername: o.saslUsername } : {}),
-    ...(o.saslPassword !== undefined ? { saslPassword: o.saslPassword } : {}),
-    ...(o.sslCaLocation !== undefined ? { sslCaLocation: o.sslCaLocation } : {}),
-    ...(o.sslCertificateLocation !== undefined ? { sslCertificateLocation: o.sslCertificateLocation } : {}),
-    ...(o.sslKeyLocation !== undefined ? { sslKeyLocation: o.sslKeyLocation } : {}),
-  };
-}
-
-async function withClient<T>(cmd: Command, fn: (c: KafkaAdminClient, o: ConnectionOptions) => Promise<T>): Promise<T> {
-  const o = cmd.optsWithGlobals<ConnectionOptions>();
-  const client = await KafkaAdminClient.connect(o.bootstrap, security(o), o.timeout ?? 10_000);
-  try {
-    return await fn(client, o);
-  } finally {
-    client.close();
-  }
-}
-
 async function describe(client: KafkaAdminClient, users: string[] | null) {
   const r = await client.request(ApiKey.DescribeUserScramCredentials, 0, { users: users === null ? null : users.map((name) => ({ name })) });
   if (r.errorCode !== 0) throw new CommandError(`DescribeUserScramCredentials: ${errorName(r.errorCode)}${r.errorMessage ? ` (${r.errorMessage})` : ''}`);
@@ -90,17 +54,10 @@ async function upsertion(user: string, mechanism: ScramMechanismName, password: 
 }
 
 export function registerUserCommands(program: Command): void {
-  const user = program
-    .command('user')
-    .description('SCRAM users (SASL PLAIN and SCRAM logins) over a Kafka listener')
-    .addOption(new Option('--bootstrap <host:port>', 'a Kafka listener of any agent').env('STREAMHOUSE_BOOTSTRAP').default('localhost:9092'))
-    .addOption(new Option('--security-protocol <protocol>', 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL').default('PLAINTEXT'))
-    .option('--sasl-mechanism <mechanism>', 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default SCRAM-SHA-512)')
-    .option('--sasl-username <name>', 'who logs in (a super user when super.users is set)')
-    .addOption(new Option('--sasl-password <password>', 'the login password (prefer the environment variable)').env('STREAMCTL_SASL_PASSWORD'))
-    .option('--ssl-ca-location <file>', 'PEM CA the broker certificate chains to')
-    .option('--ssl-certificate-location <file>', 'PEM client certificate (mutual TLS)')
-    .option('--ssl-key-location <file>', 'PEM key of the client certificate');
+  const user = addKafkaListenerOptions(
+    program.command('user').description('SCRAM users (SASL PLAIN and SCRAM logins) over a Kafka listener'),
+    'who logs in (a super user when super.users is set, or one with DESCRIBE/ALTER on the cluster under the authorizer)',
+  );
 
   const passwordOptions = (c: Command) =>
     c
