@@ -38,6 +38,6 @@ describe('production demo on a 3-agent cluster: analytics failover', () => {
       throw err;
     });
     expect(result.tookOverMs).toBeLessThan(SESSION_TIMEOUT_MS + 3000);
-    expect(result.orders).toBe(3000);
+    expect(result.orders).toBe(3500);
   });
 });

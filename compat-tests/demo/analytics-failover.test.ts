@@ -28,6 +28,6 @@ describe('production demo: analytics failover', () => {
       throw err;
     });
     expect(result.tookOverMs).toBeLessThan(SESSION_TIMEOUT_MS + 3000);
-    expect(result.orders).toBe(3000);
+    expect(result.orders).toBe(3500);
   });
 });

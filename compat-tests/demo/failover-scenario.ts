@@ -1,6 +1,7 @@
 // Two analytics-service instances in group analytics-pipeline share the six partitions of
 // `orders`; one is killed with SIGKILL; the other takes all six within the session timeout and
-// its totals stay exact (each order once) through more orders. Used on one broker
+// its totals stay exact (each order once) through more orders; the killed one is started again
+// and the two share the partitions and add up exactly once more. Used on one broker
 // (compat-tests/demo) and with the services on different agents of a cluster
 // (compat-tests/cluster/production-demo-cluster.test.ts).
 
@@ -113,7 +114,27 @@ export async function runFailover(setup: FailoverSetup, log: (line: string) => v
     const described = await admin.describeGroup(ANALYTICS_GROUP);
     expect(described.members).toHaveLength(1);
     expect(described.members[0]!.assignment.flatMap((t) => t.partitions).sort()).toEqual(ALL);
-    return { partitionsBefore: [pa, pb], tookOverMs, orders: all.length };
+
+    // the killed instance comes back (a new process, nothing in memory): the group shares the
+    // partitions again, it rebuilds its share from the log, and the two add up exactly again
+    const b2 = await startService('analytics-service', { grpcAddress: setup.analyticsGrpc[1], kafkaBrokers: setup.kafkaBrokers, env: { ...env, INSTANCE_ID: 'analytics-b' } });
+    setup.services.push(b2);
+    let [qa, qb]: number[][] = [[], []];
+    await until('the restarted instance to share the partitions again', async () => {
+      [qa, qb] = [(await health(a)).partitions, (await health(b2)).partitions];
+      return qa.length > 0 && qb.length > 0 && [...qa, ...qb].sort().join() === ALL.join();
+    }, 40_000);
+    const third = await postBatches(orderService.url, generateOrders(500, { seed: 808 }));
+    const everything = [...all, ...third];
+    await until('the two to count every order', async () => (await stats(a)).order_count + (await stats(b2)).order_count >= everything.length);
+    await new Promise((r) => setTimeout(r, 300));
+    const [ta, tb] = [await stats(a), await stats(b2)];
+    expect(ta.partitions.map((p) => p.partition)).toEqual(qa);
+    expect(tb.partitions.map((p) => p.partition)).toEqual(qb);
+    expect(mergedFigures([analyticsFigures(ta), analyticsFigures(tb)])).toEqual(expectedAnalytics(everything));
+    expect([...ta.partitions, ...tb.partitions].reduce((n, p) => n + p.duplicates, 0)).toBe(0);
+    log(`after the restart: analytics-a owns ${qa.join(',')}, analytics-b ${qb.join(',')}; ${everything.length} orders counted once`);
+    return { partitionsBefore: [pa, pb], tookOverMs, orders: everything.length };
   } finally {
     admin.close();
   }
