@@ -105,6 +105,45 @@ describe('Producer', () => {
     expect((await batchesOf('p-retry', 0)).length).toBe(1);
   });
 
+  it('sends the batches that lingered while one was in flight together, in order, within the limits', async () => {
+    await admin.createTopic('p-merge', { partitions: 1 });
+    const log = b.broker.services.log;
+    const original = log.append.bind(log);
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let appends = 0;
+    log.append = async (req) => {
+      if (appends++ === 0) await held; // the first batch stays in flight
+      return original(req);
+    };
+    try {
+      const producer = new Producer({ address: b.address, lingerMs: 1, batchMaxRecords: 25 });
+      const first = producer.send({ topic: 'p-merge', value: 'first' });
+      await new Promise((r) => setTimeout(r, 50));
+      // 60 sends, a few milliseconds apart: each linger closes a small batch behind the first
+      const rest: Array<Promise<{ offset: bigint }>> = [];
+      for (let i = 0; i < 60; i++) {
+        rest.push(producer.send({ topic: 'p-merge', value: `v${i}` }));
+        if (i % 5 === 4) await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      expect((await first).offset).toBe(0n);
+      expect((await Promise.all(rest)).map((m) => m.offset)).toEqual([...Array(60).keys()].map((i) => BigInt(i + 1)));
+      await producer.close();
+    } finally {
+      log.append = original;
+    }
+    // the first alone, then the waiting ones in batches of at most 25 (not one per linger)
+    const counts = (await batchesOf('p-merge', 0)).map((x) => readBatchHeader(x).recordCount);
+    expect(counts[0]).toBe(1);
+    expect(counts.slice(1).every((n) => n <= 25)).toBe(true);
+    expect(counts.slice(1).reduce((a, n) => a + n, 0)).toBe(60);
+    expect(counts.length).toBeLessThanOrEqual(4);
+    const values = (await batchesOf('p-merge', 0)).flatMap((x) => decodeRecords(x).records.map((r) => r.value!.toString()));
+    expect(values).toEqual(['first', ...[...Array(60).keys()].map((i) => `v${i}`)]);
+  });
+
   it('flush() sends without waiting for the linger; a closed producer refuses sends', async () => {
     await admin.createTopic('p-flush', { partitions: 1 });
     const producer = new Producer({ address: b.address, lingerMs: 60_000 });

@@ -208,8 +208,24 @@ export class Producer {
 
   private pump(q: PartitionQueue): void {
     if (q.sending) return;
-    const batch = q.sealed.shift();
+    let batch = q.sealed.shift();
     if (!batch) return;
+    // batches sealed by the linger timer while the previous one was in flight go out together,
+    // up to the batch limits: else many concurrent small sends would wait one round trip each
+    if (q.sealed.length > 0) {
+      const bytesOf = (ps: readonly Pending[]): number => ps.reduce((n, p) => n + recordSize(p.input), 0);
+      const out = [...batch];
+      let bytes = bytesOf(out);
+      while (q.sealed.length > 0) {
+        const next = q.sealed[0]!;
+        const nextBytes = bytesOf(next);
+        if (out.length + next.length > this.maxRecords || bytes + nextBytes > this.maxBytes) break;
+        out.push(...next);
+        bytes += nextBytes;
+        q.sealed.shift();
+      }
+      batch = out;
+    }
     q.sending = true;
     void this.sendBatch(q, batch).finally(() => {
       q.sending = false;
