@@ -134,13 +134,12 @@ export class Authorizer {
 
   private decide(who: Requester, op: AclOperation, type: BindableResourceType, name: string): boolean {
     if (this.isSuperUser(who.principal)) return true;
-    const bindings = this.index.matching(type, name);
-    if (bindings.length === 0) return this.opts.allowEveryoneIfNoAclFound;
-    const principal = principalToString(who.principal);
+    const { bindings, resourceHasAcls } = this.index.matching(type, name, principalToString(who.principal));
+    if (!resourceHasAcls) return this.opts.allowEveryoneIfNoAclFound;
     const allowing = allowingOperations(op);
     let allowed = false;
+    // only the principal's own and User:* bindings come back
     for (const b of bindings) {
-      if (b.principal !== principal && b.principal !== WILDCARD_PRINCIPAL) continue;
       if (b.host !== who.host && b.host !== WILDCARD) continue;
       if (b.permission === AclPermission.DENY) {
         // a DENY of READ does not deny DESCRIBE: only the operation itself or ALL
