@@ -30,7 +30,8 @@ beforeAll(async () => {
   broker = await startBrokerProcess({
     listeners: `PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
     args: [
-      '--ssl-certificate-location', pki.serverCert, '--ssl-key-location', pki.serverKey,
+      '--ssl-certificate-location', pki.serverCert, '--ssl-key-location', pki.serverKey, '--ssl-ca-location', pki.caPem,
+      '--ssl-client-auth', 'requested', '--ssl-principal-mapping-rules', 'RULE:^CN=(.*?),.*$/$1/L,DEFAULT',
       '--http-tls', 'true', '--http-authentication', 'basic', '--grpc-tls', 'true', '--grpc-authentication', 'basic',
       '--authorizer-class-name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', '--super-users', 'User:admin',
     ],
@@ -58,8 +59,8 @@ function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
-/** One HTTPS request to the broker's REST API, trusting only the test CA. */
-function rest(method: string, path: string, auth: string | undefined, body?: unknown): Promise<HttpAnswer> {
+/** One HTTPS request to the broker's REST API, trusting only the test CA (with a client certificate when given). */
+function rest(method: string, path: string, auth: string | undefined, body?: unknown, cert?: { cert: string; key: string }): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = httpsRequest(
@@ -70,6 +71,8 @@ function rest(method: string, path: string, auth: string | undefined, body?: unk
         method,
         ca: readFileSync(pki.caPem),
         servername: 'localhost',
+        ...(cert ? { cert: readFileSync(cert.cert), key: readFileSync(cert.key) } : {}),
+        agent: false,
         headers: { ...(auth ? { authorization: auth } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) },
       },
       (res) => {
@@ -255,5 +258,47 @@ describe('the typed gRPC client with TLS, credentials and ACLs', () => {
     expect((await grpcError(new AdminClient({ address: `http://127.0.0.1:${broker.grpcPort}`, timeoutMs: 3000 }).health())).code).toMatch(/UNAVAILABLE|DEADLINE_EXCEEDED/);
     superAdmin.close();
     alice.close();
+  });
+});
+
+describe('client certificates on the HTTP and gRPC doors', () => {
+  it('HTTP (ssl.client.auth=requested): a verified certificate is its mapped principal; Basic credentials win over it', async () => {
+    const topic = 'door-cert-topic';
+    expect((await rest('POST', '/api/v1/topics', as('admin'), { name: topic, partitions: 1 })).status).toBe(201);
+    const carol = await pki.client('carol', '/O=Door Test/CN=Carol');
+    // the rule maps CN=Carol,O=Door Test to "carol" (lower case): no ACL yet
+    const denied = await rest('GET', `/api/v1/topics/${topic}`, undefined, undefined, carol);
+    expect([denied.status, denied.body.error_code]).toEqual([403, 'TOPIC_AUTHORIZATION_FAILED']);
+    await createAcl(ResourceType.TOPIC, topic, PatternType.LITERAL, 'User:carol', AclOperation.DESCRIBE, AclPermission.ALLOW);
+    await waitUntil('carol may describe', async () => (await rest('GET', `/api/v1/topics/${topic}`, undefined, undefined, carol)).status === 200, 5000);
+    // Basic credentials are taken over the certificate: alice may not describe this topic
+    expect((await rest('GET', `/api/v1/topics/${topic}`, as('alice'), undefined, carol)).body.error_code).toBe('TOPIC_AUTHORIZATION_FAILED');
+    // no certificate and no credentials: still 401
+    expect((await rest('GET', `/api/v1/topics/${topic}`, undefined)).status).toBe(401);
+  });
+
+  it('gRPC (ssl.client.auth=required): the certificate is the principal; a client without one cannot connect', async () => {
+    const dave = await pki.client('dave', '/O=Door Test/CN=Dave');
+    const strict = await startBrokerProcess({
+      args: [
+        '--ssl-certificate-location', pki.serverCert, '--ssl-key-location', pki.serverKey, '--ssl-ca-location', pki.caPem,
+        '--ssl-client-auth', 'required', '--ssl-principal-mapping-rules', 'RULE:^CN=(.*?),.*$/$1/L,DEFAULT',
+        '--grpc-tls', 'true', '--grpc-authentication', 'basic',
+        '--authorizer-class-name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', '--super-users', 'User:dave',
+      ],
+    });
+    try {
+      const base = { address: `https://localhost:${strict.grpcPort}`, caCertificates: readFileSync(pki.caPem), timeoutMs: 5000 };
+      const asDave = new AdminClient({ ...base, clientCertificate: { cert: readFileSync(dave.cert), key: readFileSync(dave.key) } });
+      // dave is a super user by his certificate alone: no password anywhere
+      await asDave.createTopic('door-strict', { partitions: 1 });
+      expect((await asDave.listTopics()).map((t) => t.name)).toContain('door-strict');
+      asDave.close();
+      const anonymous = new AdminClient(base);
+      expect((await grpcError(anonymous.listTopics())).code).toMatch(/UNAVAILABLE|DEADLINE_EXCEEDED/);
+      anonymous.close();
+    } finally {
+      await strict.cleanup();
+    }
   });
 });

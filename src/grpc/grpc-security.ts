@@ -9,7 +9,7 @@ import { status } from '@grpc/grpc-js';
 import type { AgentCore } from '../agent/agent-core.js';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType, type BindableResourceType } from '../agent/security/acl.js';
 import type { Requester } from '../agent/security/authorizer.js';
-import type { DoorAuthenticator } from '../agent/security/door-authenticator.js';
+import type { ClientCertificate, DoorAuthenticator } from '../agent/security/door-authenticator.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { GrpcError } from './grpc-status.js';
 import type {
@@ -59,9 +59,9 @@ export class CallAccess {
 }
 
 /** The requester of a call, or UNAUTHENTICATED. `peer` is grpc-js's `ipv4:1.2.3.4:5` or `ipv6:[::1]:5`. */
-export async function authenticateCall(authenticator: DoorAuthenticator, authorization: string | undefined, peer: string): Promise<Requester> {
+export async function authenticateCall(authenticator: DoorAuthenticator, authorization: string | undefined, peer: string, certificate?: ClientCertificate): Promise<Requester> {
   const client = peer.replace(/^ipv[46]:/, '');
-  const verdict = await authenticator.authenticate(authorization, client);
+  const verdict = await authenticator.authenticate(authorization, client, certificate);
   if (!verdict.ok) throw new GrpcError(status.UNAUTHENTICATED, verdict.message, verdict.problem === 'missing' ? 'AUTHENTICATION_REQUIRED' : 'SASL_AUTHENTICATION_FAILED');
   return verdict.requester;
 }

@@ -1,5 +1,5 @@
-import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import { createPrivateKey } from 'node:crypto';
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { AgentCore } from '../agent/agent-core.js';
 import { AclOperation, ResourceType } from '../agent/security/acl.js';
 import { ANONYMOUS } from '../agent/security/principal.js';
@@ -142,15 +142,22 @@ export class GrpcServer {
     const m = tls.material;
     // grpc-js takes an unencrypted PEM key: open an encrypted one here, in memory only
     const key = m.passphrase === undefined ? m.key : Buffer.from(createPrivateKey({ key: m.key, passphrase: m.passphrase }).export({ type: 'pkcs8', format: 'pem' }));
-    return ServerCredentials.createSsl(null, [{ cert_chain: m.cert, private_key: key }], false);
+    // grpc-js can require client certificates, not only ask for them: ssl.client.auth=requested is taken as none here
+    const required = tls.config.clientAuth === 'required' && m.ca !== undefined;
+    return ServerCredentials.createSsl(required && m.ca ? m.ca : null, [{ cert_chain: m.cert, private_key: key }], required);
   }
 
   /** The call's requester and its checks (ANONYMOUS without an authenticator). */
-  private async access(metadataValue: unknown, peer: string, open = false): Promise<CallAccess> {
+  private async access(call: { metadata: Metadata; getPeer(): string; getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }, open = false): Promise<CallAccess> {
+    const peer = call.getPeer();
+    const metadataValue = call.metadata.get('authorization')[0];
     const authenticator = this.options.authenticator;
     const client = peer.replace(/^ipv[46]:/, '');
     if (!authenticator || open) return new CallAccess(this.services, { principal: ANONYMOUS, host: hostOfAddress(client), client });
-    return new CallAccess(this.services, await authenticateCall(authenticator, typeof metadataValue === 'string' ? metadataValue : undefined, peer));
+    // grpc-js shows only certificates that verified
+    const raw = call.getAuthContext().sslPeerCertificate?.raw;
+    const certificate = raw ? { subject: new X509Certificate(raw).subject, verified: true } : undefined;
+    return new CallAccess(this.services, await authenticateCall(authenticator, typeof metadataValue === 'string' ? metadataValue : undefined, peer, certificate));
   }
 
   private fail(err: unknown): Partial<ServiceError> {
@@ -167,7 +174,7 @@ export class GrpcServer {
       const abort = new AbortController();
       this.calls.add(abort);
       call.once('cancelled', () => abort.abort());
-      this.access(call.metadata.get('authorization')[0], call.getPeer(), check === 'open')
+      this.access(call, check === 'open')
         .then((access) => {
           if (typeof check === 'function') check(access, call.request);
           return impl(call.request, abort.signal, call.getPeer(), access);
@@ -212,7 +219,7 @@ export class GrpcServer {
           signal.addEventListener('abort', done);
         }),
     };
-    this.access(call.metadata.get('authorization')[0], call.getPeer())
+    this.access(call)
       .then((access) => {
         CALL_CHECKS.Subscribe(access, call.request);
         return consumer.subscribe(call.request, sink, abort.signal);

@@ -5,11 +5,12 @@
 // with a Basic challenge (so a browser opening the console asks for it). /health, /ready,
 // /metrics and the console's static files stay open, as probes and scrapers need them.
 
+import { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AgentCore } from '../agent/agent-core.js';
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType, type BindableResourceType } from '../agent/security/acl.js';
 import type { Requester } from '../agent/security/authorizer.js';
-import type { DoorAuthenticator } from '../agent/security/door-authenticator.js';
+import type { ClientCertificate, DoorAuthenticator } from '../agent/security/door-authenticator.js';
 import { ANONYMOUS } from '../agent/security/principal.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { fromKafkaError, HttpError } from './http-errors.js';
@@ -30,10 +31,19 @@ function clientOf(req: FastifyRequest): string {
   return address.includes(':') ? `[${address}]:${req.socket.remotePort ?? 0}` : `${address}:${req.socket.remotePort ?? 0}`;
 }
 
+/** The TLS client certificate of the request's connection, if it sent one. */
+function clientCertificate(req: FastifyRequest): ClientCertificate | undefined {
+  const socket = req.raw.socket;
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const cert = socket.getPeerX509Certificate();
+  if (cert === undefined) return undefined;
+  return { subject: cert.subject, verified: socket.authorized, ...(socket.authorizationError ? { error: String(socket.authorizationError) } : {}) };
+}
+
 /** Authenticates every request of the scope (the /api/v1 routes) before its route runs. */
 export function authenticateRequests(app: FastifyInstance, doorAuthenticator: DoorAuthenticator): void {
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const verdict = await doorAuthenticator.authenticate(req.headers.authorization, clientOf(req));
+    const verdict = await doorAuthenticator.authenticate(req.headers.authorization, clientOf(req), clientCertificate(req));
     if (verdict.ok) {
       requesters.set(req.raw, verdict.requester);
       return;

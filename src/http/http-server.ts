@@ -15,6 +15,7 @@ import type { AgentCore } from '../agent/agent-core.js';
 import type { ReadinessReport } from '../agent/readiness.js';
 import type { DoorAuthenticator } from '../agent/security/door-authenticator.js';
 import type { TlsFiles, TlsMaterial } from '../agent/security/tls-files.js';
+import type { SslClientAuth } from '../agent/config/security-config.js';
 import { MetadataStoreError } from '../metadata/metadata-store.js';
 import { StorageError } from '../storage/storage-errors.js';
 import { VERSION } from '../version.js';
@@ -49,8 +50,14 @@ export interface HttpServerOptions {
   readonly tls?: TlsFiles;
 }
 
-function httpsOptions(m: TlsMaterial) {
-  return { cert: m.cert, key: m.key, ...(m.passphrase !== undefined ? { passphrase: m.passphrase } : {}) };
+function httpsOptions(m: TlsMaterial, clientAuth: SslClientAuth) {
+  return {
+    cert: m.cert,
+    key: m.key,
+    ...(m.passphrase !== undefined ? { passphrase: m.passphrase } : {}),
+    // ssl.client.auth as on the Kafka listeners: a certificate is asked for, or required
+    ...(clientAuth !== 'none' && m.ca ? { ca: m.ca, requestCert: true, rejectUnauthorized: clientAuth === 'required' } : {}),
+  };
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -110,9 +117,9 @@ export class HttpServer {
       bodyLimit,
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
       // HTTPS through a server we create, so that reloaded files can replace its context
-      ...(tls ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => (https = createHttpsServer(httpsOptions(tls.material), handler)) as unknown as import('node:http').Server } : {}),
+      ...(tls ? { serverFactory: (handler: Parameters<typeof createHttpsServer>[1]) => (https = createHttpsServer(httpsOptions(tls.material, tls.config.clientAuth), handler)) as unknown as import('node:http').Server } : {}),
     });
-    if (tls) tls.onChange((m) => https?.setSecureContext(httpsOptions(m)));
+    if (tls) tls.onChange((m) => https?.setSecureContext(httpsOptions(m, tls.config.clientAuth)));
     // JSON only: a text/plain body is a 415, not a string the schemas then reject
     this.app.removeContentTypeParser('text/plain');
     // the error_code of each JSON error answer, for the metrics hook below

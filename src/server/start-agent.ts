@@ -395,7 +395,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   });
   const http = new HttpServer(metrics.registry, {
     core: services,
-    authenticator: new DoorAuthenticator(authenticator, config.security.http.authentication, 'http'),
+    authenticator: new DoorAuthenticator(authenticator, config.security.http.authentication, 'http', config.security.ssl?.principalMappingRules),
     ...(config.security.http.tls && tlsFiles ? { tls: tlsFiles } : {}),
     health: {
       ready: () => readiness.report(),
@@ -410,7 +410,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   let grpcPort: number;
   const grpc = new GrpcServer(services, {
     httpPort: () => httpPort,
-    authenticator: new DoorAuthenticator(authenticator, config.security.grpc.authentication, 'grpc'),
+    authenticator: new DoorAuthenticator(authenticator, config.security.grpc.authentication, 'grpc', config.security.ssl?.principalMappingRules),
     ...(config.security.grpc.tls && tlsFiles ? { tls: tlsFiles } : {}),
   });
   try {

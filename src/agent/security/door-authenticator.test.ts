@@ -63,4 +63,13 @@ describe('DoorAuthenticator', () => {
     expect(await door.authenticate(basic('alice', 'wrong'), '[::1]:9')).toEqual({ ok: true, requester: { principal: { type: 'User', name: 'ANONYMOUS' }, host: '::1', client: '[::1]:9' } });
     expect(store.reads).toBe(0);
   });
+
+  it('a verified client certificate is its mapped principal when no credentials are sent; an unverified one is refused', async () => {
+    const store = storeOf([]);
+    const authenticator = new Authenticator({ credentials: store, config: { ...defaultSecurityConfig(), failedAuthenticationDelayMs: 0 }, logger: pino({ level: 'silent' }) });
+    const door = new DoorAuthenticator(authenticator, 'basic', 'grpc', 'RULE:^CN=(.*?),.*$/$1/L,DEFAULT');
+    expect(await door.authenticate(undefined, '10.1.1.1:1', { subject: 'O=Acme\nCN=Carol', verified: true })).toMatchObject({ ok: true, requester: { principal: { type: 'User', name: 'carol' } } });
+    expect(await door.authenticate(undefined, '10.1.1.1:1', { subject: 'CN=Solo', verified: true })).toMatchObject({ ok: true, requester: { principal: { name: 'CN=Solo' } } });
+    expect(await door.authenticate(undefined, '10.1.1.1:1', { subject: 'O=Acme\nCN=Carol', verified: false, error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })).toMatchObject({ ok: false, problem: 'failed' });
+  });
 });

@@ -11,6 +11,8 @@ export interface ChannelOptions {
   readonly timeoutMs?: number;
   /** With https:// addresses: PEM CA certificates the agent's certificate chains to (default: the system's). */
   readonly caCertificates?: Buffer | string;
+  /** With https:// addresses: a client certificate and its key (PEM), for agents with ssl.client.auth=required. */
+  readonly clientCertificate?: { readonly cert: Buffer | string; readonly key: Buffer | string };
   /** A StreamHouse (SCRAM) user, sent as Basic credentials with every call (use https://). */
   readonly credentials?: { readonly username: string; readonly password: string };
 }
@@ -35,8 +37,10 @@ export class RpcChannel {
     const parsed = parseAddress(this.address);
     this.timeoutMs = options.timeoutMs ?? 30_000;
     const ca = options.caCertificates === undefined ? null : Buffer.from(options.caCertificates);
+    const clientKey = options.clientCertificate ? Buffer.from(options.clientCertificate.key) : null;
+    const clientCert = options.clientCertificate ? Buffer.from(options.clientCertificate.cert) : null;
     this.authorization = options.credentials ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`, 'utf8').toString('base64')}` : undefined;
-    this.client = new Client(parsed.target, parsed.secure ? credentials.createSsl(ca) : credentials.createInsecure(), {
+    this.client = new Client(parsed.target, parsed.secure ? credentials.createSsl(ca, clientKey, clientCert) : credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
       'grpc.max_send_message_length': MAX_RECEIVE_BYTES,
     });
