@@ -90,6 +90,13 @@ else
   tsx bench/metrics-cost.ts --rounds 8 --phase-s "$((DURATION / 2))" --series-partitions 1,100,1000,10000 --json-out "$RESULTS" || true
 fi
 
+section "authorization cost (#14): produce with no authorizer vs the authorizer and 10,000 ACLs, alternating between two brokers; the check timed in-process"
+if [[ "${QUICK:-0}" == 1 ]]; then
+  tsx bench/acl-cost.ts --rounds 4 --phase-s 3 --json-out "$RESULTS" || true
+else
+  tsx bench/acl-cost.ts --rounds 8 --phase-s "$((DURATION / 2))" --json-out "$RESULTS" || true
+fi
+
 section "production demo (#17): orders/s through the order service, events/s through analytics, inventory updates/s (own broker and service processes)"
 if [[ "${QUICK:-0}" == 1 ]]; then
   tsx bench/production-demo.ts --orders 50000 --live-orders 20000 --concurrency 8 --json-out "$RESULTS" || true
