@@ -152,8 +152,8 @@ describe('the authorization matrix: without the ACL Kafka\'s error and nothing c
     const t = name('fetch');
     await createTopic(admin, t);
     await produce(admin, t, 2);
-    const read = async () => {
-      const r = await bob.request(ApiKey.Fetch, 12, { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: t, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
+    const read = async (replicaId = -1) => {
+      const r = await bob.request(ApiKey.Fetch, 12, { replicaId, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: t, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' });
       const p = r.responses[0]!.partitions[0]!;
       return { errorCode: p.errorCode, bytes: p.records === null ? 0 : p.records.length, hwm: p.highWatermark };
     };
@@ -163,6 +163,10 @@ describe('the authorization matrix: without the ACL Kafka\'s error and nothing c
     expect(ok.errorCode).toBe(0);
     expect(ok.hwm).toBe(2n);
     expect(ok.bytes).toBeGreaterThan(0);
+    // a follower's fetch (replica id >= 0) needs CLUSTER_ACTION on the cluster, READ does not do
+    expect(await read(3)).toEqual({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, bytes: 0, hwm: -1n });
+    await grant(admin, { user: 'bob', type: CLUSTER, resource: 'kafka-cluster', op: Op.CLUSTER_ACTION });
+    expect((await read(3)).errorCode).toBe(0);
   });
 
   it('ListOffsets: TOPIC_AUTHORIZATION_FAILED without DESCRIBE; READ implies DESCRIBE', async () => {
@@ -191,6 +195,13 @@ describe('the authorization matrix: without the ACL Kafka\'s error and nothing c
     expect(mine.topicAuthorizedOperations).toBe(1 << Op.DESCRIBE);
     const adminView = await metadataOf(admin, [t]);
     expect(adminView.topics[0]!.topicAuthorizedOperations).toBe([Op.READ, Op.WRITE, Op.CREATE, Op.DELETE, Op.ALTER, Op.DESCRIBE, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS].reduce((a, o) => a | (1 << o), 0));
+    // by id (v12): refused with the id, no name
+    const id = adminView.topics[0]!.topicId;
+    const other = name('metadata-by-id');
+    await createTopic(admin, other);
+    const otherId = (await metadataOf(admin, [other])).topics[0]!.topicId;
+    const byId = await carol.request(ApiKey.Metadata, 12, { topics: [{ name: null, topicId: id }, { name: null, topicId: otherId }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    expect(byId.topics.map((x) => [x.topicId, x.name, x.errorCode])).toEqual([[id, t, 0], [otherId, null, ErrorCode.TOPIC_AUTHORIZATION_FAILED]]);
     // auto-creation: DESCRIBE alone is not enough
     const auto = name('metadata-auto');
     await grant(admin, { user: 'carol', type: TOPIC, resource: auto, op: Op.DESCRIBE });
@@ -223,6 +234,13 @@ describe('the authorization matrix: without the ACL Kafka\'s error and nothing c
     await createTopic(admin, t);
     const del = async () => (await dave.request(ApiKey.DeleteTopics, 6, { topics: [{ name: t, topicId: '00000000-0000-0000-0000-000000000000' }], timeoutMs: 10_000 })).responses[0]!.errorCode;
     expect(await del()).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    expect(await topicExists(admin, t)).toBe(true);
+    // by id: an id the caller may not describe is unknown to it
+    const id = (await metadataOf(admin, [t])).topics[0]!.topicId;
+    const delById = async () => (await dave.request(ApiKey.DeleteTopics, 6, { topics: [{ name: null, topicId: id }], timeoutMs: 10_000 })).responses[0]!.errorCode;
+    expect(await delById()).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
+    await grant(admin, { user: 'dave', type: TOPIC, resource: t, op: Op.DESCRIBE });
+    expect(await delById()).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     expect(await topicExists(admin, t)).toBe(true);
     await grant(admin, { user: 'dave', type: TOPIC, resource: t, op: Op.DELETE });
     expect(await del()).toBe(0);
@@ -386,12 +404,12 @@ describe('the authorization matrix: without the ACL Kafka\'s error and nothing c
 
   it('DescribeCluster: the cluster authorized operations from the ACLs', async () => {
     const admin = await login('admin');
-    const bob = await login('bob');
+    const carol = await login('carol');
     const ops = async (c: SecureTestClient) => (await c.request(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: true, endpointType: 1 })).clusterAuthorizedOperations;
     expect(await ops(admin)).toBe([Op.CREATE, Op.ALTER, Op.DESCRIBE, Op.CLUSTER_ACTION, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS, Op.IDEMPOTENT_WRITE].reduce((a, o) => a | (1 << o), 0));
-    expect(await ops(bob)).toBe(0);
-    await grant(admin, { user: 'bob', type: CLUSTER, resource: 'kafka-cluster', op: Op.ALTER_CONFIGS });
-    expect(await ops(bob)).toBe((1 << Op.DESCRIBE_CONFIGS) | (1 << Op.ALTER_CONFIGS));
+    expect(await ops(carol)).toBe(0);
+    await grant(admin, { user: 'carol', type: CLUSTER, resource: 'kafka-cluster', op: Op.ALTER_CONFIGS });
+    expect(await ops(carol)).toBe((1 << Op.DESCRIBE_CONFIGS) | (1 << Op.ALTER_CONFIGS));
   });
 
   it('Describe/AlterUserScramCredentials and the ACL APIs: CLUSTER_AUTHORIZATION_FAILED without DESCRIBE / ALTER on the cluster', async () => {
@@ -425,6 +443,13 @@ describe('the authorization matrix: without the ACL Kafka\'s error and nothing c
     clients.push(c);
     expect((await c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 'acl-test', clientSoftwareVersion: '1' })).apiKeys.map((a) => a.apiKey)).toEqual(expect.arrayContaining([29, 30, 31]));
     expect((await c.loginPlain('bob', password('bob'))).errorCode).toBe(0);
+  });
+});
+
+describe('configuration', () => {
+  it('refuses an authorizer class other than Kafka\'s two with one line and exit 2', async () => {
+    const r = await runCommand(process.execPath, [new URL('../../dist/cli/streamhouse.js', import.meta.url).pathname, 'start', '--authorizer-class-name', 'com.example.CustomAuthorizer'], { timeoutMs: 30_000 });
+    expect([r.code, r.stderr]).toEqual([2, 'streamhouse: invalid configuration: --authorizer-class-name must be org.apache.kafka.metadata.authorizer.StandardAuthorizer or kafka.security.authorizer.AclAuthorizer, got "com.example.CustomAuthorizer"\n']);
   });
 });
 
