@@ -131,7 +131,7 @@ export class SaslServer {
       if (this.reauthenticating && previous && !samePrincipal(previous.principal, step.principal)) {
         return failure(step.principal.name, 'principal changed on re-authentication', `Cannot change principals during re-authentication from ${principalToString(previous.principal)}: ${principalToString(step.principal)}`);
       }
-      const session = this.authenticator.session(step.principal, exchange.mechanism);
+      const session = this.authenticator.session(step.principal, exchange.mechanism, step.credentialExpiresAtMs);
       this.complete(session, exchange.mechanism);
       if (session.expiresAtMs !== undefined) lifetimeMs = BigInt(Math.max(0, session.expiresAtMs - this.now()));
     }
@@ -148,7 +148,7 @@ export class SaslServer {
       // the v0 exchange has no error response: the connection is closed
       return { kind: 'fail', bytes: null, api: 'SaslAuthenticate', errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED };
     }
-    if (step.kind === 'done') this.complete(this.authenticator.session(step.principal, exchange.mechanism), exchange.mechanism);
+    if (step.kind === 'done') this.complete(this.authenticator.session(step.principal, exchange.mechanism, step.credentialExpiresAtMs), exchange.mechanism);
     return { kind: 'respond', bytes: rawToken(step.response), api: 'SaslAuthenticate', errorCode: ErrorCode.NONE };
   }
 

@@ -16,6 +16,7 @@ import {
 } from '../agent/config/security-config.js';
 import type { KafkaPrincipal } from '../agent/security/principal.js';
 import type { DoorAuthenticationMode } from '../agent/security/door-authenticator.js';
+import type { OAuthBearerConfig } from '../agent/security/jwt-validator.js';
 
 /** Turns an option's text into its value, or throws ConfigError with one line; `what` is `--<flag>`. */
 type Parse<T> = (text: string, what: string) => T;
@@ -55,6 +56,24 @@ function integer(min: number, max: number): Parse<number> {
 }
 
 const hostPort: Parse<HostPort> = (value, what) => parseHostPort(value, what);
+
+/** An http:// or https:// URL (the credentials part, if any, is never repeated in an error). */
+const httpUrl: Parse<string> = (value, what) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${what} must be an http:// or https:// URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${what} must be an http:// or https:// URL, got ${url.protocol}`);
+  return value;
+};
+
+const commaList: Parse<string[]> = (value, what) => {
+  const items = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (items.length === 0) throw new ConfigError(`${what} needs at least one value`);
+  return items;
+};
 
 /** An HTTP or gRPC listener: an empty host binds every interface; `text` is kept for error messages. */
 export interface ApiListener extends HostPort {
@@ -143,6 +162,12 @@ const SPECS = [
   option({ flag: 'ssl-principal-mapping-rules', env: 'STREAMHOUSE_SSL_PRINCIPAL_MAPPING_RULES', description: 'ssl.principal.mapping.rules: RULE:pattern/replacement/[LU],...,DEFAULT over the certificate subject', defaultText: 'DEFAULT', parse: mappingRules }),
   option({ flag: 'ssl-reload-interval-ms', env: 'STREAMHOUSE_SSL_RELOAD_INTERVAL_MS', description: 'how often the certificate, key and CA files are read again (changes apply without a restart)', defaultText: '60000', parse: integer(100, 86_400_000) }),
   option({ flag: 'sasl-enabled-mechanisms', env: 'STREAMHOUSE_SASL_ENABLED_MECHANISMS', description: 'sasl.enabled.mechanisms on SASL listeners', defaultText: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', parse: saslMechanisms }),
+  option({ flag: 'sasl-oauthbearer-jwks-endpoint-url', env: 'STREAMHOUSE_SASL_OAUTHBEARER_JWKS_ENDPOINT_URL', description: 'sasl.oauthbearer.jwks.endpoint.url: http(s) URL of the JWKS that OAUTHBEARER tokens are checked against', defaultText: 'none', derived: true, parse: httpUrl }),
+  option({ flag: 'sasl-oauthbearer-expected-issuer', env: 'STREAMHOUSE_SASL_OAUTHBEARER_EXPECTED_ISSUER', description: 'sasl.oauthbearer.expected.issuer: the iss tokens must have', defaultText: 'any', derived: true, parse: text }),
+  option({ flag: 'sasl-oauthbearer-expected-audience', env: 'STREAMHOUSE_SASL_OAUTHBEARER_EXPECTED_AUDIENCE', description: 'sasl.oauthbearer.expected.audience: comma-separated; a token\'s aud must name one', defaultText: 'any', derived: true, parse: commaList }),
+  option({ flag: 'sasl-oauthbearer-sub-claim-name', env: 'STREAMHOUSE_SASL_OAUTHBEARER_SUB_CLAIM_NAME', description: 'sasl.oauthbearer.sub.claim.name: the claim that names the principal', defaultText: 'sub', parse: text }),
+  option({ flag: 'sasl-oauthbearer-clock-skew-seconds', env: 'STREAMHOUSE_SASL_OAUTHBEARER_CLOCK_SKEW_SECONDS', description: 'sasl.oauthbearer.clock.skew.seconds: tolerance on exp and nbf', defaultText: '30', parse: integer(0, 3600) }),
+  option({ flag: 'sasl-oauthbearer-jwks-endpoint-refresh-ms', env: 'STREAMHOUSE_SASL_OAUTHBEARER_JWKS_ENDPOINT_REFRESH_MS', description: 'sasl.oauthbearer.jwks.endpoint.refresh.ms: how long fetched keys are used before fetching again', defaultText: '3600000', parse: integer(1000, 86_400_000) }),
   option({ flag: 'connections-max-reauth-ms', env: 'STREAMHOUSE_CONNECTIONS_MAX_REAUTH_MS', description: 'connections.max.reauth.ms: SASL session lifetime before re-authentication (KIP-368); 0 never expires', defaultText: '0', parse: integer(0, 2147483647) }),
   option({ flag: 'connection-failed-authentication-delay-ms', env: 'STREAMHOUSE_CONNECTION_FAILED_AUTHENTICATION_DELAY_MS', description: 'connection.failed.authentication.delay.ms: delay of the answer to a failed login', defaultText: '100', parse: integer(0, 60_000) }),
   option({ flag: 'super-users', env: 'STREAMHOUSE_SUPER_USERS', description: 'super.users: User:alice;User:bob, allowed everything by the authorizer', defaultText: 'none', derived: true, parse: superUsers }),
@@ -341,6 +366,25 @@ function kafkaListeners(command: Command, o: StartOptionValues): Pick<BrokerConf
   return { listeners, interBrokerListenerName: interName, kafkaListener: inter.bind, advertisedListener: inter.advertised };
 }
 
+function oauthBearerConfig(o: StartOptionValues, mechanisms: readonly string[]): { oauthBearer?: OAuthBearerConfig } {
+  const url = o.saslOauthbearerJwksEndpointUrl;
+  if (!mechanisms.includes('OAUTHBEARER')) {
+    if (url !== undefined) throw new ConfigError('--sasl-oauthbearer-jwks-endpoint-url is set but OAUTHBEARER is not in --sasl-enabled-mechanisms');
+    return {};
+  }
+  if (url === undefined) throw new ConfigError('OAUTHBEARER in --sasl-enabled-mechanisms needs --sasl-oauthbearer-jwks-endpoint-url');
+  return {
+    oauthBearer: {
+      jwksEndpointUrl: url,
+      jwksRefreshMs: o.saslOauthbearerJwksEndpointRefreshMs ?? 3_600_000,
+      subClaimName: o.saslOauthbearerSubClaimName ?? 'sub',
+      clockSkewSeconds: o.saslOauthbearerClockSkewSeconds ?? 30,
+      ...(o.saslOauthbearerExpectedIssuer !== undefined ? { expectedIssuer: o.saslOauthbearerExpectedIssuer } : {}),
+      ...(o.saslOauthbearerExpectedAudience !== undefined ? { expectedAudience: o.saslOauthbearerExpectedAudience } : {}),
+    },
+  };
+}
+
 function securityConfig(o: StartOptionValues): SecurityConfig {
   const defaults = defaultSecurityConfig();
   const cert = o.sslCertificateLocation;
@@ -371,6 +415,7 @@ function securityConfig(o: StartOptionValues): SecurityConfig {
     failedAuthenticationDelayMs: o.connectionFailedAuthenticationDelayMs ?? defaults.failedAuthenticationDelayMs,
     superUsers: o.superUsers ?? [],
     bootstrapScramUsers: o.addScram ?? [],
+    ...oauthBearerConfig(o, o.saslEnabledMechanisms ?? defaults.saslEnabledMechanisms),
     ...(o.authorizerClassName !== undefined ? { authorizer: { className: o.authorizerClassName, allowEveryoneIfNoAclFound: o.allowEveryoneIfNoAclFound ?? false } } : {}),
     http: { tls: o.httpTls ?? false, authentication: o.httpAuthentication ?? 'none' },
     grpc: { tls: o.grpcTls ?? false, authentication: o.grpcAuthentication ?? 'none' },

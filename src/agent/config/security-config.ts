@@ -9,6 +9,7 @@ import { parseSuperUsers, type KafkaPrincipal } from '../security/principal.js';
 import { ConfigError } from './broker-config.js';
 import { AUTHORIZER_CLASS_NAMES, type AuthorizerConfig } from '../security/authorizer.js';
 import { DOOR_AUTHENTICATION_MODES, type DoorAuthenticationMode } from '../security/door-authenticator.js';
+import type { OAuthBearerConfig } from '../security/jwt-validator.js';
 
 export type SslClientAuth = 'required' | 'requested' | 'none';
 
@@ -51,14 +52,18 @@ export interface SecurityConfig {
   readonly bootstrapScramUsers: readonly BootstrapScramUser[];
   /** authorizer.class.name and its settings; absent: no authorization (everything allowed). */
   readonly authorizer?: AuthorizerConfig;
+  /** sasl.oauthbearer.*: how OAUTHBEARER tokens are validated (needed when the mechanism is enabled). */
+  readonly oauthBearer?: OAuthBearerConfig;
   readonly http: DoorSecurityConfig;
   readonly grpc: DoorSecurityConfig;
 }
 
-export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export const SUPPORTED_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+/** Enabled unless sasl.enabled.mechanisms says otherwise (OAUTHBEARER needs a JWKS endpoint). */
+export const DEFAULT_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 export function defaultSecurityConfig(): SecurityConfig {
-  return { saslEnabledMechanisms: [...SUPPORTED_SASL_MECHANISMS], connectionsMaxReauthMs: 0, failedAuthenticationDelayMs: 100, superUsers: [], bootstrapScramUsers: [], http: { tls: false, authentication: 'none' }, grpc: { tls: false, authentication: 'none' } };
+  return { saslEnabledMechanisms: [...DEFAULT_SASL_MECHANISMS], connectionsMaxReauthMs: 0, failedAuthenticationDelayMs: 100, superUsers: [], bootstrapScramUsers: [], http: { tls: false, authentication: 'none' }, grpc: { tls: false, authentication: 'none' } };
 }
 
 export function parseSaslMechanisms(text: string, what: string): string[] {

@@ -13,10 +13,13 @@ import type { SecurityConfig } from '../config/security-config.js';
 import { parsePlainMessage } from './plain.js';
 import { principalToString, userPrincipal, type KafkaPrincipal, type SecuritySession } from './principal.js';
 import { createScramCredential, isScramMechanism, passwordMatches, ScramServerExchange, SCRAM_MECHANISMS } from './scram.js';
+import { JwtValidator } from './jwt-validator.js';
+import { isOAuthBearerErrorAck, oauthBearerErrorChallenge, parseOAuthBearerMessage } from './oauthbearer.js';
 
 export type SaslStep =
   | { readonly kind: 'continue'; readonly response: Buffer }
-  | { readonly kind: 'done'; readonly response: Buffer; readonly principal: KafkaPrincipal }
+  /** `credentialExpiresAtMs`: when the credential itself ends (an OAUTHBEARER token's exp). */
+  | { readonly kind: 'done'; readonly response: Buffer; readonly principal: KafkaPrincipal; readonly credentialExpiresAtMs?: number }
   | { readonly kind: 'failed'; readonly user: string | undefined; readonly reason: string };
 
 /** One SASL exchange of one mechanism: tokens in, tokens out, until done or failed. */
@@ -51,8 +54,10 @@ export class Authenticator {
   readonly enabledMechanisms: readonly string[];
   private readonly failures: Counter<'mechanism' | 'listener'>;
   private readonly now: () => number;
+  private readonly jwt: JwtValidator | undefined;
 
   constructor(private readonly opts: AuthenticatorOptions) {
+    this.jwt = opts.config.oauthBearer ? new JwtValidator(opts.config.oauthBearer) : undefined;
     this.enabledMechanisms = opts.config.saslEnabledMechanisms;
     this.now = opts.now ?? Date.now;
     this.failures = new Counter({
@@ -85,14 +90,19 @@ export class Authenticator {
     if (!this.isEnabled(mechanism)) return undefined;
     if (mechanism === 'PLAIN') return this.plain();
     if (isScramMechanism(mechanism)) return this.scram(mechanism);
+    if (mechanism === 'OAUTHBEARER' && this.jwt) return this.oauthBearer(this.jwt);
     return undefined;
   }
 
-  /** The session a completed login opens: it expires after connections.max.reauth.ms, when set. */
-  session(principal: KafkaPrincipal, mechanism: string | null): SecuritySession {
+  /**
+   * The session a completed login opens: with connections.max.reauth.ms set it expires after
+   * that, or when its credential does (a token's exp) if sooner (KIP-368).
+   */
+  session(principal: KafkaPrincipal, mechanism: string | null, credentialExpiresAtMs?: number): SecuritySession {
     const at = this.now();
     const max = this.opts.config.connectionsMaxReauthMs;
-    return { principal, mechanism, authenticatedAtMs: at, ...(max > 0 && mechanism !== null && mechanism !== 'SSL' ? { expiresAtMs: at + max } : {}) };
+    if (!(max > 0 && mechanism !== null && mechanism !== 'SSL')) return { principal, mechanism, authenticatedAtMs: at };
+    return { principal, mechanism, authenticatedAtMs: at, expiresAtMs: Math.min(at + max, credentialExpiresAtMs ?? Number.POSITIVE_INFINITY) };
   }
 
   /** Logs the failure (one line) and counts it. */
@@ -149,6 +159,28 @@ export class Authenticator {
         const verdict = await this.verifyPassword(parsed.user, parsed.password);
         if ('reason' in verdict) return { kind: 'failed', user: parsed.user, reason: verdict.reason };
         return { kind: 'done', response: Buffer.alloc(0), principal: verdict.principal };
+      },
+    };
+  }
+
+  /** RFC 7628: one message with the token; a refusal is an error challenge, acknowledged, then a failure. */
+  private oauthBearer(jwt: JwtValidator): SaslExchange {
+    let refused: string | undefined;
+    return {
+      mechanism: 'OAUTHBEARER',
+      async step(token: Buffer): Promise<SaslStep> {
+        if (refused !== undefined) {
+          return { kind: 'failed', user: undefined, reason: isOAuthBearerErrorAck(token) ? refused : `${refused}; then a message that is not the error acknowledgement` };
+        }
+        const parsed = parseOAuthBearerMessage(token);
+        if ('error' in parsed) return { kind: 'failed', user: undefined, reason: parsed.error };
+        const verdict = await jwt.validate(parsed.token);
+        if ('reason' in verdict) {
+          refused = verdict.reason;
+          return { kind: 'continue', response: oauthBearerErrorChallenge() };
+        }
+        if (parsed.authzid !== undefined && parsed.authzid !== verdict.principalName) return { kind: 'failed', user: verdict.principalName, reason: 'an authorization id other than the token subject is not supported' };
+        return { kind: 'done', response: Buffer.alloc(0), principal: userPrincipal(verdict.principalName), credentialExpiresAtMs: verdict.expiresAtMs };
       },
     };
   }
