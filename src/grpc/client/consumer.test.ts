@@ -117,6 +117,32 @@ describe('Consumer', () => {
     await consumer.close();
   });
 
+  it('fetches on for the partitions it handed out while the caller works on the records', async () => {
+    await admin.createTopic('c-ahead', { partitions: 1 });
+    await produce('c-ahead', 0, ['a', 'b', 'c']);
+    const consumer = new Consumer({ address: b.address, assignment: [{ topic: 'c-ahead', partition: 0 }], offsetReset: 'earliest' });
+    const log = b.broker.services.log;
+    const original = log.read.bind(log);
+    let reads = 0;
+    log.read = (req) => {
+      if (req.topic === 'c-ahead') reads++;
+      return original(req);
+    };
+    try {
+      expect((await pollFor(consumer, 3)).map(label)).toEqual(['0@0=a', '0@1=b', '0@2=c']);
+      // the poll that handed out the last records started the next fetch: the log is read
+      // again before the caller polls
+      const before = reads;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(reads).toBeGreaterThan(before);
+      await produce('c-ahead', 0, ['d']);
+      expect((await pollFor(consumer, 1)).map(label)).toEqual(['0@3=d']);
+    } finally {
+      log.read = original;
+      await consumer.close();
+    }
+  });
+
   it('fails poll() with NOT_FOUND for an unknown topic', async () => {
     const consumer = new Consumer({ address: b.address, topics: ['c-ghost'] });
     await expect(consumer.poll(100)).rejects.toMatchObject({ codeName: 'NOT_FOUND', details: "topic 'c-ghost' does not exist" });

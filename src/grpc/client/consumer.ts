@@ -215,7 +215,11 @@ export class Consumer {
       // the group rebalances: hand out nothing more of partitions that may be moving
       if (this.session?.rebalanceNeeded) return [];
       const out = this.drain(states);
-      if (out.length > 0) return out;
+      if (out.length > 0) {
+        // partitions handed out to the end fetch on while the caller works on these records
+        this.startFetches(states, Math.max(0, deadline - Date.now()));
+        return out;
+      }
       this.throwFailure();
       const left = deadline - Date.now();
       const started = this.startFetches(states, Math.max(0, left));
