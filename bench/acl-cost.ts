@@ -12,10 +12,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { intFlag, numFlag, parseFlags } from './lib/args.js';
+import { intFlag, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { readCpuSeconds } from './lib/process-cpu.js';
 import { runProduce, type ProduceRunOptions } from './lib/produce-runner.js';
+import { produceLoadFlags, produceLoadOptions } from './lib/produce-load-flags.js';
 import { appendResult, fmt } from './lib/results-file.js';
 import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { ensureTopic } from './lib/topic-setup.js';
@@ -28,15 +29,10 @@ import { Authorizer } from '../src/agent/security/authorizer.js';
 import { userPrincipal } from '../src/agent/security/principal.js';
 
 const flags = parseFlags('acl-cost.ts', {
+  // small batches: more requests, so more checks per record
+  ...produceLoadFlags({ 'records-per-batch': '100' }),
   rounds: { default: '6', help: 'rounds; each has one phase on each broker' },
-  'phase-s': { default: '5', help: 'measured seconds per phase' },
-  'warmup-s': { default: '1', help: 'seconds sent before each phase is measured' },
   acls: { default: '10000', help: 'ACL bindings of the authorizing broker (the one that allows the load included)' },
-  partitions: { default: '8', help: 'partitions of the topic' },
-  'record-size': { default: '100', help: 'record value bytes' },
-  'records-per-batch': { default: '100', help: 'records per batch (small batches: more requests, more checks)' },
-  connections: { default: '4', help: 'TCP connections of the load generator' },
-  inflight: { default: '8', help: 'requests in flight per connection' },
   'json-out': { default: '', help: 'append the results as JSON lines to this file' },
 });
 
@@ -116,21 +112,7 @@ async function main(): Promise<void> {
   };
   try {
     const topic = `${PREFIX}${Date.now()}`;
-    const opts = (b: LaunchedBroker): ProduceRunOptions => ({
-      host: b.host,
-      port: b.kafkaPort,
-      topic,
-      partitions,
-      partitionsPerRequest: partitions,
-      connections: intFlag(flags.connections, 'connections', 1),
-      inflight: intFlag(flags.inflight, 'inflight', 1),
-      recordSize: intFlag(flags['record-size'], 'record-size', 0),
-      recordsPerBatch: intFlag(flags['records-per-batch'], 'records-per-batch', 1),
-      acks: 1,
-      durationS: numFlag(flags['phase-s'], 'phase-s'),
-      warmupS: numFlag(flags['warmup-s'], 'warmup-s'),
-      rateMbS: 0,
-    });
+    const opts = (b: LaunchedBroker): ProduceRunOptions => produceLoadOptions(flags, { host: b.host, port: b.kafkaPort, topic });
     for (const b of Object.values(brokers)) {
       const admin = await KafkaConnection.connect(b.host, b.kafkaPort, 'bench-admin');
       await ensureTopic(admin, topic, partitions);

@@ -15,6 +15,7 @@ import { intFlag, numFlag, parseFlags } from './lib/args.js';
 import { launchBroker, type LaunchedBroker } from './lib/broker-launcher.js';
 import { readCpuSeconds } from './lib/process-cpu.js';
 import { runProduce, type ProduceRunOptions } from './lib/produce-runner.js';
+import { produceLoadFlags, produceLoadOptions } from './lib/produce-load-flags.js';
 import { appendResult, fmt } from './lib/results-file.js';
 import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { ensureTopic } from './lib/topic-setup.js';
@@ -23,15 +24,9 @@ import { KafkaConnection } from '../test-kit/kafka-connection.js';
 import { errorInfo } from '../src/protocol/error-codes.js';
 
 const flags = parseFlags('metrics-cost.ts', {
+  ...produceLoadFlags(),
   rounds: { default: '6', help: 'rounds of the throughput comparison; each has one phase without and one with scraping' },
-  'phase-s': { default: '5', help: 'measured seconds per phase' },
-  'warmup-s': { default: '1', help: 'seconds sent before each phase is measured' },
   'scrape-ms': { default: '1000', help: 'interval of the scraper in the scraped phases' },
-  partitions: { default: '8', help: 'partitions of the throughput topic' },
-  'record-size': { default: '100', help: 'record value bytes' },
-  'records-per-batch': { default: '1000', help: 'records per batch' },
-  connections: { default: '4', help: 'TCP connections of the load generator' },
-  inflight: { default: '8', help: 'requests in flight per connection' },
   'rate-mb-s': { default: '0', help: 'throttle the load to this many MB/s of values (0 = as fast as possible)' },
   'series-partitions': { default: '1,100,1000,10000', help: 'partition counts of the series measurement (the first is the baseline); empty to skip' },
   'skip-throughput': { default: 'false', help: 'true: only the series measurement' },
@@ -109,21 +104,7 @@ async function throughput(): Promise<void> {
     await ensureTopic(admin, topic, partitions);
     admin.close();
     const httpBase = `http://${broker.host}:${broker.httpPort}`;
-    const opts: ProduceRunOptions = {
-      host: broker.host,
-      port: broker.kafkaPort,
-      topic,
-      partitions,
-      partitionsPerRequest: partitions,
-      connections: intFlag(flags.connections, 'connections', 1),
-      inflight: intFlag(flags.inflight, 'inflight', 1),
-      recordSize: intFlag(flags['record-size'], 'record-size', 0),
-      recordsPerBatch: intFlag(flags['records-per-batch'], 'records-per-batch', 1),
-      acks: 1,
-      durationS: numFlag(flags['phase-s'], 'phase-s'),
-      warmupS: numFlag(flags['warmup-s'], 'warmup-s'),
-      rateMbS: numFlag(flags['rate-mb-s'], 'rate-mb-s'),
-    };
+    const opts: ProduceRunOptions = produceLoadOptions(flags, { host: broker.host, port: broker.kafkaPort, topic }, numFlag(flags['rate-mb-s'], 'rate-mb-s'));
     console.log(
       `throughput: broker pid ${broker.pid()}, ${partitions} partitions, ${opts.connections} connections x ${opts.inflight} in flight, ` +
         `${opts.recordsPerBatch} x ${opts.recordSize} B records per batch, acks=1${opts.rateMbS > 0 ? `, ${opts.rateMbS} MB/s` : ', unthrottled'}; ` +

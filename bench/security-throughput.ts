@@ -13,6 +13,7 @@ import { intFlag, numFlag, parseFlags } from './lib/args.js';
 import { launchBroker } from './lib/broker-launcher.js';
 import { fetchPass, highWatermarks } from './lib/fetch-runner.js';
 import { runProduce, type ProduceRunOptions } from './lib/produce-runner.js';
+import { produceLoadFlags, produceLoadOptions } from './lib/produce-load-flags.js';
 import { appendResult, fmt } from './lib/results-file.js';
 import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { ensureTopic } from './lib/topic-setup.js';
@@ -21,14 +22,8 @@ import { KafkaConnection, type SecureConnectOptions } from '../test-kit/kafka-co
 import { makeTestPki } from '../compat-tests/security/certificates.js';
 
 const flags = parseFlags('security-throughput.ts', {
+  ...produceLoadFlags({ 'phase-s': '4' }),
   rounds: { default: '3', help: 'rounds; each measures every listener once' },
-  'phase-s': { default: '4', help: 'measured seconds of each produce phase' },
-  'warmup-s': { default: '1', help: 'seconds sent before each produce phase is measured' },
-  partitions: { default: '8', help: 'partitions of the topics' },
-  'record-size': { default: '100', help: 'record value bytes' },
-  'records-per-batch': { default: '1000', help: 'records per batch' },
-  connections: { default: '4', help: 'connections of the producer and of the fetch pass' },
-  inflight: { default: '8', help: 'produce requests in flight per connection' },
   'fetch-mb': { default: '200', help: 'MB of record values in the topic every fetch pass reads whole' },
   'json-out': { default: '', help: 'append the results as JSON lines to this file' },
 });
@@ -67,21 +62,7 @@ async function main(): Promise<void> {
     const fetchTopic = `bench-security-fetch-${Date.now()}`;
     await ensureTopic(admin, produceTopic, partitions);
     await ensureTopic(admin, fetchTopic, partitions);
-    const base: ProduceRunOptions = {
-      host: broker.host,
-      port: broker.kafkaPort,
-      topic: produceTopic,
-      partitions,
-      partitionsPerRequest: partitions,
-      connections: intFlag(flags.connections, 'connections', 1),
-      inflight: intFlag(flags.inflight, 'inflight', 1),
-      recordSize: intFlag(flags['record-size'], 'record-size', 0),
-      recordsPerBatch: intFlag(flags['records-per-batch'], 'records-per-batch', 1),
-      acks: 1,
-      durationS: numFlag(flags['phase-s'], 'phase-s'),
-      warmupS: numFlag(flags['warmup-s'], 'warmup-s'),
-      rateMbS: 0,
-    };
+    const base: ProduceRunOptions = produceLoadOptions(flags, { host: broker.host, port: broker.kafkaPort, topic: produceTopic });
     // the fetch topic: written once over PLAINTEXT, read whole over every listener
     const requestMb = (partitions * base.recordsPerBatch * base.recordSize) / 1e6;
     await runProduce({ ...base, topic: fetchTopic, requests: Math.ceil(numFlag(flags['fetch-mb'], 'fetch-mb') / requestMb) });
