@@ -21,6 +21,10 @@ export { sleep };
 
 export interface AgentOptions {
   env?: Record<string, string>;
+  /** More `streamhouse start` flags (security, listeners' settings). */
+  args?: string[];
+  /** Kafka's `--listeners` instead of one PLAINTEXT listener (`{port}`: the agent's Kafka port). */
+  listeners?: string;
   /** Instead of LEASE_TTL_MS. */
   leaseTtlMs?: number;
 }
@@ -57,7 +61,9 @@ export async function startCluster(name: string, count: number, opts: (index: nu
           '--heartbeat-interval-ms', String(HEARTBEAT_MS),
           '--lease-ttl-ms', String(agentOpts.leaseTtlMs ?? LEASE_TTL_MS),
           '--flush-interval-ms', '20',
+          ...(agentOpts.args ?? []),
         ],
+        ...(agentOpts.listeners !== undefined ? { listeners: agentOpts.listeners } : {}),
         env: { ...s3.env, ...agentOpts.env },
       });
       agents.push(agent);

@@ -58,6 +58,9 @@ const SHOWN: Record<string, (c: StartConfig) => string> = {
   'sasl-oauthbearer-sub-claim-name': (c) => c.security.oauthBearer?.subClaimName ?? 'sub',
   'sasl-oauthbearer-clock-skew-seconds': (c) => String(c.security.oauthBearer?.clockSkewSeconds ?? 30),
   'sasl-oauthbearer-jwks-endpoint-refresh-ms': (c) => String(c.security.oauthBearer?.jwksRefreshMs ?? 3600000),
+  'sasl-mechanism-inter-broker-protocol': (c) => c.security.interBroker?.mechanism ?? 'SCRAM-SHA-512',
+  'inter-broker-sasl-username': (c) => c.security.interBroker?.username ?? 'none',
+  'inter-broker-sasl-password': (c) => (c.security.interBroker === undefined ? 'none' : 'set'),
   'connections-max-reauth-ms': (c) => String(c.security.connectionsMaxReauthMs),
   'connection-failed-authentication-delay-ms': (c) => String(c.security.failedAuthenticationDelayMs),
   'super-users': (c) => (c.security.superUsers.length === 0 ? 'none' : 'set'),
@@ -185,7 +188,11 @@ describe('start options: flags, environment variables, defaults', () => {
     expect(configError(['--listeners', 'PLAINTEXT://:9092', '--advertised-listeners', 'SSL://h:9093'])).toMatch(/not one of --listeners/);
     expect(configError(['--listeners', 'PLAINTEXT://:9092,SASL_PLAINTEXT://:9092'])).toMatch(/both bind port 9092/);
     expect(configError(['--listeners', 'nonsense'])).toMatch(/^--listeners must be NAME:\/\/host:port/);
-    expect(configError(['--listeners', 'SASL_PLAINTEXT://:9093', '--cluster', 'true'])).toMatch(/inter-broker listener \(SASL_PLAINTEXT\) must be PLAINTEXT/);
+    expect(configError(['--listeners', 'SASL_PLAINTEXT://:9093', '--cluster', 'true'])).toMatch(/inter-broker listener \(SASL_PLAINTEXT\) is SASL_PLAINTEXT: give --inter-broker-sasl-username/);
+    expect(configError(['--listeners', 'SASL_PLAINTEXT://:9093', '--cluster', 'true', '--inter-broker-sasl-username', 'broker'])).toMatch(/--inter-broker-sasl-username and --inter-broker-sasl-password go together/);
+    expect(configError(['--listeners', 'SASL_PLAINTEXT://:9093', '--cluster', 'true', '--inter-broker-sasl-username', 'b', '--inter-broker-sasl-password', 'p', '--sasl-enabled-mechanisms', 'PLAIN'])).toMatch(/SCRAM-SHA-512 is not in --sasl-enabled-mechanisms/);
+    expect(configError(['--listeners', 'SSL://:9093', '--ssl-certificate-location', '/etc/hostname', '--ssl-key-location', '/etc/hostname', '--cluster', 'true'])).toMatch(/cannot be SSL/);
+    expect(configError(['--sasl-mechanism-inter-broker-protocol', 'GSSAPI'])).toMatch(/must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512/);
     expect(configError(['--ssl-client-auth', 'required'])).toMatch(/needs --ssl-ca-location/);
     expect(configError(['--sasl-enabled-mechanisms', 'GSSAPI'])).toMatch(/GSSAPI is not supported/);
     expect(configError(['--ssl-principal-mapping-rules', 'RULE:^CN=(.*$/$1/'])).toMatch(/invalid pattern/);

@@ -17,6 +17,7 @@ import {
 import type { KafkaPrincipal } from '../agent/security/principal.js';
 import type { DoorAuthenticationMode } from '../agent/security/door-authenticator.js';
 import type { OAuthBearerConfig } from '../agent/security/jwt-validator.js';
+import type { PeerLogin } from '../agent/cluster/peer-kafka-client.js';
 
 /** Turns an option's text into its value, or throws ConfigError with one line; `what` is `--<flag>`. */
 type Parse<T> = (text: string, what: string) => T;
@@ -67,6 +68,12 @@ const httpUrl: Parse<string> = (value, what) => {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${what} must be an http:// or https:// URL, got ${url.protocol}`);
   return value;
+};
+
+const interBrokerMechanism: Parse<PeerLogin['mechanism']> = (value, what) => {
+  const v = value.trim().toUpperCase();
+  if (v !== 'PLAIN' && v !== 'SCRAM-SHA-256' && v !== 'SCRAM-SHA-512') throw new ConfigError(`${what} must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got "${value}"`);
+  return v;
 };
 
 const commaList: Parse<string[]> = (value, what) => {
@@ -168,6 +175,9 @@ const SPECS = [
   option({ flag: 'sasl-oauthbearer-sub-claim-name', env: 'STREAMHOUSE_SASL_OAUTHBEARER_SUB_CLAIM_NAME', description: 'sasl.oauthbearer.sub.claim.name: the claim that names the principal', defaultText: 'sub', parse: text }),
   option({ flag: 'sasl-oauthbearer-clock-skew-seconds', env: 'STREAMHOUSE_SASL_OAUTHBEARER_CLOCK_SKEW_SECONDS', description: 'sasl.oauthbearer.clock.skew.seconds: tolerance on exp and nbf', defaultText: '30', parse: integer(0, 3600) }),
   option({ flag: 'sasl-oauthbearer-jwks-endpoint-refresh-ms', env: 'STREAMHOUSE_SASL_OAUTHBEARER_JWKS_ENDPOINT_REFRESH_MS', description: 'sasl.oauthbearer.jwks.endpoint.refresh.ms: how long fetched keys are used before fetching again', defaultText: '3600000', parse: integer(1000, 86_400_000) }),
+  option({ flag: 'sasl-mechanism-inter-broker-protocol', env: 'STREAMHOUSE_SASL_MECHANISM_INTER_BROKER_PROTOCOL', description: 'sasl.mechanism.inter.broker.protocol: how agents log in to a SASL inter-broker listener (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)', defaultText: 'SCRAM-SHA-512', parse: interBrokerMechanism }),
+  option({ flag: 'inter-broker-sasl-username', env: 'STREAMHOUSE_INTER_BROKER_SASL_USERNAME', description: 'the broker user agents log in as on a SASL inter-broker listener (make it a super user)', defaultText: 'none', derived: true, parse: text }),
+  option({ flag: 'inter-broker-sasl-password', env: 'STREAMHOUSE_INTER_BROKER_SASL_PASSWORD', description: 'its password (prefer the environment variable)', defaultText: 'none', derived: true, parse: text }),
   option({ flag: 'connections-max-reauth-ms', env: 'STREAMHOUSE_CONNECTIONS_MAX_REAUTH_MS', description: 'connections.max.reauth.ms: SASL session lifetime before re-authentication (KIP-368); 0 never expires', defaultText: '0', parse: integer(0, 2147483647) }),
   option({ flag: 'connection-failed-authentication-delay-ms', env: 'STREAMHOUSE_CONNECTION_FAILED_AUTHENTICATION_DELAY_MS', description: 'connection.failed.authentication.delay.ms: delay of the answer to a failed login', defaultText: '100', parse: integer(0, 60_000) }),
   option({ flag: 'super-users', env: 'STREAMHOUSE_SUPER_USERS', description: 'super.users: User:alice;User:bob, allowed everything by the authorizer', defaultText: 'none', derived: true, parse: superUsers }),
@@ -335,8 +345,17 @@ export function startConfig(command: Command, env: NodeJS.ProcessEnv = process.e
     throw new ConfigError(`listener ${tlsListeners[0]!.name} is ${tlsListeners[0]!.securityProtocol}: give --ssl-certificate-location and --ssl-key-location`);
   }
   const inter = resolved.listeners.find((l) => l.name === resolved.interBrokerListenerName);
-  if (isClustered(resolved.clusterMode, resolved.metadataUrl) && inter !== undefined && inter.securityProtocol !== 'PLAINTEXT') {
-    throw new ConfigError(`in a cluster the inter-broker listener (${inter.name}) must be PLAINTEXT: agents do not authenticate to each other yet; add a PLAINTEXT listener for them and name it with --inter-broker-listener-name`);
+  if (isClustered(resolved.clusterMode, resolved.metadataUrl) && inter !== undefined) {
+    const p = inter.securityProtocol;
+    if (p === 'SSL') throw new ConfigError(`in a cluster the inter-broker listener (${inter.name}) cannot be SSL: agents log in to each other with SASL; use SASL_SSL (or PLAINTEXT on a private network)`);
+    if ((p === 'SASL_PLAINTEXT' || p === 'SASL_SSL') && resolved.security.interBroker === undefined) {
+      throw new ConfigError(`the inter-broker listener (${inter.name}) is ${p}: give --inter-broker-sasl-username and --inter-broker-sasl-password (a SCRAM user, made a super user)`);
+    }
+    if (p === 'SASL_SSL' && resolved.security.ssl?.caLocation === undefined) throw new ConfigError(`the inter-broker listener (${inter.name}) is SASL_SSL: give --ssl-ca-location, the CA the agents' certificates chain to`);
+    const login = resolved.security.interBroker;
+    if (login && (p === 'SASL_PLAINTEXT' || p === 'SASL_SSL') && !resolved.security.saslEnabledMechanisms.includes(login.mechanism)) {
+      throw new ConfigError(`--sasl-mechanism-inter-broker-protocol ${login.mechanism} is not in --sasl-enabled-mechanisms`);
+    }
   }
   return { ...resolved, httpHost: http.host, grpcHost: grpc.host };
 }
@@ -364,6 +383,11 @@ function kafkaListeners(command: Command, o: StartOptionValues): Pick<BrokerConf
   const inter = listeners.find((l) => l.name === interName);
   if (inter === undefined) throw new ConfigError(`--inter-broker-listener-name ${interName} is not one of --listeners (${listeners.map((l) => l.name).join(', ')})`);
   return { listeners, interBrokerListenerName: interName, kafkaListener: inter.bind, advertisedListener: inter.advertised };
+}
+
+function interBrokerLogin(o: StartOptionValues): PeerLogin {
+  if (o.interBrokerSaslUsername === undefined || o.interBrokerSaslPassword === undefined) throw new ConfigError('--inter-broker-sasl-username and --inter-broker-sasl-password go together');
+  return { mechanism: o.saslMechanismInterBrokerProtocol ?? 'SCRAM-SHA-512', username: o.interBrokerSaslUsername, password: o.interBrokerSaslPassword };
 }
 
 function oauthBearerConfig(o: StartOptionValues, mechanisms: readonly string[]): { oauthBearer?: OAuthBearerConfig } {
@@ -416,6 +440,7 @@ function securityConfig(o: StartOptionValues): SecurityConfig {
     superUsers: o.superUsers ?? [],
     bootstrapScramUsers: o.addScram ?? [],
     ...oauthBearerConfig(o, o.saslEnabledMechanisms ?? defaults.saslEnabledMechanisms),
+    ...(o.interBrokerSaslUsername !== undefined || o.interBrokerSaslPassword !== undefined ? { interBroker: interBrokerLogin(o) } : {}),
     ...(o.authorizerClassName !== undefined ? { authorizer: { className: o.authorizerClassName, allowEveryoneIfNoAclFound: o.allowEveryoneIfNoAclFound ?? false } } : {}),
     http: { tls: o.httpTls ?? false, authentication: o.httpAuthentication ?? 'none' },
     grpc: { tls: o.grpcTls ?? false, authentication: o.grpcAuthentication ?? 'none' },

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { openMetadataStore } from '../metadata/open-metadata-store.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
@@ -22,7 +23,7 @@ import { GrpcServer } from '../grpc/grpc-server.js';
 import { GroupCoordinator } from '../agent/groups/group-coordinator.js';
 import { SingleAgentCoordinatorLocator } from '../agent/groups/coordinator-shards.js';
 import { GroupRouter } from '../agent/groups/group-router.js';
-import { PeerKafkaClient } from '../agent/cluster/peer-kafka-client.js';
+import { PeerKafkaClient, type PeerSecurity } from '../agent/cluster/peer-kafka-client.js';
 import { ManagedGroupMembers } from '../agent/groups/managed-members.js';
 import { ReadinessProbe, type ReadinessCheck } from '../agent/readiness.js';
 import { registerConsumerGroupMetrics } from '../agent/groups/consumer-lag-metric.js';
@@ -36,7 +37,7 @@ import { Authorizer } from '../agent/security/authorizer.js';
 import { DoorAuthenticator } from '../agent/security/door-authenticator.js';
 import { AclSync } from '../agent/security/acl-sync.js';
 import { TlsFiles } from '../agent/security/tls-files.js';
-import { usesTls } from '../agent/security/principal.js';
+import { usesSasl, usesTls } from '../agent/security/principal.js';
 import { withAdvertisedListeners } from '../agent/cluster/advertised-listeners.js';
 import { localDiskPaths, registerAgentStateMetrics } from '../agent/agent-state-metrics.js';
 
@@ -221,7 +222,14 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   });
   // the gRPC API's group operations go to the group's coordinator, here or on another agent
   // (forwarded over that agent's Kafka listener)
-  const peers = new PeerKafkaClient({ clientId: `streamhouse-agent-${config.agentId}` });
+  // a secured inter-broker listener: TLS trusting the configured CA, the broker user's login
+  const interListener = config.listeners.find((l) => l.name === config.interBrokerListenerName);
+  const interProtocol = interListener?.securityProtocol ?? 'PLAINTEXT';
+  const peerSecurity: PeerSecurity = {
+    ...(usesTls(interProtocol) ? { tls: config.security.ssl?.caLocation ? { ca: readFileSync(config.security.ssl.caLocation) } : {} } : {}),
+    ...(usesSasl(interProtocol) && config.security.interBroker ? { login: config.security.interBroker } : {}),
+  };
+  const peers = new PeerKafkaClient({ clientId: `streamhouse-agent-${config.agentId}`, security: peerSecurity });
   const groupRouter = new GroupRouter({ coordinator: () => groups, locator: () => coordinatorLocator, selfNodeId: () => cluster.self.nodeId, peers, logger });
   // gRPC consumers' group membership, with partitions assigned by the agents
   const managedMembers = new ManagedGroupMembers({
@@ -236,6 +244,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
       }
       return counts;
     },
+    peerSecurity,
     logger,
   });
   registerConsumerGroupMetrics({ registry: metrics.registry, coordinator: groups, store: metadata.groupOffsets, chunks: metadata.chunks, log, logger });

@@ -10,6 +10,7 @@ import { ConfigError } from './broker-config.js';
 import { AUTHORIZER_CLASS_NAMES, type AuthorizerConfig } from '../security/authorizer.js';
 import { DOOR_AUTHENTICATION_MODES, type DoorAuthenticationMode } from '../security/door-authenticator.js';
 import type { OAuthBearerConfig } from '../security/jwt-validator.js';
+import type { PeerLogin } from '../cluster/peer-kafka-client.js';
 
 export type SslClientAuth = 'required' | 'requested' | 'none';
 
@@ -54,6 +55,8 @@ export interface SecurityConfig {
   readonly authorizer?: AuthorizerConfig;
   /** sasl.oauthbearer.*: how OAUTHBEARER tokens are validated (needed when the mechanism is enabled). */
   readonly oauthBearer?: OAuthBearerConfig;
+  /** The broker user agents log in as on a SASL inter-broker listener. */
+  readonly interBroker?: PeerLogin;
   readonly http: DoorSecurityConfig;
   readonly grpc: DoorSecurityConfig;
 }

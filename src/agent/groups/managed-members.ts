@@ -8,7 +8,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ErrorCode, errorInfo } from '../../protocol/error-codes.js';
-import { PeerUnavailableError } from '../cluster/peer-kafka-client.js';
+import { PeerUnavailableError, type PeerSecurity } from '../cluster/peer-kafka-client.js';
 import { decodeConsumerAssignment, encodeConsumerAssignment, type AssignedPartitions } from './consumer-assignment.js';
 import { encodeConsumerSubscription, GRPC_CONSUMER_PROTOCOL_TYPE, parseConsumerSubscription } from './consumer-protocol.js';
 import type { CoordinatorLocator } from './coordinator-shards.js';
@@ -58,6 +58,8 @@ export interface ManagedGroupMembersOptions {
   /** Partition counts of existing topics (absent ones are left out). */
   readonly partitionCounts: (topics: readonly string[]) => Promise<ReadonlyMap<string, number>>;
   readonly logger: Logger;
+  /** How member connections reach a secured inter-broker listener (default PLAINTEXT). */
+  readonly peerSecurity?: PeerSecurity;
   /** How long a join keeps looking for the coordinator beyond the rebalance timeout; default 10000 ms. */
   readonly findCoordinatorMs?: number;
   /** Pause between two looks; default 100 ms. */
@@ -266,7 +268,7 @@ export class ManagedGroupMembers {
       return existing.channel;
     }
     existing?.channel.close();
-    const channel = new RemoteMembershipChannel(node, clientId, rebalanceTimeoutMs + 5000);
+    const channel = new RemoteMembershipChannel(node, clientId, rebalanceTimeoutMs + 5000, this.opts.peerSecurity);
     this.remote.set(key, { channel, lastUsed: performance.now(), idleMs: 2 * Math.max(sessionTimeoutMs, rebalanceTimeoutMs) });
     return channel;
   }

@@ -7,7 +7,7 @@
 
 import { ApiKey } from '../../protocol/api-codec.js';
 import type { BrokerNode } from '../cluster/cluster-view.js';
-import { PeerKafkaClient } from '../cluster/peer-kafka-client.js';
+import { PeerKafkaClient, type PeerSecurity } from '../cluster/peer-kafka-client.js';
 import type { GroupCoordinator, JoinGroupInput, SyncGroupInput } from './group-coordinator.js';
 import type { JoinGroupResult, SyncGroupResult } from './group-results.js';
 
@@ -63,8 +63,9 @@ export class RemoteMembershipChannel implements MembershipChannel {
     clientId: string,
     /** Longest a request may wait: a parked JoinGroup lasts up to the rebalance timeout. */
     requestTimeoutMs: number,
+    security?: PeerSecurity,
   ) {
-    this.peers = new PeerKafkaClient({ clientId, requestTimeoutMs });
+    this.peers = new PeerKafkaClient({ clientId, requestTimeoutMs, ...(security ? { security } : {}) });
   }
 
   async joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
