@@ -8,6 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { KafkaConnection } from '../../test-kit/kafka-connection.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
     listeners: `PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
     args: [
       '--ssl-certificate-location', pki.serverCert, '--ssl-key-location', pki.serverKey, '--ssl-ca-location', pki.caPem,
-      '--ssl-client-auth', 'requested', '--ssl-principal-mapping-rules', 'RULE:^CN=(.*?),.*$/$1/L,DEFAULT',
+      '--ssl-client-auth', 'requested', '--ssl-principal-mapping-rules', 'RULE:^CN=(.*?),.*$/$1/L,DEFAULT', '--ssl-reload-interval-ms', '300',
       '--http-tls', 'true', '--http-authentication', 'basic', '--grpc-tls', 'true', '--grpc-authentication', 'basic',
       '--authorizer-class-name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', '--super-users', 'User:admin',
     ],
@@ -300,5 +301,30 @@ describe('client certificates on the HTTP and gRPC doors', () => {
     } finally {
       await strict.cleanup();
     }
+  });
+});
+
+/** The subject of the certificate a new TLS connection to `port` is served (ALPN h2, as gRPC). */
+function servedSubject(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: readFileSync(pki.caPem), ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+      const subject = socket.getPeerX509Certificate()?.subject ?? '';
+      socket.destroy();
+      resolve(subject);
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('certificate rotation on the HTTP and gRPC doors', () => {
+  it('new connections get the new certificate without a restart, and calls keep working', async () => {
+    expect(await servedSubject(broker.grpcPort)).not.toContain('Rotated');
+    await pki.reissueServer('/CN=localhost/O=Rotated Door');
+    await waitUntil('gRPC to serve the new certificate', async () => (await servedSubject(broker.grpcPort)).includes('O=Rotated Door'), 10_000);
+    await waitUntil('HTTPS to serve the new certificate', async () => (await servedSubject(broker.httpPort)).includes('O=Rotated Door'), 10_000);
+    const fresh = new AdminClient(grpcOptions('admin'));
+    expect((await fresh.listTopics()).length).toBeGreaterThan(0);
+    fresh.close();
+    expect((await rest('GET', '/api/v1/topics', as('admin'))).status).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { AgentCore } from '../agent/agent-core.js';
 import { AclOperation, ResourceType } from '../agent/security/acl.js';
 import { ANONYMOUS } from '../agent/security/principal.js';
@@ -7,6 +7,7 @@ import { hostOfAddress } from '../agent/security/authorizer.js';
 import type { DoorAuthenticator } from '../agent/security/door-authenticator.js';
 import type { TlsFiles } from '../agent/security/tls-files.js';
 import { authenticateCall, CallAccess, CALL_CHECKS } from './grpc-security.js';
+import { reloadingServerCredentials } from './grpc-tls.js';
 import { AdminService } from './admin-service.js';
 import { ConsumerService, type SubscribeSink } from './consumer-service.js';
 import { GroupMembership } from './group-membership.js';
@@ -20,7 +21,7 @@ export interface GrpcServerOptions {
   readonly httpPort?: () => number;
   /** Who calls are (absent: everyone ANONYMOUS). */
   readonly authenticator?: DoorAuthenticator;
-  /** TLS with these files, read when the server binds (a rotation needs a restart). */
+  /** TLS with these files (reloaded files serve new connections). */
   readonly tls?: TlsFiles;
 }
 
@@ -138,13 +139,7 @@ export class GrpcServer {
 
   private credentials(): ServerCredentials {
     const tls = this.options.tls;
-    if (!tls) return ServerCredentials.createInsecure();
-    const m = tls.material;
-    // grpc-js takes an unencrypted PEM key: open an encrypted one here, in memory only
-    const key = m.passphrase === undefined ? m.key : Buffer.from(createPrivateKey({ key: m.key, passphrase: m.passphrase }).export({ type: 'pkcs8', format: 'pem' }));
-    // grpc-js can require client certificates, not only ask for them: ssl.client.auth=requested is taken as none here
-    const required = tls.config.clientAuth === 'required' && m.ca !== undefined;
-    return ServerCredentials.createSsl(required && m.ca ? m.ca : null, [{ cert_chain: m.cert, private_key: key }], required);
+    return tls ? reloadingServerCredentials(tls, tls.config.clientAuth) : ServerCredentials.createInsecure();
   }
 
   /** The call's requester and its checks (ANONYMOUS without an authenticator). */
