@@ -6,7 +6,7 @@ import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType, type BindableResourc
 import { hostOfAddress, type Requester } from '../agent/security/authorizer.js';
 import { ANONYMOUS } from '../agent/security/principal.js';
 import type { RequestContext } from './handler.js';
-import { CLUSTER_AUTHORIZED_OPERATIONS, GROUP_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from './handlers/authorized-operations.js';
+import { allOperationsOf } from './handlers/authorized-operations.js';
 
 export { AclOperation, ResourceType };
 
@@ -48,15 +48,8 @@ export function authorizeTopicCreate(ctx: RequestContext, topic: string): boolea
   return permits(ctx, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) || authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, topic);
 }
 
-const NO_AUTHORIZER_OPERATIONS: Record<BindableResourceType, number> = {
-  [ResourceType.TOPIC]: TOPIC_AUTHORIZED_OPERATIONS,
-  [ResourceType.GROUP]: GROUP_AUTHORIZED_OPERATIONS,
-  [ResourceType.CLUSTER]: CLUSTER_AUTHORIZED_OPERATIONS,
-  [ResourceType.TRANSACTIONAL_ID]: (1 << AclOperation.WRITE) | (1 << AclOperation.DESCRIBE),
-};
-
 /** Kafka's authorized-operations bit field of the resource for this connection. */
 export function authorizedOperations(ctx: RequestContext, type: BindableResourceType, name: string): number {
   const a = ctx.services.authorizer;
-  return a === undefined ? NO_AUTHORIZER_OPERATIONS[type] : a.authorizedOperations(requesterOf(ctx), type, name);
+  return a === undefined ? allOperationsOf(type) : a.authorizedOperations(requesterOf(ctx), type, name);
 }
