@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, REPO } from '../../test-kit/broker-process.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
+import type { AnalyticsStats } from '../../examples/production-demo/src/analytics-service/analytics-state.js';
 
 export const DEMO_DIR = join(REPO, 'examples/production-demo');
 
@@ -96,20 +98,8 @@ export interface OrderAnswer {
   readonly error?: string;
 }
 
-/** The analytics service's GET /stats (the fields the tests read). */
-export interface AnalyticsStatsBody {
-  readonly instance: string;
-  readonly partitions: ReadonlyArray<{ partition: number; orders: number; revenue_cents: number; next_offset: string; duplicates: number }>;
-  readonly order_count: number;
-  readonly total_revenue_cents: number;
-  readonly total_revenue: number;
-  readonly average_order_value: number;
-  readonly top_customers: ReadonlyArray<{ customer_id: string; revenue: number; revenue_cents: number }>;
-  readonly top_products: ReadonlyArray<{ sku: string; name: string; quantity: number }>;
-  readonly product_quantities: Readonly<Record<string, number>>;
-  readonly records_applied: number;
-  readonly records_per_second: number;
-}
+/** The analytics service's GET /stats: the service's own type of it. */
+export type AnalyticsStatsBody = AnalyticsStats;
 
 export interface InventoryBody {
   readonly items: ReadonlyArray<{ sku: string; name: string; initial: number; available: number; reserved: number; low_stock_threshold: number; status: string }>;
@@ -122,13 +112,8 @@ export interface InventoryStatsBody {
   readonly events: Record<'reserved' | 'rejected' | 'low_stock' | 'out_of_stock', number>;
 }
 
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+/** The test kit's wait, with the demo tests' default of 30 s. */
+export const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> => waitUntil(what, check, timeoutMs);
 
 /** Cents from a dollar amount the services print with two decimals. */
 export const cents = (dollars: number): number => Math.round(dollars * 100);
