@@ -9,17 +9,33 @@ import { join, resolve } from 'node:path';
 export const REPO = resolve(import.meta.dirname, '..');
 export const STREAMHOUSE_BIN = join(REPO, 'dist/cli/streamhouse.js');
 
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/** Below Linux's ephemeral range (32768-60999): outgoing connections never take these ports. */
+const PORT_RANGE = { from: 20_000, to: 32_000 };
+/** Ports this process handed out already (a broker may not have bound them yet). */
+const handedOut = new Set<number>();
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
+    srv.once('error', () => resolve(false));
+    // every interface, as the brokers bind their HTTP and gRPC ports
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port nobody listens on right now, for a broker to bind. Not an ephemeral one: CI saw a
+ * broker fail with EADDRINUSE on a port the OS had handed out as free and then gave to an
+ * outgoing connection before the broker bound it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port in ${PORT_RANGE.from}-${PORT_RANGE.to} after 200 tries`);
 }
 
 export interface BrokerProcessOptions {

@@ -140,6 +140,8 @@ export class TopicService {
     if (existing) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`);
     const key = collisionKey(req.name);
     for (const t of this.cache.values()) {
+      // the same name, created meanwhile (by a create that raced this one): it exists, no collision
+      if (t.name === req.name) throw new TopicError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`);
       if (collisionKey(t.name) === key) {
         throw new TopicError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${req.name}' collides with existing topic: ${t.name}`);
       }
