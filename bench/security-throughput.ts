@@ -4,7 +4,8 @@
  * in the same run. Each round measures every listener once, in an order rotated per round
  * (so a drift of the machine's load does not favour one), produce first, then a fetch pass
  * of one fixed topic from offset 0 to its end. Medians over the rounds and the share of the
- * PLAINTEXT number (the goal: TLS >= 70%).
+ * PLAINTEXT number (the goal: TLS >= 70%). Broker CPU per phase too: one client process
+ * decrypting a fetch pass can be the limit, so broker CPU-s per GB shows what TLS costs it.
  *   npx tsx bench/security-throughput.ts                     (defaults below)
  *   npx tsx bench/security-throughput.ts --rounds 5 --phase-s 5
  */
@@ -15,6 +16,7 @@ import { fetchPass, highWatermarks } from './lib/fetch-runner.js';
 import { runProduce, type ProduceRunOptions } from './lib/produce-runner.js';
 import { produceLoadFlags, produceLoadOptions } from './lib/produce-load-flags.js';
 import { appendResult, fmt } from './lib/results-file.js';
+import { readCpuSeconds } from './lib/process-cpu.js';
 import { describeLoad, machineLoad } from './lib/machine-load.js';
 import { ensureTopic } from './lib/topic-setup.js';
 import { freePort } from '../test-kit/broker-process.js';
@@ -78,18 +80,28 @@ async function main(): Promise<void> {
 
     const produced: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
     const fetched: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
+    /** Broker CPU seconds per GB fetched: what TLS costs the broker even when the client limits the rate. */
+    const fetchCpuPerGb: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
     for (let round = 0; round < rounds; round++) {
       const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
       const line: string[] = [];
       for (const l of rotated) {
         const { port, secure } = listeners[l];
+        const cpuBefore = readCpuSeconds(broker.pid()) ?? 0;
+        const produceStart = performance.now();
         const p = await runProduce({ ...base, port, secure });
+        const cpuAfterProduce = readCpuSeconds(broker.pid()) ?? 0;
+        const fetchStart = performance.now();
         if (p.errorCount > 0) throw new Error(`produce over ${l}: ${JSON.stringify(p.errors)}`);
         const f = await fetchPass({ host: broker.host, port, topic: fetchTopic, partitions, consumers: base.connections, mode: 'group', maxBytes: 50 * 1024 * 1024, partitionMaxBytes: 10 * 1024 * 1024, secure }, hwms);
         if (Object.keys(f.errors).length > 0) throw new Error(`fetch over ${l}: ${JSON.stringify(f.errors)}`);
+        // broker CPU (cores) over each phase: a fetch pass can be bound by this one client process
+        const produceCpu = (cpuAfterProduce - cpuBefore) / ((fetchStart - produceStart) / 1000);
+        const fetchCpu = ((readCpuSeconds(broker.pid()) ?? 0) - cpuAfterProduce) / ((performance.now() - fetchStart) / 1000);
         produced[l].push(p.mbPerSecond);
         fetched[l].push(f.mbPerSecond);
-        line.push(`${l} produce ${fmt(p.mbPerSecond)} MB/s (p99 ${fmt(p.latency.p99)} ms) fetch ${fmt(f.mbPerSecond)} MB/s`);
+        fetchCpuPerGb[l].push(fetchCpu / (f.mbPerSecond / 1000));
+        line.push(`${l} produce ${fmt(p.mbPerSecond)} MB/s (p99 ${fmt(p.latency.p99)} ms, broker ${fmt(produceCpu * 100)}%) fetch ${fmt(f.mbPerSecond)} MB/s (broker ${fmt(fetchCpu * 100)}%, client ${fmt(f.clientCpu * 100)}%)`);
       }
       console.log(`  round ${round + 1}: ${line.join('; ')}`);
     }
@@ -100,10 +112,10 @@ async function main(): Promise<void> {
       const fm = median(fetched[l]);
       const share = (x: number, of: number) => `${((x / of) * 100).toFixed(0)}%`;
       console.log(
-        `${l.padEnd(9)} produce ${fmt(pm)} MB/s (${share(pm, plainProduce)} of PLAINTEXT), fetch ${fmt(fm)} MB/s (${share(fm, plainFetch)})` +
+        `${l.padEnd(9)} produce ${fmt(pm)} MB/s (${share(pm, plainProduce)} of PLAINTEXT), fetch ${fmt(fm)} MB/s (${share(fm, plainFetch)}; broker ${fmt(median(fetchCpuPerGb[l]), 2)} CPU-s per GB)` +
           (l === 'PLAINTEXT' ? '' : `; goal >= 70%: ${pm / plainProduce >= 0.7 && fm / plainFetch >= 0.7 ? 'met' : 'MISSED'}`),
       );
-      appendResult(flags['json-out'], { bench: 'security-throughput', listener: l, rounds, produceMbS: pm, fetchMbS: fm, produceShare: pm / plainProduce, fetchShare: fm / plainFetch, produceRounds: produced[l], fetchRounds: fetched[l] });
+      appendResult(flags['json-out'], { bench: 'security-throughput', listener: l, rounds, produceMbS: pm, fetchMbS: fm, fetchBrokerCpuSecondsPerGb: median(fetchCpuPerGb[l]), produceShare: pm / plainProduce, fetchShare: fm / plainFetch, produceRounds: produced[l], fetchRounds: fetched[l] });
     }
   } finally {
     await broker.cleanup();
