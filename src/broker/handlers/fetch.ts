@@ -116,6 +116,9 @@ async function resolvePartitions(ctx: RequestContext, request: FetchRequest, byI
   return wanted;
 }
 
+/** How early a timer can fire by the wall clock. */
+const TIMER_SLACK_MS = 2;
+
 /**
  * Reads, and while fewer than minBytes came back (and nothing failed), waits for any of the
  * partitions to grow and reads again, until maxWaitMs has passed.
@@ -125,7 +128,9 @@ async function longPoll(services: AgentCore, log: LogService, request: FetchRequ
   for (;;) {
     const pass = await readAll(services, log, request.maxBytes, wanted);
     const left = deadline - Date.now();
-    if (pass.anyError || pass.bytes >= request.minBytes || wanted.length === 0 || left <= 0 || closed?.aborted) return pass;
+    // a timer may fire a millisecond before Date.now() says its time has passed (libuv's cached
+    // loop clock): a wait that just timed out must not lead to one more read and wait
+    if (pass.anyError || pass.bytes >= request.minBytes || wanted.length === 0 || left <= TIMER_SLACK_MS || closed?.aborted) return pass;
     // Wake when a partition's HWM moves past what this pass saw: for a partition that
     // returned everything up to its HWM that is new data, and a partition cut short by
     // maxBytes must not count as "data arrived" again (Kafka waits for appends, too).
