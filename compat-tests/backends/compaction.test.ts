@@ -21,6 +21,9 @@ const PER_SEND = 10;
 const SENDS = 240;
 const STEADY_MS = 15_000;
 const STEADY_RATE = 20;
+// how long a flush object can live: until the next compaction pass (1 s + its run time)
+// merges it, the grace period (1 s) and the next collection pass (1 s + its run time)
+const RECENT_FLUSH_WINDOW_MS = 8_000;
 // recent: records older than retention.ms (7 days) would be deleted by the retention pass (every 60 s)
 const BASE_TS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
@@ -111,7 +114,9 @@ describe(`compaction under a trickle of small produces to ${PARTITIONS} partitio
   it('keeps the object count bounded under a steady trickle, and every record readable', async () => {
     const producer = kafka().producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const samples: number[] = [];
+    const samples: Array<{ at: number; objects: number }> = [];
+    const sendTimes: number[] = [];
+    const flushesBetween = (from: number, to: number): number => sendTimes.filter((t) => t > from && t <= to).length;
     const firstSend = sends;
     const started = Date.now();
     let nextSample = started;
@@ -122,8 +127,9 @@ describe(`compaction under a trickle of small produces to ${PARTITIONS} partitio
       const due = started + ((sends - firstSend) * 1000) / STEADY_RATE;
       if (due > Date.now()) await sleep(due - Date.now());
       await send(producer);
+      sendTimes.push(Date.now());
       if (Date.now() >= nextSample) {
-        samples.push(await segmentCount());
+        samples.push({ at: Date.now(), objects: await segmentCount() });
         nextSample += 1000;
       }
       if (midRead === undefined && Date.now() - started > STEADY_MS / 2) {
@@ -144,17 +150,18 @@ describe(`compaction under a trickle of small produces to ${PARTITIONS} partitio
       segments = await segmentCount();
     }
     const chunks = await chunksByPartition(broker.metadataUrl, topic);
-    report.steady = { flushes: steadySends, durationMs: STEADY_MS, objectSamples: samples, maxObjects: Math.max(...samples) };
+    report.steady = { flushes: steadySends, durationMs: STEADY_MS, objectSamples: samples.map((s) => s.objects), maxObjects: Math.max(...samples.map((s) => s.objects)) };
     report.afterSteady = { objects: segments, objectsPerPartition: segments / PARTITIONS, settledMs: Date.now() - settleStart, ...chunkTotals(chunks) };
     report.totalFlushes = sends;
 
-    // bounded: each partition's merged object and the one it superseded (waiting out the
-    // grace period), plus the flushes of the last few seconds before they are compacted
-    // (every 1 s) and collected (grace 1 s, a pass every 1 s); never the running total
-    const bound = 2 * PARTITIONS + 5 * STEADY_RATE;
+    // bounded: each partition's merged object, the one it superseded (waiting out the grace
+    // period) and the one a pass in progress is writing, plus the flushes of the last few
+    // seconds before they are compacted (every 1 s) and collected (grace 1 s, a pass every
+    // 1 s); never the running total. The window counts the sends actually made, not the
+    // nominal rate: on a loaded machine acks=all sends run slower (CI saw 9/s, not 20/s).
     expect(samples.length).toBeGreaterThanOrEqual(STEADY_MS / 1000 - 2);
-    expect(Math.max(...samples)).toBeLessThanOrEqual(bound);
-    expect(Math.max(...samples)).toBeLessThan(sends / 2);
+    const overBound = samples.filter((s) => s.objects > 3 * PARTITIONS + flushesBetween(s.at - RECENT_FLUSH_WINDOW_MS, s.at));
+    expect(overBound).toEqual([]);
     expect(segments).toBe(PARTITIONS);
     expect(chunks).toEqual(Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, chunks: 1, objects: 1 })));
 
