@@ -1,0 +1,145 @@
+// Helpers of the transaction compat tests: topic set-up, the confluent-kafka script, kcat,
+// raw ListOffsets at either isolation level, and the expected layout of a partition's log.
+
+import { join } from 'node:path';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
+
+export const KCAT = '/usr/bin/kcat';
+const SCRIPT = join(import.meta.dirname, 'confluent-transactions.py');
+
+export const READ_UNCOMMITTED = 0;
+export const READ_COMMITTED = 1;
+
+export async function withAdmin<T>(bootstrap: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ clientId: 'txn-compat-setup', brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopics(bootstrap: string, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
+  const created = await withAdmin(bootstrap, (admin) => admin.createTopics({ topics, waitForLeaders: true }));
+  if (!created) throw new Error(`topics ${topics.map((t) => t.topic).join(', ')} already existed`);
+}
+
+export interface ConfluentOutput {
+  results: unknown[];
+  errors: Array<{ code: number; name: string; message: string }>;
+}
+
+/** Runs confluent-transactions.py with these ops (see its docstring). */
+export async function runConfluent(bootstrap: string, ops: object[], timeoutMs = 60_000): Promise<ConfluentOutput> {
+  const res = await runCommand(PYTHON, [SCRIPT], { input: JSON.stringify({ bootstrap, ops }), timeoutMs });
+  if (res.code !== 0) throw new Error(`confluent-transactions.py exited with ${res.code}\nstdout: ${res.stdout.slice(-2000)}\nstderr: ${res.stderr.slice(-6000)}`);
+  return JSON.parse(res.stdout) as ConfluentOutput;
+}
+
+/** [partition, offset, key, value] */
+export type Row = [number, number, string | null, string | null];
+
+/** Rows grouped by partition, each partition's in the order they came. */
+export function byPartition(rows: readonly Row[], partitions: number): Row[][] {
+  const out: Row[][] = Array.from({ length: partitions }, () => []);
+  for (const r of rows) out[r[0]]!.push(r);
+  return out;
+}
+
+/** kcat -C from the beginning to the end (-e) at an isolation level; rows in output order. */
+export async function kcatRead(bootstrap: string, topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<Row[]> {
+  const res = await runCommand(KCAT, ['-C', '-b', bootstrap, '-t', topic, '-X', `isolation.level=${isolation}`, '-o', 'beginning', '-e', '-q', '-f', '%p|%o|%k|%s\\n'], { timeoutMs: 30_000 });
+  if (res.code !== 0) throw new Error(`kcat -C (${isolation}) exited with ${res.code}: ${res.stderr}`);
+  return res.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [p, o, k, v] = l.split('|') as [string, string, string, string];
+      return [Number(p), Number(o), k, v];
+    });
+}
+
+/** ListOffsets v7 latest (-1) of every partition at an isolation level: the high watermark or the last stable offset. */
+export async function endOffsets(client: RawKafkaClient, topic: string, partitions: number, isolationLevel: number): Promise<number[]> {
+  const res = await client.request(2, 7, {
+    replicaId: -1,
+    isolationLevel,
+    topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 })) }],
+    timeoutMs: 0,
+  });
+  const parts = [...res.topics[0]!.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex);
+  for (const p of parts) if (p.errorCode !== 0) throw new Error(`ListOffsets ${topic}-${p.partitionIndex} isolation ${isolationLevel}: error ${p.errorCode}`);
+  return parts.map((p) => Number(p.offset));
+}
+
+/**
+ * Kafka answers EndTxn once the outcome is logged and writes the markers after: waits until
+ * the last stable offset of every partition reached the high watermark (no transaction open).
+ */
+export async function waitUntilStable(bootstrap: string, topic: string, partitions: number, timeoutMs = 15_000): Promise<number[]> {
+  const client = await RawKafkaClient.connect(bootstrap);
+  try {
+    let last: { committed: number[]; uncommitted: number[] } = { committed: [], uncommitted: [] };
+    await waitUntil(
+      `read_committed end offsets of ${topic} to reach the high watermarks`,
+      async () => {
+        last = { committed: await endOffsets(client, topic, partitions, READ_COMMITTED), uncommitted: await endOffsets(client, topic, partitions, READ_UNCOMMITTED) };
+        return last.committed.every((o, i) => o === last.uncommitted[i]);
+      },
+      timeoutMs,
+      () => `last: read_committed ${JSON.stringify(last.committed)}, read_uncommitted ${JSON.stringify(last.uncommitted)}`,
+    );
+    return last.uncommitted;
+  } finally {
+    client.close();
+  }
+}
+
+export interface PlannedRecord {
+  partition: number;
+  key: string;
+  value: string;
+}
+
+export interface PlannedTransaction {
+  commit: boolean;
+  records: PlannedRecord[];
+}
+
+export interface ExpectedLog {
+  /** Every data record, per partition, with the offset it must get: committed and aborted. */
+  all: Row[][];
+  /** Only the committed ones. */
+  committed: Row[][];
+  /** Offsets that hold a transaction marker (control batch), per partition. */
+  markers: number[][];
+  /** The high watermark each partition ends at. */
+  end: number[];
+}
+
+/**
+ * Where each record and marker lands when one producer runs these transactions in order on
+ * partitions starting at `start`: a transaction's records on a partition take consecutive
+ * offsets in produce order, and each partition it wrote to gets one marker after them.
+ */
+export function expectedLog(transactions: readonly PlannedTransaction[], partitions: number, start: readonly number[] = []): ExpectedLog {
+  const next = Array.from({ length: partitions }, (_, p) => start[p] ?? 0);
+  const all: Row[][] = Array.from({ length: partitions }, () => []);
+  const committed: Row[][] = Array.from({ length: partitions }, () => []);
+  const markers: number[][] = Array.from({ length: partitions }, () => []);
+  for (const txn of transactions) {
+    const touched = new Set<number>();
+    for (const r of txn.records) {
+      const row: Row = [r.partition, next[r.partition]!++, r.key, r.value];
+      all[r.partition]!.push(row);
+      if (txn.commit) committed[r.partition]!.push(row);
+      touched.add(r.partition);
+    }
+    for (const p of [...touched].sort()) markers[p]!.push(next[p]!++);
+  }
+  return { all, committed, markers, end: next };
+}
