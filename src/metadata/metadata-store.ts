@@ -89,6 +89,22 @@ export interface ProducerPartitionState {
   readonly producerEpoch: number;
   /** Oldest first; only the last MAX_PRODUCER_BATCHES are kept. */
   readonly batches: readonly ProducerBatchRecord[];
+  /**
+   * First offset of this producer's open transaction on the partition (its first
+   * transactional batch since the last COMMIT/ABORT marker), null when none is open. The
+   * partition's last stable offset is the smallest of these (or the HWM).
+   */
+  readonly txnFirstOffset: bigint | null;
+}
+
+/** A transaction that ended with an ABORT marker on one partition: its records span [firstOffset, lastOffset]. */
+export interface AbortedTransaction {
+  readonly topic: string;
+  readonly partition: number;
+  readonly producerId: bigint;
+  readonly firstOffset: bigint;
+  /** Offset of the ABORT control batch. */
+  readonly lastOffset: bigint;
 }
 
 /** Kafka's idempotence window: the last 5 batches per producer and partition. */
@@ -110,6 +126,8 @@ export interface FlushCommit {
   readonly chunks: readonly FlushChunk[];
   readonly partitions: readonly FlushPartitionUpdate[];
   readonly producerStates: readonly ProducerPartitionState[];
+  /** Aborted transactions whose ABORT marker this flush writes (each on a listed partition). */
+  readonly abortedTransactions?: readonly AbortedTransaction[];
 }
 
 /** One dynamic broker config (AlterConfigs on a BROKER resource). */
@@ -164,6 +182,12 @@ export interface PartitionMetadataStore {
    * exists) it throws FencedError naming every such partition.
    */
   commitFlush(commit: FlushCommit): Promise<void>;
+  /**
+   * The partition's aborted transactions whose ABORT marker is at or after `fromOffset`,
+   * ordered by lastOffset (what read_committed Fetch hands clients). advanceLogStart drops
+   * those wholly below the new log start; deleting the topic drops all.
+   */
+  abortedTransactions(topic: string, partition: number, fromOffset: bigint): Promise<AbortedTransaction[]>;
 }
 
 /** Compaction's swap: consecutive chunks of one partition become one chunk in a new object. */
@@ -283,6 +307,13 @@ export interface CommittedOffset {
   readonly commitTimestamp: number;
 }
 
+/** Offsets a transactional producer committed to a group (TxnOffsetCommit), waiting for the transaction's end. */
+export interface PendingTransactionalOffsets {
+  readonly group: string;
+  readonly producerId: bigint;
+  readonly offsets: readonly CommittedOffset[];
+}
+
 export interface GroupOffsetStore {
   /** Upserts the offsets of one group in ONE transaction. */
   commit(group: string, offsets: readonly CommittedOffset[]): Promise<void>;
@@ -299,6 +330,56 @@ export interface GroupOffsetStore {
    * older than `olderThan` (ms). The coordinator passes only groups that are empty.
    */
   expire(groups: readonly string[], olderThan: number): Promise<number>;
+  /**
+   * TxnOffsetCommit: stages offsets of `producerId`'s open transaction; a later stage of the
+   * same group, producer and partition replaces the earlier one. Not visible to fetch.
+   */
+  stageTransactional(pending: PendingTransactionalOffsets): Promise<void>;
+  /**
+   * The transaction of `producerId` ended: on commit its staged offsets for `groups` become
+   * the groups' committed offsets (upserted, as `commit` does), on abort they are dropped;
+   * either way none stays staged. One transaction; idempotent (a retry finds nothing staged).
+   */
+  completeTransactional(producerId: bigint, groups: readonly string[], commit: boolean): Promise<void>;
+}
+
+/** Kafka's transaction states (TransactionState in the transaction coordinator). */
+export type TransactionStateName = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort' | 'CompleteCommit' | 'CompleteAbort';
+
+/** The coordinator's record of one transactional id (Kafka's __transaction_state entry). */
+export interface TransactionRecord {
+  readonly transactionalId: string;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly state: TransactionStateName;
+  /** transaction.timeout.ms the producer asked for at InitProducerId. */
+  readonly timeoutMs: number;
+  /** Partitions in the transaction, ordered by topic then partition. */
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+  /** Consumer groups whose offsets the transaction commits (AddOffsetsToTxn), ordered. */
+  readonly groups: readonly string[];
+  /** Epoch ms the open transaction started (first AddPartitionsToTxn/AddOffsetsToTxn); -1 when none is open. */
+  readonly startedAtMs: number;
+  /** Epoch ms of the last change. */
+  readonly updatedAtMs: number;
+  /** Bumped by every successful put; the compare-and-set guard. */
+  readonly version: number;
+}
+
+export type TransactionRecordInput = Omit<TransactionRecord, 'version'>;
+
+export interface TransactionStateStore {
+  get(transactionalId: string): Promise<TransactionRecord | undefined>;
+  /** Every transactional id, ordered by id. */
+  list(): Promise<TransactionRecord[]>;
+  /**
+   * Writes the record if the stored version is still `expectedVersion` (0: the id must not
+   * exist yet). Returns the stored record (version = expectedVersion + 1), or undefined when
+   * the guard failed (someone else changed it: re-read and decide again).
+   */
+  put(record: TransactionRecordInput, expectedVersion: number): Promise<TransactionRecord | undefined>;
+  /** transactional.id.expiration.ms: removes the id if still at `expectedVersion`. */
+  delete(transactionalId: string, expectedVersion: number): Promise<boolean>;
 }
 
 /**
@@ -484,6 +565,8 @@ export interface MetadataStore {
   readonly partitions: PartitionMetadataStore;
   readonly chunks: ChunkIndexStore;
   readonly producers: ProducerMetadataStore;
+  /** Transaction coordinator state per transactional id (docs/transactions.md). */
+  readonly transactions: TransactionStateStore;
   readonly objects: ObjectMetadataStore;
   /** Idempotent. Every later call on the store rejects with STORE_CLOSED. */
   close(): Promise<void>;

@@ -67,4 +67,21 @@ export function validateFlushCommit(commit: FlushCommit): void {
     if (seenProducers.has(producerKey)) throw invalid(`producer ${state.producerId} listed twice for ${name}`);
     seenProducers.add(producerKey);
   }
+
+  // The ABORT markers are written by this flush, so each lies in its partition's new range
+  // [expectedHighWatermark, newHighWatermark), at an offset of its own.
+  const updates = new Map(commit.partitions.map((u) => [partitionKey(u.topic, u.partition), u]));
+  const seenMarkers = new Set<string>();
+  for (const aborted of commit.abortedTransactions ?? []) {
+    const name = `${aborted.topic}-${aborted.partition}`;
+    const update = updates.get(partitionKey(aborted.topic, aborted.partition));
+    if (update === undefined) throw invalid(`aborted transaction of ${name} has no partition update`);
+    if (aborted.lastOffset < aborted.firstOffset) throw invalid(`aborted transaction of ${name} ends before it starts`);
+    if (aborted.lastOffset < update.expectedHighWatermark || aborted.lastOffset >= update.newHighWatermark) {
+      throw invalid(`aborted transaction of ${name} has its marker at ${aborted.lastOffset}, outside this flush`);
+    }
+    const markerKey = `${partitionKey(aborted.topic, aborted.partition)}\u0000${aborted.lastOffset}`;
+    if (seenMarkers.has(markerKey)) throw invalid(`aborted transaction of ${name} shares its marker offset ${aborted.lastOffset} with another`);
+    seenMarkers.add(markerKey);
+  }
 }

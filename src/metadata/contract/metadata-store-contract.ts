@@ -6,12 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   FencedError,
   MetadataStoreError,
+  type AbortedTransaction,
   type FlushChunk,
   type FlushCommit,
   type FlushPartitionUpdate,
   type MetadataErrorCode,
   type MetadataStore,
   type ProducerPartitionState,
+  type TransactionRecordInput,
 } from '../metadata-store.js';
 import { runAgentAndLeaseContract } from './lease-contract.js';
 
@@ -316,7 +318,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           chunks: [chunk('orders', 0, 0n, 2n, 10n, 0, 100), chunk('orders', 1, 0n, 0n, 10n, 100, 100)],
           partitions: [update('orders', 0, 0n, 3n), update('orders', 1, 0n, 1n)],
           producerStates: [
-            { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [] },
+            { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [], txnFirstOffset: null },
           ],
         });
         await store.partitions.commitFlush({
@@ -448,7 +450,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           objectSize: 200,
           chunks: [chunk('orders', 0, 0n, 0n, 10n, 0, 100), chunk('orders', 1, 0n, 1n, 10n, 100, 100)],
           partitions: [update('orders', 0, 0n, 1n), update('orders', 1, 0n, 2n)],
-          producerStates: [{ topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [] }],
+          producerStates: [{ topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [], txnFirstOffset: null }],
         };
         const err = await expectCode(store.partitions.commitFlush(stale), 'FENCED');
         expect(err).toBeInstanceOf(FencedError);
@@ -579,13 +581,13 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           // chunk outside the object
           { ...base, chunks: [chunk('orders', 0, 0n, 2n, 10n, 50, 51)] },
           // producer state for a partition not in the commit
-          { ...base, producerStates: [{ topic: 'orders', partition: 1, producerId: 1000n, producerEpoch: 0, batches: [] }] },
+          { ...base, producerStates: [{ topic: 'orders', partition: 1, producerId: 1000n, producerEpoch: 0, batches: [], txnFirstOffset: null }] },
           // the same producer twice for one partition
           {
             ...base,
             producerStates: [
-              { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [] },
-              { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 1, batches: [] },
+              { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [], txnFirstOffset: null },
+              { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 1, batches: [], txnFirstOffset: null },
             ],
           },
         ];
@@ -611,6 +613,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
             producerId: 1000n + BigInt(p),
             producerEpoch: 0,
             batches: [{ firstSequence: 0, lastSequence: p, baseOffset: 0n, lastOffset: BigInt(p) }],
+            txnFirstOffset: p % 2 === 0 ? null : 0n,
           })),
         });
         const states = await store.partitions.list('wide');
@@ -627,6 +630,8 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           },
         ]);
         expect((await store.producers.getStates('wide', 500))[0]?.producerId).toBe(1500n);
+        expect((await store.producers.getStates('wide', 500))[0]?.txnFirstOffset).toBe(null);
+        expect((await store.producers.getStates('wide', 501))[0]?.txnFirstOffset).toBe(0n);
       });
     });
 
@@ -990,10 +995,11 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           producerId: INT64_MAX,
           producerEpoch: 32767,
           batches: [batch(0)],
+          txnFirstOffset: 3n,
         };
         await store.partitions.commitFlush({
           ...singleChunkFlush('o1', 'orders', 0, 0n, 10n, 10n),
-          producerStates: [{ topic: 'orders', partition: 0, producerId: 1001n, producerEpoch: 0, batches: [batch(0)] }, big],
+          producerStates: [{ topic: 'orders', partition: 0, producerId: 1001n, producerEpoch: 0, batches: [batch(0)], txnFirstOffset: null }, big],
         });
         await store.partitions.commitFlush({
           ...singleChunkFlush('o2', 'orders', 0, 10n, 10n, 10n),
@@ -1004,6 +1010,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
               producerId: 1001n,
               producerEpoch: 3,
               batches: [batch(0), batch(1), batch(2), batch(3), batch(4), batch(5), batch(6)],
+              txnFirstOffset: 12n,
             },
           ],
         });
@@ -1014,6 +1021,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
             producerId: 1001n,
             producerEpoch: 3,
             batches: [batch(2), batch(3), batch(4), batch(5), batch(6)],
+            txnFirstOffset: 12n,
           },
           big,
         ]);
@@ -1278,6 +1286,361 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
       });
     });
 
+    describe('aborted transactions', () => {
+      beforeEach(async () => {
+        await store.topics.create({ name: 'orders', partitionCount: 2, configs: {} });
+        await store.topics.create({ name: 'audit', partitionCount: 1, configs: {} });
+      });
+
+      const aborted = (topic: string, partition: number, producerId: bigint, firstOffset: bigint, lastOffset: bigint): AbortedTransaction => ({
+        topic,
+        partition,
+        producerId,
+        firstOffset,
+        lastOffset,
+      });
+
+      /** Orders-0: flushes [0..9] and [10..19] with markers at 4, 9 and 15; orders-1 gets a marker at 2. */
+      const flushWithMarkers = async (): Promise<void> => {
+        await store.partitions.commitFlush({
+          objectKey: 'o1',
+          objectSize: 200,
+          chunks: [chunk('orders', 0, 0n, 9n, 10n, 0, 100), chunk('orders', 1, 0n, 2n, 10n, 100, 100)],
+          partitions: [update('orders', 0, 0n, 10n), update('orders', 1, 0n, 3n)],
+          producerStates: [],
+          // given out of order on purpose: the store orders by lastOffset
+          abortedTransactions: [aborted('orders', 0, 1001n, 5n, 9n), aborted('orders', 1, 1000n, 0n, 2n), aborted('orders', 0, 1000n, 0n, 4n)],
+        });
+        await store.partitions.commitFlush({
+          ...singleChunkFlush('o2', 'orders', 0, 10n, 10n, 20n),
+          abortedTransactions: [aborted('orders', 0, INT64_MAX, 3n, 15n)],
+        });
+      };
+
+      it('records them with the flush and lists those ending at or after an offset, ordered by last offset, durably', async () => {
+        await flushWithMarkers();
+        const again = await reopen();
+        expect(await again.partitions.abortedTransactions('orders', 0, 0n)).toEqual([
+          aborted('orders', 0, 1000n, 0n, 4n),
+          aborted('orders', 0, 1001n, 5n, 9n),
+          aborted('orders', 0, INT64_MAX, 3n, 15n),
+        ]);
+        expect(await again.partitions.abortedTransactions('orders', 0, 9n)).toEqual([
+          aborted('orders', 0, 1001n, 5n, 9n),
+          aborted('orders', 0, INT64_MAX, 3n, 15n),
+        ]);
+        expect(await again.partitions.abortedTransactions('orders', 0, 10n)).toEqual([aborted('orders', 0, INT64_MAX, 3n, 15n)]);
+        expect(await again.partitions.abortedTransactions('orders', 0, 16n)).toEqual([]);
+        expect(await again.partitions.abortedTransactions('orders', 1, 0n)).toEqual([aborted('orders', 1, 1000n, 0n, 2n)]);
+        expect(await again.partitions.abortedTransactions('audit', 0, 0n)).toEqual([]);
+        expect(await again.partitions.abortedTransactions('orders', 2, 0n)).toEqual([]);
+        expect(await again.partitions.abortedTransactions('missing', 0, 0n)).toEqual([]);
+      });
+
+      it('rejects the whole commit, writing nothing, when an aborted transaction is invalid', async () => {
+        const base: FlushCommit = {
+          objectKey: 'bad',
+          objectSize: 100,
+          chunks: [chunk('orders', 0, 0n, 9n, 10n, 0, 100)],
+          partitions: [update('orders', 0, 0n, 10n)],
+          producerStates: [{ topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 0, batches: [], txnFirstOffset: 2n }],
+        };
+        const valid = aborted('orders', 0, 1000n, 0n, 4n);
+        const invalid: Array<[AbortedTransaction, string]> = [
+          // a partition not in the commit
+          [aborted('orders', 1, 1000n, 0n, 0n), 'aborted transaction of orders-1 has no partition update'],
+          [aborted('audit', 0, 1000n, 0n, 0n), 'aborted transaction of audit-0 has no partition update'],
+          // ends before it starts
+          [aborted('orders', 0, 1000n, 6n, 5n), 'aborted transaction of orders-0 ends before it starts'],
+          // the marker outside [expectedHighWatermark, newHighWatermark)
+          [aborted('orders', 0, 1000n, 0n, 10n), 'aborted transaction of orders-0 has its marker at 10, outside this flush'],
+          [aborted('orders', 0, 1000n, -5n, -1n), 'aborted transaction of orders-0 has its marker at -1, outside this flush'],
+          // two markers at one offset
+          [aborted('orders', 0, 1001n, 1n, 4n), 'aborted transaction of orders-0 shares its marker offset 4 with another'],
+        ];
+        for (const [entry, message] of invalid) {
+          const err = await expectCode(store.partitions.commitFlush({ ...base, abortedTransactions: [valid, entry] }), 'INVALID_ARGUMENT');
+          expect(err.message).toBe(`Invalid flush commit: ${message}`);
+        }
+        expect(await store.partitions.get('orders', 0)).toEqual({ topic: 'orders', partition: 0, highWatermark: 0n, logStartOffset: 0n });
+        expect(await store.chunks.findChunks('orders', 0, 0n, 10)).toEqual([]);
+        expect(await store.producers.getStates('orders', 0)).toEqual([]);
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+        expect(await store.objects.listReferencedKeys()).toEqual(new Set());
+        expect(await store.objects.listUnreferenced(Date.now() + 60_000)).toEqual([]);
+        // The same commit without the bad entry goes through whole.
+        await store.partitions.commitFlush({ ...base, abortedTransactions: [valid] });
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([valid]);
+        expect((await store.producers.getStates('orders', 0))[0]?.txnFirstOffset).toBe(2n);
+      });
+
+      it('writes no aborted transaction of a fenced commit, nor of one whose object is already recorded', async () => {
+        await store.partitions.commitFlush(singleChunkFlush('first', 'orders', 1, 0n, 3n, 10n));
+        const fenced: FlushCommit = {
+          objectKey: 'stale',
+          objectSize: 200,
+          chunks: [chunk('orders', 0, 0n, 0n, 10n, 0, 100), chunk('orders', 1, 0n, 1n, 10n, 100, 100)],
+          partitions: [update('orders', 0, 0n, 1n), update('orders', 1, 0n, 2n)],
+          producerStates: [],
+          abortedTransactions: [aborted('orders', 0, 1000n, 0n, 0n), aborted('orders', 1, 1000n, 0n, 1n)],
+        };
+        await expectCode(store.partitions.commitFlush(fenced), 'FENCED');
+        await expectCode(
+          store.partitions.commitFlush({ ...singleChunkFlush('first', 'orders', 0, 0n, 1n, 10n), abortedTransactions: [aborted('orders', 0, 1000n, 0n, 0n)] }),
+          'OBJECT_ALREADY_EXISTS',
+        );
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+        expect(await store.partitions.abortedTransactions('orders', 1, 0n)).toEqual([]);
+        expect((await store.partitions.get('orders', 0))?.highWatermark).toBe(0n);
+      });
+
+      it('drops those whose marker lies below a new log start, keeping the ones at or spanning it', async () => {
+        await flushWithMarkers();
+        expect(await store.partitions.advanceLogStart('orders', 0, 9n)).toBe(9n);
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([
+          aborted('orders', 0, 1001n, 5n, 9n),
+          aborted('orders', 0, INT64_MAX, 3n, 15n),
+        ]);
+        expect(await store.partitions.advanceLogStart('orders', 0, 10n)).toBe(10n);
+        // [3, 15] spans the log start and stays
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([aborted('orders', 0, INT64_MAX, 3n, 15n)]);
+        // a smaller offset is a no-op and drops nothing
+        expect(await store.partitions.advanceLogStart('orders', 0, 2n)).toBe(10n);
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([aborted('orders', 0, INT64_MAX, 3n, 15n)]);
+        // other partitions are untouched
+        expect(await store.partitions.abortedTransactions('orders', 1, 0n)).toEqual([aborted('orders', 1, 1000n, 0n, 2n)]);
+        expect(await store.partitions.advanceLogStart('orders', 0, 20n)).toBe(20n);
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+      });
+
+      it('drops all of a deleted topic, and a re-created topic starts with none', async () => {
+        await flushWithMarkers();
+        await store.partitions.commitFlush({
+          ...singleChunkFlush('a1', 'audit', 0, 0n, 2n, 10n),
+          abortedTransactions: [aborted('audit', 0, 1002n, 0n, 1n)],
+        });
+        await store.topics.delete('orders');
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+        expect(await store.partitions.abortedTransactions('orders', 1, 0n)).toEqual([]);
+        await store.topics.create({ name: 'orders', partitionCount: 2, configs: {} });
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+        expect(await store.partitions.abortedTransactions('audit', 0, 0n)).toEqual([aborted('audit', 0, 1002n, 0n, 1n)]);
+        // The new topic's offsets start at 0 again, and so can its markers.
+        await store.partitions.commitFlush({
+          ...singleChunkFlush('o3', 'orders', 0, 0n, 5n, 10n),
+          abortedTransactions: [aborted('orders', 0, 1000n, 0n, 4n)],
+        });
+        expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([aborted('orders', 0, 1000n, 0n, 4n)]);
+      });
+
+      it('keeps a producer state open transaction offset per commit: set, cleared, set again', async () => {
+        const state = (txnFirstOffset: bigint | null): ProducerPartitionState => ({
+          topic: 'orders',
+          partition: 0,
+          producerId: 1000n,
+          producerEpoch: 1,
+          batches: [],
+          txnFirstOffset,
+        });
+        await store.partitions.commitFlush({ ...singleChunkFlush('o1', 'orders', 0, 0n, 5n, 10n), producerStates: [state(0n)] });
+        expect(await store.producers.getStates('orders', 0)).toEqual([state(0n)]);
+        await store.partitions.commitFlush({
+          ...singleChunkFlush('o2', 'orders', 0, 5n, 1n, 10n),
+          producerStates: [state(null)],
+          abortedTransactions: [aborted('orders', 0, 1000n, 0n, 5n)],
+        });
+        expect(await store.producers.getStates('orders', 0)).toEqual([state(null)]);
+        await store.partitions.commitFlush({ ...singleChunkFlush('o3', 'orders', 0, 6n, 3n, 10n), producerStates: [state(INT64_MAX)] });
+        const again = await reopen();
+        expect(await again.producers.getStates('orders', 0)).toEqual([state(INT64_MAX)]);
+      });
+    });
+
+    describe('transactional group offsets', () => {
+      const at = (topic: string, partition: number, offset: bigint, commitTimestamp = 1000, metadata: string | null = null) => ({
+        topic,
+        partition,
+        offset,
+        leaderEpoch: 3,
+        metadata,
+        commitTimestamp,
+      });
+
+      it('stages offsets out of sight of fetch; a commit upserts the last staged ones, and a retry changes nothing', async () => {
+        await store.groupOffsets.commit('g', [at('t', 0, 1n), at('t', 1, 2n)]);
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('t', 0, 10n, 2000, 'first'), at('u', 0, 5n, 2000)] });
+        // a later stage of the same partition replaces the earlier one
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('t', 0, 11n, 3000, 'second')] });
+        await store.groupOffsets.stageTransactional({ group: 'staged-only', producerId: 1000n, offsets: [at('t', 0, 7n)] });
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 1n), at('t', 1, 2n)]);
+        expect(await store.groupOffsets.fetch('staged-only')).toEqual([]);
+        expect(await store.groupOffsets.listGroups()).toEqual(['g']);
+
+        await store.groupOffsets.completeTransactional(1000n, ['g', 'staged-only'], true);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 11n, 3000, 'second'), at('t', 1, 2n), at('u', 0, 5n, 2000)]);
+        expect(await store.groupOffsets.fetch('staged-only')).toEqual([at('t', 0, 7n)]);
+        expect(await store.groupOffsets.listGroups()).toEqual(['g', 'staged-only']);
+
+        // A plain commit after the transaction, then a retried completion: nothing is staged any more.
+        await store.groupOffsets.commit('g', [at('t', 0, 20n, 4000)]);
+        await store.groupOffsets.completeTransactional(1000n, ['g', 'staged-only'], true);
+        await store.groupOffsets.completeTransactional(1000n, ['g'], false);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 20n, 4000), at('t', 1, 2n), at('u', 0, 5n, 2000)]);
+        expect(await store.groupOffsets.fetch('staged-only')).toEqual([at('t', 0, 7n)]);
+      });
+
+      it('drops staged offsets on abort, leaving committed ones alone; a later commit finds nothing', async () => {
+        await store.groupOffsets.commit('g', [at('t', 0, 1n)]);
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('t', 0, 10n), at('t', 1, 10n)] });
+        await store.groupOffsets.completeTransactional(1000n, ['g'], false);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 1n)]);
+        await store.groupOffsets.completeTransactional(1000n, ['g'], true);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 1n)]);
+        expect(await store.groupOffsets.listGroups()).toEqual(['g']);
+      });
+
+      it('completes only the given producer and groups', async () => {
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('t', 0, 10n)] });
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1001n, offsets: [at('t', 0, 20n), at('t', 1, 21n)] });
+        await store.groupOffsets.stageTransactional({ group: 'h', producerId: 1000n, offsets: [at('t', 0, 30n)] });
+        await store.groupOffsets.completeTransactional(1000n, ['g'], true);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 10n)]);
+        expect(await store.groupOffsets.fetch('h')).toEqual([]);
+        // nothing to do for no groups
+        await store.groupOffsets.completeTransactional(1001n, [], true);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 10n)]);
+        await store.groupOffsets.completeTransactional(1001n, ['g'], true);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('t', 0, 20n), at('t', 1, 21n)]);
+        await store.groupOffsets.completeTransactional(1000n, ['h'], true);
+        expect(await store.groupOffsets.fetch('h')).toEqual([at('t', 0, 30n)]);
+      });
+
+      it('keeps staged offsets across reopen and any Kafka string exactly', async () => {
+        const group = 'grp\u0000txn\u0001\u{1F600}';
+        const meta = 'm\u0000eta\u0002';
+        await store.groupOffsets.stageTransactional({ group, producerId: INT64_MAX, offsets: [at('t', 0, INT64_MAX, 1000, meta), at('t', 1, 0n, 1000, '')] });
+        await store.groupOffsets.stageTransactional({ group: 'grp', producerId: INT64_MAX, offsets: [at('t', 0, 1n)] });
+        const again = await reopen();
+        await again.groupOffsets.completeTransactional(INT64_MAX, [group], true);
+        expect(await again.groupOffsets.fetch(group)).toEqual([at('t', 0, INT64_MAX, 1000, meta), at('t', 1, 0n, 1000, '')]);
+        expect(await again.groupOffsets.fetch('grp')).toEqual([]);
+        await again.groupOffsets.completeTransactional(INT64_MAX, ['grp'], true);
+        expect(await again.groupOffsets.fetch('grp')).toEqual([at('t', 0, 1n)]);
+      });
+
+      it("drops a deleted topic's staged offsets", async () => {
+        await store.topics.create({ name: 'gone', partitionCount: 1, configs: {} });
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('gone', 0, 1n), at('kept', 0, 2n)] });
+        await store.topics.delete('gone');
+        await store.groupOffsets.completeTransactional(1000n, ['g'], true);
+        expect(await store.groupOffsets.fetch('g')).toEqual([at('kept', 0, 2n)]);
+      });
+    });
+
+    describe('transaction state', () => {
+      const record = (transactionalId: string, overrides: Partial<TransactionRecordInput> = {}): TransactionRecordInput => ({
+        transactionalId,
+        producerId: 1000n,
+        producerEpoch: 0,
+        state: 'Empty',
+        timeoutMs: 60_000,
+        partitions: [],
+        groups: [],
+        startedAtMs: -1,
+        updatedAtMs: 1_700_000_000_000,
+        ...overrides,
+      });
+      const ongoing = (transactionalId: string): TransactionRecordInput =>
+        record(transactionalId, {
+          producerId: INT64_MAX,
+          producerEpoch: 32767,
+          state: 'Ongoing',
+          timeoutMs: 900_000,
+          partitions: [
+            { topic: 'audit', partition: 0 },
+            { topic: 'orders', partition: 3 },
+            { topic: 'orders', partition: 11 },
+          ],
+          groups: ['billing', 'g\u0000nul'],
+          startedAtMs: 1_700_000_000_500,
+          updatedAtMs: 1_700_000_000_900,
+        });
+
+      it('inserts only when absent, then writes only at the expected version, bumping it by one', async () => {
+        expect(await store.transactions.get('tx')).toBeUndefined();
+        expect(await store.transactions.put(record('tx'), 0)).toEqual({ ...record('tx'), version: 1 });
+        expect(await store.transactions.get('tx')).toEqual({ ...record('tx'), version: 1 });
+        // the id exists: an insert loses
+        expect(await store.transactions.put(record('tx', { producerEpoch: 9 }), 0)).toBeUndefined();
+        expect(await store.transactions.put(ongoing('tx'), 1)).toEqual({ ...ongoing('tx'), version: 2 });
+        // a writer that read version 1 lost the race
+        expect(await store.transactions.put(record('tx', { state: 'PrepareAbort' }), 1)).toBeUndefined();
+        expect(await store.transactions.put(record('tx', { state: 'PrepareAbort' }), 3)).toBeUndefined();
+        expect(await store.transactions.get('tx')).toEqual({ ...ongoing('tx'), version: 2 });
+        // no record to update
+        expect(await store.transactions.put(record('other'), 1)).toBeUndefined();
+        expect(await store.transactions.get('other')).toBeUndefined();
+        expect(await store.transactions.put(record('tx', { state: 'CompleteCommit', producerEpoch: 1 }), 2)).toEqual({
+          ...record('tx', { state: 'CompleteCommit', producerEpoch: 1 }),
+          version: 3,
+        });
+        const again = await reopen();
+        expect(await again.transactions.get('tx')).toEqual({ ...record('tx', { state: 'CompleteCommit', producerEpoch: 1 }), version: 3 });
+      });
+
+      it('keeps every field exactly across reopen and lists ids ordered by bytes', async () => {
+        const ids = ['b', 'B', 'a', '_z', 'tx\u0000nul', 'tx'];
+        for (const id of ids) expect((await store.transactions.put(ongoing(id), 0))?.version).toBe(1);
+        await store.transactions.put(record('a', { state: 'PrepareCommit' }), 1);
+        const again = await reopen();
+        expect(await again.transactions.get('tx\u0000nul')).toEqual({ ...ongoing('tx\u0000nul'), version: 1 });
+        expect(await again.transactions.get('tx\u0000')).toBeUndefined();
+        expect(await again.transactions.list()).toEqual([
+          { ...ongoing('B'), version: 1 },
+          { ...ongoing('_z'), version: 1 },
+          { ...record('a', { state: 'PrepareCommit' }), version: 2 },
+          { ...ongoing('b'), version: 1 },
+          { ...ongoing('tx'), version: 1 },
+          { ...ongoing('tx\u0000nul'), version: 1 },
+        ]);
+      });
+
+      it('deletes only at the expected version, after which the id can be created afresh', async () => {
+        await store.transactions.put(record('tx'), 0);
+        await store.transactions.put(record('tx', { state: 'Ongoing' }), 1);
+        expect(await store.transactions.delete('tx', 1)).toBe(false);
+        expect(await store.transactions.delete('tx', 0)).toBe(false);
+        expect(await store.transactions.get('tx')).toEqual({ ...record('tx', { state: 'Ongoing' }), version: 2 });
+        expect(await store.transactions.delete('tx', 2)).toBe(true);
+        expect(await store.transactions.delete('tx', 2)).toBe(false);
+        expect(await store.transactions.delete('never', 1)).toBe(false);
+        expect(await store.transactions.get('tx')).toBeUndefined();
+        expect(await store.transactions.list()).toEqual([]);
+        expect(await store.transactions.put(record('tx', { producerId: 1005n }), 0)).toEqual({ ...record('tx', { producerId: 1005n }), version: 1 });
+      });
+
+      it('refuses a negative or fractional expected version', async () => {
+        await expectCode(store.transactions.put(record('tx'), -1), 'INVALID_ARGUMENT');
+        await expectCode(store.transactions.put(record('tx'), 0.5), 'INVALID_ARGUMENT');
+        await expectCode(store.transactions.delete('tx', -1), 'INVALID_ARGUMENT');
+        expect(await store.transactions.list()).toEqual([]);
+      });
+
+      it('lets exactly one of several connections racing to create, or to update, one id win', async () => {
+        const stores = [store, await openStore(), await openStore(), await openStore()];
+        const created = await Promise.all(stores.map((s, i) => s.transactions.put(record('tx', { producerEpoch: i }), 0)));
+        const creators = created.filter((r) => r !== undefined);
+        expect(creators).toHaveLength(1);
+        expect(await store.transactions.get('tx')).toEqual(creators[0]);
+        expect(creators[0]?.version).toBe(1);
+        const updated = await Promise.all(stores.map((s, i) => s.transactions.put(record('tx', { producerEpoch: 10 + i, state: 'Ongoing' }), 1)));
+        const winners = updated.filter((r) => r !== undefined);
+        expect(winners).toHaveLength(1);
+        expect(winners[0]?.version).toBe(2);
+        expect(await stores[3]?.transactions.get('tx')).toEqual(winners[0]);
+      });
+    });
+
     describe('durability and lifecycle', () => {
       it('keeps everything across close and reopen', async () => {
         const clusterId = await store.cluster.getClusterId();
@@ -1290,6 +1653,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           producerId,
           producerEpoch: 2,
           batches: [{ firstSequence: 0, lastSequence: 4, baseOffset: 5n, lastOffset: 9n }],
+          txnFirstOffset: 7n,
         };
         await store.partitions.commitFlush(singleChunkFlush('o1', 'orders', 1, 0n, 5n, 1_000n));
         await store.partitions.commitFlush({ ...singleChunkFlush('o2', 'orders', 1, 5n, 5n, 2_000n), producerStates: [state] });
@@ -1363,6 +1727,13 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.acls.version(),
           store.acls.create([]),
           store.acls.delete([]),
+          store.partitions.abortedTransactions('x', 0, 0n),
+          store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [] }),
+          store.groupOffsets.completeTransactional(1000n, ['g'], true),
+          store.transactions.get('t'),
+          store.transactions.list(),
+          store.transactions.put({ transactionalId: 't', producerId: 1000n, producerEpoch: 0, state: 'Empty', timeoutMs: 1, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: 0 }, 0),
+          store.transactions.delete('t', 1),
         ];
         for (const call of calls) await expectCode(call, 'STORE_CLOSED');
       });

@@ -1,4 +1,4 @@
-import type { CommittedOffset, GroupOffsetStore } from '../metadata-store.js';
+import type { CommittedOffset, GroupOffsetStore, PendingTransactionalOffsets } from '../metadata-store.js';
 import type { PostgresContext } from './postgres-context.js';
 
 interface OffsetRow {
@@ -26,6 +26,13 @@ function toOffset(row: OffsetRow): CommittedOffset {
   };
 }
 
+/** The last entry of each partition: ON CONFLICT may touch a row only once per statement. */
+function lastPerPartition(offsets: readonly CommittedOffset[]): CommittedOffset[] {
+  const last = new Map<string, CommittedOffset>();
+  for (const o of offsets) last.set(`${o.topic}\u0000${o.partition}`, o);
+  return [...last.values()];
+}
+
 function byTopicPartition(a: CommittedOffset, b: CommittedOffset): number {
   return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
 }
@@ -38,9 +45,7 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     if (offsets.length === 0) return;
     // One upsert statement is one transaction. A partition listed twice keeps its last
     // entry (as row-by-row upserts would); ON CONFLICT may touch a row only once.
-    const last = new Map<string, CommittedOffset>();
-    for (const o of offsets) last.set(`${o.topic}\u0000${o.partition}`, o);
-    const rows = [...last.values()];
+    const rows = lastPerPartition(offsets);
     // Rerunnable after a broken connection: the same upsert again changes nothing more.
     await this.ctx.query(
       `INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
@@ -97,6 +102,51 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
       `DELETE FROM group_offsets g USING unnest($2::text[], $3::integer[]) AS u(topic, partition)
        WHERE g.group_id = $1 AND g.topic = u.topic AND g.partition = u.partition`,
       [bytes(group), partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+      'rerunnable',
+    );
+  }
+
+  async stageTransactional(pending: PendingTransactionalOffsets): Promise<void> {
+    this.ctx.assertOpen();
+    if (pending.offsets.length === 0) return;
+    const rows = lastPerPartition(pending.offsets);
+    // Rerunnable after a broken connection: the same upsert again changes nothing more.
+    await this.ctx.query(
+      `INSERT INTO group_pending_offsets (group_id, producer_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+       SELECT $1::bytea, $2::bigint, * FROM unnest($3::text[], $4::integer[], $5::bigint[], $6::integer[], $7::bytea[], $8::bigint[])
+       ON CONFLICT (group_id, producer_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
+      [
+        bytes(pending.group),
+        pending.producerId,
+        rows.map((o) => o.topic),
+        rows.map((o) => o.partition),
+        rows.map((o) => o.offset),
+        rows.map((o) => o.leaderEpoch),
+        rows.map((o) => (o.metadata === null ? null : bytes(o.metadata))),
+        rows.map((o) => o.commitTimestamp),
+      ],
+      'rerunnable',
+    );
+  }
+
+  async completeTransactional(producerId: bigint, groups: readonly string[], commit: boolean): Promise<void> {
+    this.ctx.assertOpen();
+    if (groups.length === 0) return;
+    // One statement, so one transaction: the staged rows leave and (on commit) land in
+    // group_offsets with the same upsert as commit(). The producer id is fixed, so each
+    // (group, topic, partition) comes out of the DELETE once. Rerunnable: a retry finds
+    // nothing staged and changes nothing.
+    await this.ctx.query(
+      `WITH d AS (
+         DELETE FROM group_pending_offsets WHERE producer_id = $1 AND group_id = ANY($2::bytea[])
+         RETURNING group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp
+       )
+       INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+       SELECT group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp FROM d WHERE $3::boolean
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
+      [producerId, [...new Set(groups)].map(bytes), commit],
       'rerunnable',
     );
   }

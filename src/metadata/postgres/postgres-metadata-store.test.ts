@@ -54,6 +54,7 @@ function wideCommit(objectKey: string, topic: string, count: number): FlushCommi
       producerId: 1000n + BigInt(p),
       producerEpoch: 0,
       batches: [{ firstSequence: 0, lastSequence: 0, baseOffset: 0n, lastOffset: 0n }],
+      txnFirstOffset: null,
     })),
   };
 }

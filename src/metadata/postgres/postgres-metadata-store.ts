@@ -21,6 +21,7 @@ import { PostgresObjectStore } from './postgres-object-store.js';
 import { PostgresPartitionStore } from './postgres-partition-store.js';
 import { PostgresProducerStore } from './postgres-producer-store.js';
 import { PostgresTopicStore } from './postgres-topic-store.js';
+import { PostgresTransactionStore } from './postgres-transaction-store.js';
 
 export interface PostgresMetadataStoreOptions {
   /** postgres://user:password@host:port/database[?pool_size=N&sslmode=...]. */
@@ -59,6 +60,7 @@ export class PostgresMetadataStore implements MetadataStore {
   readonly chunks: PostgresChunkIndex;
   readonly producers: PostgresProducerStore;
   readonly groupOffsets: PostgresGroupOffsetStore;
+  readonly transactions: PostgresTransactionStore;
   readonly objects: PostgresObjectStore;
   readonly poolSize: number;
   private schema = 0;
@@ -78,6 +80,7 @@ export class PostgresMetadataStore implements MetadataStore {
     this.chunks = new PostgresChunkIndex(ctx);
     this.producers = new PostgresProducerStore(ctx);
     this.groupOffsets = new PostgresGroupOffsetStore(ctx);
+    this.transactions = new PostgresTransactionStore(ctx);
     this.objects = new PostgresObjectStore(ctx);
   }
 

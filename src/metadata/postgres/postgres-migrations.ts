@@ -226,6 +226,59 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    name: 'transactions',
+    async up(tx) {
+      // txn_first_offset: first offset of the producer's open transaction on the partition,
+      // NULL when none is open (a nullable column without default: no table rewrite).
+      // aborted_transactions: one row per ABORT marker, the aborted records spanning
+      // [first_offset, last_offset], last_offset being the marker's own (unique) offset.
+      // group_pending_offsets: TxnOffsetCommit offsets waiting for their transaction's end,
+      // group ids and metadata as bytes like group_offsets (migration 4).
+      // transactions: the coordinator's record per transactional id (bytes: a Kafka string
+      // may hold NUL); partitions and group_ids are JSON text (jsonb cannot hold \u0000),
+      // version is the compare-and-set guard. Rewritten at every state change: fillfactor 70.
+      await tx.query(`
+        ALTER TABLE producer_states ADD COLUMN txn_first_offset bigint;
+
+        CREATE TABLE aborted_transactions (
+          topic_id text NOT NULL,
+          partition integer NOT NULL,
+          last_offset bigint NOT NULL,
+          producer_id bigint NOT NULL,
+          first_offset bigint NOT NULL,
+          PRIMARY KEY (topic_id, partition, last_offset)
+        );
+
+        CREATE TABLE group_pending_offsets (
+          group_id bytea NOT NULL,
+          producer_id bigint NOT NULL,
+          topic text COLLATE "C" NOT NULL,
+          partition integer NOT NULL,
+          committed_offset bigint NOT NULL,
+          leader_epoch integer NOT NULL,
+          metadata bytea,
+          commit_timestamp bigint NOT NULL,
+          PRIMARY KEY (group_id, producer_id, topic, partition)
+        );
+        CREATE INDEX group_pending_offsets_by_topic ON group_pending_offsets (topic);
+
+        CREATE TABLE transactions (
+          transactional_id bytea PRIMARY KEY,
+          producer_id bigint NOT NULL,
+          producer_epoch integer NOT NULL,
+          state text NOT NULL,
+          timeout_ms integer NOT NULL,
+          partitions text NOT NULL,
+          group_ids text NOT NULL,
+          started_at_ms bigint NOT NULL,
+          updated_at_ms bigint NOT NULL,
+          version bigint NOT NULL
+        ) WITH (fillfactor = 70);
+      `);
+    },
+  },
 ];
 
 export function latestPostgresSchemaVersion(migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): number {

@@ -1,5 +1,6 @@
 import {
   FencedError,
+  type AbortedTransaction,
   partitionLeaseResource,
   MetadataStoreError,
   type FencedPartition,
@@ -42,8 +43,9 @@ const LOCK_PARTITIONS = `
   ORDER BY p.topic_id, p.partition
   FOR UPDATE OF p`;
 
-// Everything else a flush writes, in one statement built from arrays, so a commit costs
-// the same four round trips (BEGIN, lock, write, COMMIT) for 1 or 1,000 partitions. The
+// Everything else a flush writes (chunks, HWMs, producer states, aborted transactions), in
+// one statement built from arrays, so a commit costs the same four round trips (BEGIN,
+// lock, write, COMMIT) for 1 or 1,000 partitions. The
 // object row goes first: when its key is already recorded nothing else is written.
 // Neither commit statement is a named (prepared) one: a generic plan cannot know the
 // array sizes and, for 1,000 partitions, picked nested loops 20 times slower.
@@ -64,14 +66,28 @@ const WRITE_COMMIT = `
     FROM o, unnest($11::text[], $12::integer[], $13::bigint[]) AS x(topic_id, partition, high_watermark)
     WHERE p.topic_id = x.topic_id AND p.partition = x.partition
   ), s AS (
-    INSERT INTO producer_states (topic_id, partition, producer_id, producer_epoch, batches, updated_at)
-    SELECT x.topic_id, x.partition, x.producer_id, x.producer_epoch, x.batches, ${DB_NOW_MS}
-    FROM o, unnest($14::text[], $15::integer[], $16::bigint[], $17::integer[], $18::text[])
-      AS x(topic_id, partition, producer_id, producer_epoch, batches)
+    INSERT INTO producer_states (topic_id, partition, producer_id, producer_epoch, batches, txn_first_offset, updated_at)
+    SELECT x.topic_id, x.partition, x.producer_id, x.producer_epoch, x.batches, x.txn_first_offset, ${DB_NOW_MS}
+    FROM o, unnest($14::text[], $15::integer[], $16::bigint[], $17::integer[], $18::text[], $19::bigint[])
+      AS x(topic_id, partition, producer_id, producer_epoch, batches, txn_first_offset)
     ON CONFLICT (topic_id, partition, producer_id) DO UPDATE SET
-      producer_epoch = excluded.producer_epoch, batches = excluded.batches, updated_at = excluded.updated_at
+      producer_epoch = excluded.producer_epoch, batches = excluded.batches,
+      txn_first_offset = excluded.txn_first_offset, updated_at = excluded.updated_at
+  ), a AS (
+    INSERT INTO aborted_transactions (topic_id, partition, producer_id, first_offset, last_offset)
+    SELECT x.topic_id, x.partition, x.producer_id, x.first_offset, x.last_offset
+    FROM o, unnest($20::text[], $21::integer[], $22::bigint[], $23::bigint[], $24::bigint[])
+      AS x(topic_id, partition, producer_id, first_offset, last_offset)
   )
   SELECT count(*) AS inserted FROM o`;
+
+// What read_committed fetches ask for: a range seek on the primary key.
+const SELECT_ABORTED = {
+  name: 'streamhouse.aborted_transactions',
+  text: `SELECT a.producer_id, a.first_offset, a.last_offset FROM aborted_transactions a
+         WHERE a.topic_id = (SELECT id FROM topics WHERE name = $1) AND a.partition = $2 AND a.last_offset >= $3
+         ORDER BY a.last_offset`,
+};
 
 // The lease guard: FOR SHARE keeps an acquirer from taking a lease between this check and
 // COMMIT (its upsert waits on the row lock, then sees the lease as still ours until expiry).
@@ -125,13 +141,27 @@ export class PostgresPartitionStore implements PartitionMetadataStore {
       if (offset <= row.log_start_offset) return row.log_start_offset;
       // Chunks wholly below the log start can never be read again; their objects become
       // unreferenced and the collector finds them through objects.listUnreferenced.
+      // So are aborted transactions whose marker lies below it.
       await tx.query(
-        `WITH u AS (UPDATE partitions SET log_start_offset = $3 WHERE topic_id = $1 AND partition = $2)
+        `WITH u AS (UPDATE partitions SET log_start_offset = $3 WHERE topic_id = $1 AND partition = $2),
+              a AS (DELETE FROM aborted_transactions WHERE topic_id = $1 AND partition = $2 AND last_offset < $3)
          DELETE FROM chunks WHERE topic_id = $1 AND partition = $2 AND last_offset < $3`,
         [row.topic_id, partition, offset],
       );
       return offset;
     });
+  }
+
+  async abortedTransactions(topic: string, partition: number, fromOffset: bigint): Promise<AbortedTransaction[]> {
+    this.ctx.assertOpen();
+    const result = await this.ctx.query<{ producer_id: bigint; first_offset: bigint; last_offset: bigint }>(SELECT_ABORTED, [topic, partition, fromOffset]);
+    return result.rows.map((row) => ({
+      topic,
+      partition,
+      producerId: row.producer_id,
+      firstOffset: row.first_offset,
+      lastOffset: row.last_offset,
+    }));
   }
 
   async commitFlush(commit: FlushCommit): Promise<void> {
@@ -188,12 +218,13 @@ async function applyCommit(tx: PgQueryable, commit: FlushCommit): Promise<void> 
 
   const topicId = (name: string): string => {
     const id = topicIds.get(name);
-    // Unreachable: validation ties every chunk and producer state to a guarded update.
+    // Unreachable: validation ties every chunk, producer state and aborted transaction to a guarded update.
     if (id === undefined) throw new Error(`topic "${name}" was not resolved by the guard pass`);
     return id;
   };
   const moved = commit.partitions.filter((u) => u.newHighWatermark !== u.expectedHighWatermark);
   const { chunks, producerStates: states } = commit;
+  const aborted = commit.abortedTransactions ?? [];
   const written = await tx.query<{ inserted: bigint }>(WRITE_COMMIT, [
     commit.objectKey,
     commit.objectSize,
@@ -213,6 +244,12 @@ async function applyCommit(tx: PgQueryable, commit: FlushCommit): Promise<void> 
     states.map((s) => s.producerId),
     states.map((s) => s.producerEpoch),
     states.map((s) => encodeProducerBatches(s.batches)),
+    states.map((s) => s.txnFirstOffset),
+    aborted.map((a) => topicId(a.topic)),
+    aborted.map((a) => a.partition),
+    aborted.map((a) => a.producerId),
+    aborted.map((a) => a.firstOffset),
+    aborted.map((a) => a.lastOffset),
   ]);
   if (written.rows[0]?.inserted !== 1n) {
     // Throwing rolls back: nothing of this commit stays.

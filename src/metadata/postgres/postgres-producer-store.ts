@@ -6,6 +6,7 @@ interface ProducerStateRow {
   producer_id: bigint;
   producer_epoch: number;
   batches: string;
+  txn_first_offset: bigint | null;
 }
 
 export class PostgresProducerStore implements ProducerMetadataStore {
@@ -29,7 +30,7 @@ export class PostgresProducerStore implements ProducerMetadataStore {
   async getStates(topic: string, partition: number): Promise<ProducerPartitionState[]> {
     this.ctx.assertOpen();
     const result = await this.ctx.query<ProducerStateRow>(
-      `SELECT producer_id, producer_epoch, batches FROM producer_states
+      `SELECT producer_id, producer_epoch, batches, txn_first_offset FROM producer_states
        WHERE topic_id = (SELECT id FROM topics WHERE name = $1) AND partition = $2
        ORDER BY producer_id`,
       [topic, partition],
@@ -40,6 +41,7 @@ export class PostgresProducerStore implements ProducerMetadataStore {
       producerId: row.producer_id,
       producerEpoch: row.producer_epoch,
       batches: decodeProducerBatches(row.batches),
+      txnFirstOffset: row.txn_first_offset,
     }));
   }
 }

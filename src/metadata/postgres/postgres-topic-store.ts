@@ -96,11 +96,13 @@ export class PostgresTopicStore implements TopicMetadataStore {
       const deleted = await tx.query<{ object_key: string }>(
         `WITH c AS (DELETE FROM chunks WHERE topic_id = $1 RETURNING object_key),
               s AS (DELETE FROM producer_states WHERE topic_id = $1),
+              a AS (DELETE FROM aborted_transactions WHERE topic_id = $1),
               p AS (DELETE FROM partitions WHERE topic_id = $1),
               k AS (DELETE FROM topic_configs WHERE topic_id = $1),
               t AS (DELETE FROM topics WHERE id = $1),
-              -- Kafka drops a deleted topic's committed group offsets too
-              g AS (DELETE FROM group_offsets WHERE topic = $2)
+              -- Kafka drops a deleted topic's committed group offsets too, and its pending transactional ones
+              g AS (DELETE FROM group_offsets WHERE topic = $2),
+              q AS (DELETE FROM group_pending_offsets WHERE topic = $2)
          SELECT DISTINCT object_key FROM c`,
         [topic.id, name],
       );

@@ -199,6 +199,56 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    name: 'transactions',
+    up(db) {
+      db.exec(`
+        -- first offset of the producer's open transaction on the partition; NULL when none is open
+        ALTER TABLE producer_states ADD COLUMN txn_first_offset INTEGER;
+
+        -- one row per ABORT marker: the aborted records span [first_offset, last_offset],
+        -- last_offset being the marker's own offset (unique in the partition)
+        CREATE TABLE aborted_transactions (
+          topic_id TEXT NOT NULL,
+          partition INTEGER NOT NULL,
+          last_offset INTEGER NOT NULL,
+          producer_id INTEGER NOT NULL,
+          first_offset INTEGER NOT NULL,
+          PRIMARY KEY (topic_id, partition, last_offset)
+        ) WITHOUT ROWID;
+
+        -- TxnOffsetCommit offsets waiting for their transaction's end (not visible to fetch)
+        CREATE TABLE group_pending_offsets (
+          group_id TEXT NOT NULL,
+          producer_id INTEGER NOT NULL,
+          topic TEXT NOT NULL,
+          partition INTEGER NOT NULL,
+          committed_offset INTEGER NOT NULL,
+          leader_epoch INTEGER NOT NULL,
+          metadata TEXT,
+          commit_timestamp INTEGER NOT NULL,
+          PRIMARY KEY (group_id, producer_id, topic, partition)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_pending_offsets_by_topic ON group_pending_offsets (topic);
+
+        -- the transaction coordinator's record per transactional id; partitions: JSON array
+        -- of [topic, partition], group_ids: JSON array of group ids; version is the CAS guard
+        CREATE TABLE transactions (
+          transactional_id TEXT PRIMARY KEY,
+          producer_id INTEGER NOT NULL,
+          producer_epoch INTEGER NOT NULL,
+          state TEXT NOT NULL,
+          timeout_ms INTEGER NOT NULL,
+          partitions TEXT NOT NULL,
+          group_ids TEXT NOT NULL,
+          started_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL,
+          version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export function latestSqliteSchemaVersion(): number {

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { CommittedOffset, GroupOffsetStore } from '../metadata-store.js';
+import type { CommittedOffset, GroupOffsetStore, PendingTransactionalOffsets } from '../metadata-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 interface OffsetRow {
@@ -30,6 +30,9 @@ export class SqliteGroupOffsetStore implements GroupOffsetStore {
   private readonly deleteAll: BetterSqlite3.Statement<[string]>;
   private readonly deleteOne: BetterSqlite3.Statement<[string, string, number]>;
   private readonly deleteOlder: BetterSqlite3.Statement<[string, number]>;
+  private readonly upsertPending: BetterSqlite3.Statement<[string, bigint, string, number, bigint, number, string | null, number]>;
+  private readonly commitPending: BetterSqlite3.Statement<[bigint, string]>;
+  private readonly deletePending: BetterSqlite3.Statement<[bigint, string]>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -46,6 +49,22 @@ export class SqliteGroupOffsetStore implements GroupOffsetStore {
     this.deleteAll = db.prepare('DELETE FROM group_offsets WHERE group_id = ?');
     this.deleteOne = db.prepare('DELETE FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?');
     this.deleteOlder = db.prepare('DELETE FROM group_offsets WHERE group_id = ? AND commit_timestamp < ?');
+    this.upsertPending = db.prepare(
+      `INSERT INTO group_pending_offsets (group_id, producer_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_id, producer_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
+    );
+    // The same upsert as commit(), fed from the staged rows (the WHERE also keeps SQLite
+    // from reading ON CONFLICT as a join constraint).
+    this.commitPending = db.prepare(
+      `INSERT INTO group_offsets (group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp)
+       SELECT group_id, topic, partition, committed_offset, leader_epoch, metadata, commit_timestamp
+       FROM group_pending_offsets WHERE producer_id = ? AND group_id = ?
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset,
+         leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
+    );
+    this.deletePending = db.prepare('DELETE FROM group_pending_offsets WHERE producer_id = ? AND group_id = ?');
   }
 
   async commit(group: string, offsets: readonly CommittedOffset[]): Promise<void> {
@@ -83,6 +102,30 @@ export class SqliteGroupOffsetStore implements GroupOffsetStore {
     this.ctx.db
       .transaction(() => {
         for (const p of partitions) this.deleteOne.run(group, p.topic, p.partition);
+      })
+      .immediate();
+  }
+
+  async stageTransactional(pending: PendingTransactionalOffsets): Promise<void> {
+    this.ctx.assertOpen();
+    const { group, producerId } = pending;
+    this.ctx.db
+      .transaction(() => {
+        for (const o of pending.offsets) {
+          this.upsertPending.run(group, producerId, o.topic, o.partition, o.offset, o.leaderEpoch, o.metadata, o.commitTimestamp);
+        }
+      })
+      .immediate();
+  }
+
+  async completeTransactional(producerId: bigint, groups: readonly string[], commit: boolean): Promise<void> {
+    this.ctx.assertOpen();
+    this.ctx.db
+      .transaction(() => {
+        for (const group of new Set(groups)) {
+          if (commit) this.commitPending.run(producerId, group);
+          this.deletePending.run(producerId, group);
+        }
       })
       .immediate();
   }

@@ -20,6 +20,7 @@ import { SqliteProducerStore } from './sqlite-producer-store.js';
 import { SqliteTopicStore } from './sqlite-topic-store.js';
 import { SqliteScramCredentialStore } from './sqlite-scram-store.js';
 import { SqliteAclStore } from './sqlite-acl-store.js';
+import { SqliteTransactionStore } from './sqlite-transaction-store.js';
 
 export const SQLITE_MEMORY_PATH = ':memory:';
 
@@ -43,6 +44,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly chunks: SqliteChunkIndex;
   readonly producers: SqliteProducerStore;
   readonly groupOffsets: SqliteGroupOffsetStore;
+  readonly transactions: SqliteTransactionStore;
   readonly objects: SqliteObjectStore;
   /** Schema version after migrations ran at open. */
   readonly schemaVersion: number;
@@ -62,6 +64,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.producers = new SqliteProducerStore(this.ctx);
     this.objects = new SqliteObjectStore(this.ctx);
     this.groupOffsets = new SqliteGroupOffsetStore(this.ctx);
+    this.transactions = new SqliteTransactionStore(this.ctx);
   }
 
   static open(options: SqliteMetadataStoreOptions): SqliteMetadataStore {

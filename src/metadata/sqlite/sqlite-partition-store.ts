@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   FencedError,
+  type AbortedTransaction,
   partitionLeaseResource,
   MetadataStoreError,
   type FencedPartition,
@@ -11,6 +12,12 @@ import {
 import { encodeProducerBatches } from '../producer-batches-codec.js';
 import { validateFlushCommit } from '../validate-flush-commit.js';
 import type { SqliteContext } from './sqlite-context.js';
+
+interface AbortedRow {
+  producer_id: bigint;
+  first_offset: bigint;
+  last_offset: bigint;
+}
 
 interface PartitionRow {
   partition: bigint;
@@ -31,7 +38,10 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
   private readonly insertChunk: BetterSqlite3.Statement<
     [string, number, bigint, bigint, bigint, number, string, number, number]
   >;
-  private readonly upsertProducerState: BetterSqlite3.Statement<[string, number, bigint, number, string, number]>;
+  private readonly upsertProducerState: BetterSqlite3.Statement<[string, number, bigint, number, string, bigint | null, number]>;
+  private readonly insertAborted: BetterSqlite3.Statement<[string, number, bigint, bigint, bigint]>;
+  private readonly deleteAbortedBelow: BetterSqlite3.Statement<[string, number, bigint]>;
+  private readonly selectAborted: BetterSqlite3.Statement<[string, number, bigint], AbortedRow>;
   private readonly leaseHeld: BetterSqlite3.Statement<[string, string, number, number], number>;
   private readonly commitTransaction: BetterSqlite3.Transaction<(commit: FlushCommit, now: number) => void>;
 
@@ -68,11 +78,23 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.upsertProducerState = db.prepare(
-      `INSERT INTO producer_states (topic_id, partition, producer_id, producer_epoch, batches, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO producer_states (topic_id, partition, producer_id, producer_epoch, batches, txn_first_offset, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (topic_id, partition, producer_id) DO UPDATE SET
-         producer_epoch = excluded.producer_epoch, batches = excluded.batches, updated_at = excluded.updated_at`,
+         producer_epoch = excluded.producer_epoch, batches = excluded.batches,
+         txn_first_offset = excluded.txn_first_offset, updated_at = excluded.updated_at`,
     );
+    this.insertAborted = db.prepare(
+      'INSERT INTO aborted_transactions (topic_id, partition, producer_id, first_offset, last_offset) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.deleteAbortedBelow = db.prepare('DELETE FROM aborted_transactions WHERE topic_id = ? AND partition = ? AND last_offset < ?');
+    this.selectAborted = db
+      .prepare<[string, number, bigint], AbortedRow>(
+        `SELECT producer_id, first_offset, last_offset FROM aborted_transactions
+         WHERE topic_id = (SELECT id FROM topics WHERE name = ?) AND partition = ? AND last_offset >= ?
+         ORDER BY last_offset`,
+      )
+      .safeIntegers();
     this.leaseHeld = db
       .prepare<[string, string, number, number], number>('SELECT 1 FROM leases WHERE resource = ? AND owner = ? AND epoch = ? AND expires_at > ?')
       .pluck();
@@ -110,9 +132,22 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
         // Chunks wholly below the log start can never be read again; their objects become
         // unreferenced and the collector finds them through objects.listUnreferenced.
         this.deleteChunksBelow.run(topicId, partition, offset);
+        // so are aborted transactions whose marker lies below it
+        this.deleteAbortedBelow.run(topicId, partition, offset);
         return offset;
       })
       .immediate();
+  }
+
+  async abortedTransactions(topic: string, partition: number, fromOffset: bigint): Promise<AbortedTransaction[]> {
+    this.ctx.assertOpen();
+    return this.selectAborted.all(topic, partition, fromOffset).map((row) => ({
+      topic,
+      partition,
+      producerId: row.producer_id,
+      firstOffset: row.first_offset,
+      lastOffset: row.last_offset,
+    }));
   }
 
   async commitFlush(commit: FlushCommit): Promise<void> {
@@ -130,7 +165,7 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
     };
     const resolved = (name: string): string => {
       const id = topicIds.get(name);
-      // Unreachable: validation ties every chunk and producer state to a guarded update.
+      // Unreachable: validation ties every chunk, producer state and aborted transaction to a guarded update.
       if (id === undefined) throw new Error(`topic "${name}" was not resolved by the guard pass`);
       return id;
     };
@@ -194,8 +229,12 @@ export class SqlitePartitionStore implements PartitionMetadataStore {
         state.producerId,
         state.producerEpoch,
         encodeProducerBatches(state.batches),
+        state.txnFirstOffset,
         now,
       );
+    }
+    for (const aborted of commit.abortedTransactions ?? []) {
+      this.insertAborted.run(resolved(aborted.topic), aborted.partition, aborted.producerId, aborted.firstOffset, aborted.lastOffset);
     }
   }
 }

@@ -7,6 +7,7 @@ interface ProducerStateRow {
   producer_id: bigint;
   producer_epoch: bigint;
   batches: string;
+  txn_first_offset: bigint | null;
 }
 
 export class SqliteProducerStore implements ProducerMetadataStore {
@@ -25,7 +26,7 @@ export class SqliteProducerStore implements ProducerMetadataStore {
       .safeIntegers();
     this.selectStates = db
       .prepare<[string, number], ProducerStateRow>(
-        `SELECT producer_id, producer_epoch, batches FROM producer_states
+        `SELECT producer_id, producer_epoch, batches, txn_first_offset FROM producer_states
          WHERE topic_id = (SELECT id FROM topics WHERE name = ?) AND partition = ?
          ORDER BY producer_id`,
       )
@@ -47,6 +48,7 @@ export class SqliteProducerStore implements ProducerMetadataStore {
       producerId: row.producer_id,
       producerEpoch: Number(row.producer_epoch),
       batches: decodeProducerBatches(row.batches),
+      txnFirstOffset: row.txn_first_offset,
     }));
   }
 }

@@ -42,6 +42,7 @@ export class SqliteTopicStore implements TopicMetadataStore {
   private readonly objectStillReferenced: BetterSqlite3.Statement<[string], number>;
   private readonly deleteTopicRows: BetterSqlite3.Statement<[string]>[];
   private readonly deleteGroupOffsetsOfTopic: BetterSqlite3.Statement<[string]>;
+  private readonly deletePendingGroupOffsetsOfTopic: BetterSqlite3.Statement<[string]>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -64,9 +65,11 @@ export class SqliteTopicStore implements TopicMetadataStore {
     this.selectObjectKeysOfTopic = db.prepare<[string], string>('SELECT DISTINCT object_key FROM chunks WHERE topic_id = ?').pluck();
     this.objectStillReferenced = db.prepare<[string], number>('SELECT 1 FROM chunks WHERE object_key = ? LIMIT 1').pluck();
     this.deleteGroupOffsetsOfTopic = db.prepare('DELETE FROM group_offsets WHERE topic = ?');
+    this.deletePendingGroupOffsetsOfTopic = db.prepare('DELETE FROM group_pending_offsets WHERE topic = ?');
     this.deleteTopicRows = [
       db.prepare('DELETE FROM chunks WHERE topic_id = ?'),
       db.prepare('DELETE FROM producer_states WHERE topic_id = ?'),
+      db.prepare('DELETE FROM aborted_transactions WHERE topic_id = ?'),
       db.prepare('DELETE FROM partitions WHERE topic_id = ?'),
       db.prepare('DELETE FROM topic_configs WHERE topic_id = ?'),
       db.prepare('DELETE FROM topics WHERE id = ?'),
@@ -131,8 +134,9 @@ export class SqliteTopicStore implements TopicMetadataStore {
         if (row === undefined) throw unknownTopic(name);
         const keys = this.selectObjectKeysOfTopic.all(row.id);
         for (const statement of this.deleteTopicRows) statement.run(row.id);
-        // Kafka drops a deleted topic's committed group offsets too
+        // Kafka drops a deleted topic's committed group offsets too, and its pending transactional ones
         this.deleteGroupOffsetsOfTopic.run(name);
+        this.deletePendingGroupOffsetsOfTopic.run(name);
         return keys.filter((key) => this.objectStillReferenced.get(key) === undefined).sort();
       })
       .immediate();
