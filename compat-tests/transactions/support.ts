@@ -143,3 +143,25 @@ export function expectedLog(transactions: readonly PlannedTransaction[], partiti
   }
   return { all, committed, markers, end: next };
 }
+
+/** The Kafka protocol error (type and code) a kafkajs error carries, itself or somewhere down its causes. */
+export function protocolErrorOf(err: unknown): { type: string; code: number } | { unexpected: string } {
+  let e = err as { type?: unknown; code?: unknown; cause?: unknown; originalError?: unknown; name?: unknown; message?: unknown } | undefined;
+  const seen = new Set<unknown>();
+  while (e && !seen.has(e)) {
+    seen.add(e);
+    if (typeof e.code === 'number' && typeof e.type === 'string') return { type: e.type, code: e.code };
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return { unexpected: `${(err as Error)?.name}: ${(err as Error)?.message}` };
+}
+
+/** What a promise settles to: `{ ok: true }` or the Kafka protocol error it was rejected with. */
+export async function outcome(p: Promise<unknown>): Promise<{ ok: true } | ReturnType<typeof protocolErrorOf>> {
+  try {
+    await p;
+    return { ok: true };
+  } catch (err) {
+    return protocolErrorOf(err);
+  }
+}

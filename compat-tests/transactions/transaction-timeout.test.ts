@@ -1,0 +1,116 @@
+/**
+ * A transaction left open past its transaction timeout (kafkajs, transactionTimeout 3000 ms)
+ * on a broker checking for timed-out transactions every 500 ms
+ * (--transaction-abort-timed-out-transaction-cleanup-interval-ms, Kafka's
+ * transaction.abort.timed.out.transaction.cleanup.interval.ms): the coordinator aborts it and
+ * bumps the producer's epoch, as Kafka 3.9 does. Its records never reach read_committed
+ * readers; read_committed's end offset stays at its first record while it is open and moves
+ * past its abort marker after; the producer's next send and its commit are refused with
+ * INVALID_PRODUCER_EPOCH (47: Produce with an old epoch; EndTxn v1, which kafkajs speaks,
+ * gets 47 where newer versions get PRODUCER_FENCED). A new producer with the same
+ * transactional id works.
+ */
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
+import { byPartition, createTopics, endOffsets, outcome, READ_COMMITTED, READ_UNCOMMITTED, runConfluent, type Row } from './support.js';
+
+const TOPIC = 'txn-timeout';
+const TIMEOUT_MS = 3000;
+const CLEANUP_INTERVAL_MS = 500;
+const FENCED = { type: 'INVALID_PRODUCER_EPOCH', code: ErrorCode.INVALID_PRODUCER_EPOCH };
+
+describe('a transaction that outlives its timeout (kafkajs)', () => {
+  let broker: BrokerProcess;
+  let kafka: Kafka;
+  let client: RawKafkaClient;
+  const producers: Producer[] = [];
+
+  beforeAll(async () => {
+    broker = await startBrokerProcess({ args: ['--transaction-abort-timed-out-transaction-cleanup-interval-ms', String(CLEANUP_INTERVAL_MS)] });
+    kafka = new Kafka({ clientId: 'txn-timeout', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+    client = await RawKafkaClient.connect(broker.bootstrap);
+    await createTopics(broker.bootstrap, [{ topic: TOPIC, numPartitions: 1 }]);
+  });
+  afterAll(async () => {
+    client?.close();
+    for (const p of producers) await p.disconnect().catch(() => undefined);
+    await broker?.cleanup();
+  });
+
+  function producer(transactionalId: string, transactionTimeout?: number): Producer {
+    const p = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, ...(transactionTimeout !== undefined ? { transactionTimeout } : {}) });
+    producers.push(p);
+    return p;
+  }
+
+  const ends = async () => ({ committed: (await endOffsets(client, TOPIC, 1, READ_COMMITTED))[0]!, uncommitted: (await endOffsets(client, TOPIC, 1, READ_UNCOMMITTED))[0]! });
+
+  it('is aborted by the coordinator: never visible, the end offsets move past it, the producer is fenced', async () => {
+    // a committed transaction first: before-0 @0, before-1 @1, marker @2
+    const first = producer('timeout-first');
+    await first.connect();
+    const done = await first.transaction();
+    await done.send({ topic: TOPIC, acks: -1, messages: [{ partition: 0, key: 'b0', value: 'before-0' }, { partition: 0, key: 'b1', value: 'before-1' }] });
+    await done.commit();
+    await waitUntil('the first commit marker', async () => (await ends()).committed === 3, 10_000);
+    expect(await ends()).toEqual({ committed: 3, uncommitted: 3 });
+
+    // the transaction left open: late-0..2 @3..5
+    const late = producer('timeout-late', TIMEOUT_MS);
+    await late.connect();
+    const open = await late.transaction();
+    await open.send({ topic: TOPIC, acks: -1, messages: [0, 1, 2].map((i) => ({ partition: 0, key: `l${i}`, value: `late-${i}` })) });
+    const sentAt = Date.now();
+    expect(await ends()).toEqual({ committed: 3, uncommitted: 6 });
+
+    // the coordinator aborts it once the timeout passed: an abort marker @6
+    await waitUntil('the timed-out transaction to be aborted', async () => (await ends()).committed !== 3, TIMEOUT_MS + CLEANUP_INTERVAL_MS + 10_000);
+    const abortedAfterMs = Date.now() - sentAt;
+    expect(await ends()).toEqual({ committed: 7, uncommitted: 7 });
+    // not before its timeout (the timeout counts from the transaction's start, a little before the send returned)
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 500);
+
+    // its producer was fenced by the abort's epoch bump: a send to its partition (Produce) and EndTxn are refused
+    expect(await outcome(open.send({ topic: TOPIC, acks: -1, messages: [{ partition: 0, key: 'l3', value: 'late-3' }] }))).toEqual(FENCED);
+    expect(await outcome(open.commit())).toEqual(FENCED);
+    expect(await ends()).toEqual({ committed: 7, uncommitted: 7 });
+
+    const out = await runConfluent(broker.bootstrap, [
+      { op: 'read', topic: TOPIC, partitions: 1, isolation: 'read_committed' },
+      { op: 'read', topic: TOPIC, partitions: 1, isolation: 'read_uncommitted' },
+    ]);
+    expect(out.errors).toEqual([]);
+    const [committed, uncommitted] = out.results as Array<{ records: Row[] }>;
+    expect(committed!.records).toEqual([
+      [0, 0, 'b0', 'before-0'],
+      [0, 1, 'b1', 'before-1'],
+    ]);
+    expect(byPartition(uncommitted!.records, 1)).toEqual([
+      [
+        [0, 0, 'b0', 'before-0'],
+        [0, 1, 'b1', 'before-1'],
+        [0, 3, 'l0', 'late-0'],
+        [0, 4, 'l1', 'late-1'],
+        [0, 5, 'l2', 'late-2'],
+      ],
+    ]);
+
+    // a new producer with that transactional id initialises (a newer epoch) and commits: after-0 @7, marker @8
+    const again = producer('timeout-late', TIMEOUT_MS);
+    await again.connect();
+    const txn = await again.transaction();
+    await txn.send({ topic: TOPIC, acks: -1, messages: [{ partition: 0, key: 'a0', value: 'after-0' }] });
+    await txn.commit();
+    await waitUntil('the new commit marker', async () => (await ends()).committed === 9, 10_000, () => 'end offsets did not reach 9');
+    const after = await runConfluent(broker.bootstrap, [{ op: 'read', topic: TOPIC, partitions: 1, isolation: 'read_committed' }]);
+    expect((after.results[0] as { records: Row[] }).records.map((r) => [r[1], r[3]])).toEqual([
+      [0, 'before-0'],
+      [1, 'before-1'],
+      [7, 'after-0'],
+    ]);
+  });
+});
