@@ -6,7 +6,8 @@ import { FencedError, MetadataStoreError, type FlushCommit } from '../metadata-s
 import { openMetadataStore } from '../open-metadata-store.js';
 import { FIND_CHUNKS_STATEMENT } from './postgres-chunk-index.js';
 import { PostgresUnavailableError } from './postgres-errors.js';
-import { POSTGRES_MIGRATIONS, latestPostgresSchemaVersion } from './postgres-migrations.js';
+import { PostgresContext } from './postgres-context.js';
+import { POSTGRES_MIGRATIONS, applyPostgresMigrations, latestPostgresSchemaVersion } from './postgres-migrations.js';
 import { PostgresMetadataStore, openPostgresMetadataStore } from './postgres-metadata-store.js';
 import { openTestSchemas, type TestSchema, type TestSchemas } from './test-support/postgres-test-schema.js';
 
@@ -117,6 +118,28 @@ describe('PostgreSQL metadata store specifics', () => {
     expect((err as MetadataStoreError).message).toBe('pool_size must be an integer from 1 to 1000, got "0"');
   });
 
+  it('upgrades a database from before transactions: its producer states have no open transaction', async () => {
+    const pool = new pg.Pool({ connectionString: schema.url, max: 1 });
+    try {
+      expect(await applyPostgresMigrations(new PostgresContext(pool, 'test', 1, 1), POSTGRES_MIGRATIONS.filter((m) => m.version <= 7))).toBe(7);
+      await pool.query(`
+        INSERT INTO topics (id, name, partition_count, created_at) VALUES ('t1', 'orders', 1, 1);
+        INSERT INTO partitions (topic_id, partition, high_watermark, log_start_offset) VALUES ('t1', 0, 5, 0);
+        INSERT INTO producer_states (topic_id, partition, producer_id, producer_epoch, batches, updated_at)
+          VALUES ('t1', 0, 1000, 2, '[[0,4,"0","4"]]', 1);
+      `);
+    } finally {
+      await pool.end();
+    }
+    const store = await open();
+    expect(store.schemaVersion).toBe(latestPostgresSchemaVersion());
+    expect(await store.producers.getStates('orders', 0)).toEqual([
+      { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 2, batches: [{ firstSequence: 0, lastSequence: 4, baseOffset: 0n, lastOffset: 4n }], txnFirstOffset: null },
+    ]);
+    expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+    expect(await store.transactions.list()).toEqual([]);
+  });
+
   it('parses int8 as bigint for its own clients only, leaving pg global parsers alone', async () => {
     const store = await open();
     await store.topics.create({ name: 'orders', partitionCount: 1, configs: {} });
@@ -124,13 +147,17 @@ describe('PostgreSQL metadata store specifics', () => {
     expect(pg.types.getTypeParser(20, 'text')('9007199254740993')).toBe('9007199254740993');
   });
 
-  it('commits a flush in four statements and one transaction, for 1 or 1,000 partitions', async () => {
+  it('commits a flush in four statements and one transaction, for 1 or 1,000 partitions, aborted transactions included', async () => {
     const store = await open();
     await store.topics.create({ name: 'one', partitionCount: 1, configs: {} });
     await store.topics.create({ name: 'wide', partitionCount: 1000, configs: {} });
     for (const [topic, count] of [['one', 1], ['wide', 1000]] as const) {
       const before = store.statistics();
-      await store.partitions.commitFlush(wideCommit(`${topic}-1`, topic, count));
+      const commit = wideCommit(`${topic}-1`, topic, count);
+      await store.partitions.commitFlush({
+        ...commit,
+        abortedTransactions: commit.partitions.map((p) => ({ topic, partition: p.partition, producerId: 2000n + BigInt(p.partition), firstOffset: 0n, lastOffset: 0n })),
+      });
       const after = store.statistics();
       // BEGIN, lock the partition rows, write everything, COMMIT.
       expect(after.statements - before.statements).toBe(4);
@@ -138,6 +165,7 @@ describe('PostgreSQL metadata store specifics', () => {
     }
     expect((await store.partitions.list('wide')).every((p) => p.highWatermark === 1n)).toBe(true);
     expect((await store.producers.getStates('wide', 999))[0]?.producerId).toBe(1999n);
+    expect(await store.partitions.abortedTransactions('wide', 999, 0n)).toEqual([{ topic: 'wide', partition: 999, producerId: 2999n, firstOffset: 0n, lastOffset: 0n }]);
   });
 
   it('never deadlocks overlapping commits that list partitions in opposite orders', async () => {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMetadataStoreContract } from '../contract/metadata-store-contract.js';
 import { MetadataStoreError } from '../metadata-store.js';
-import { SQLITE_MIGRATIONS, latestSqliteSchemaVersion } from './migrations.js';
+import { SQLITE_MIGRATIONS, applySqliteMigrations, latestSqliteSchemaVersion } from './migrations.js';
 import { SqliteMetadataStore, openSqliteMetadataStore } from './sqlite-metadata-store.js';
 
 runMetadataStoreContract('SQLite (temporary file)', async () => {
@@ -72,6 +72,25 @@ describe('SQLite metadata store specifics', () => {
     expect(err).toBeInstanceOf(MetadataStoreError);
     expect((err as MetadataStoreError).code).toBe('SCHEMA_TOO_NEW');
     expect((err as MetadataStoreError).message).toContain('schema version 999');
+  });
+
+  it('upgrades a database from before transactions: its producer states have no open transaction', async () => {
+    const path = join(dir, 'm.db');
+    const raw = new Database(path);
+    expect(applySqliteMigrations(raw, () => 1, SQLITE_MIGRATIONS.filter((m) => m.version <= 6))).toBe(6);
+    raw.prepare("INSERT INTO topics (id, name, partition_count, created_at) VALUES ('t1', 'orders', 1, 1)").run();
+    raw.prepare("INSERT INTO partitions (topic_id, partition, high_watermark, log_start_offset) VALUES ('t1', 0, 5, 0)").run();
+    raw
+      .prepare("INSERT INTO producer_states (topic_id, partition, producer_id, producer_epoch, batches, updated_at) VALUES ('t1', 0, 1000, 2, ?, 1)")
+      .run('[[0,4,"0","4"]]');
+    raw.close();
+    const store = await open(path);
+    expect(store.schemaVersion).toBe(latestSqliteSchemaVersion());
+    expect(await store.producers.getStates('orders', 0)).toEqual([
+      { topic: 'orders', partition: 0, producerId: 1000n, producerEpoch: 2, batches: [{ firstSequence: 0, lastSequence: 4, baseOffset: 0n, lastOffset: 4n }], txnFirstOffset: null },
+    ]);
+    expect(await store.partitions.abortedTransactions('orders', 0, 0n)).toEqual([]);
+    expect(await store.transactions.list()).toEqual([]);
   });
 
   it('stamps topics and objects with the injected clock', async () => {
