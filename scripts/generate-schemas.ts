@@ -23,6 +23,8 @@ export const GENERATED_APIS = [
   'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups',
   'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster', 'DescribeUserScramCredentials',
   'AlterUserScramCredentials', 'DescribeAcls', 'CreateAcls', 'DeleteAcls',
+  'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'WriteTxnMarkers', 'TxnOffsetCommit',
+  'DescribeProducers', 'DescribeTransactions', 'ListTransactions',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -13,6 +13,7 @@ import type { GroupRouter } from './groups/group-router.js';
 import type { PartitionRouter } from './cluster/partition-router.js';
 import type { Authorizer } from './security/authorizer.js';
 import type { AclSync } from './security/acl-sync.js';
+import type { TransactionCoordinator } from './transactions/transaction-coordinator.js';
 
 /**
  * The agent core every door (Kafka, gRPC, HTTP) is built on: configuration, stores, the
@@ -51,6 +52,11 @@ export interface AgentCore {
    */
   readonly authorizer?: Authorizer;
   readonly aclSync?: AclSync;
+  /**
+   * The transaction coordinator for the transactional ids of the coordinator shards this
+   * agent holds (docs/transactions.md); absent in test cores: transactional APIs then fail.
+   */
+  readonly transactions?: TransactionCoordinator;
   /** Told when a topic was deleted, so the log forgets what it cached of it. */
   readonly onTopicDeleted?: (topic: string) => void;
 }

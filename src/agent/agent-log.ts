@@ -13,6 +13,8 @@ import {
   type AppendRequest,
   type AppendResult,
   type LogService,
+  type MarkerRequest,
+  type TransactionVerifier,
   type PartitionOffsets,
   type ReadRequest,
   type ReadResult,
@@ -22,6 +24,7 @@ import {
 import { PartitionLog } from './partition-log.js';
 import type { PendingProducerBatch } from './producer-state.js';
 import { recompressBatch } from './recompress.js';
+import { buildControlBatch } from '../protocol/records/control-batch.js';
 
 export interface AgentLogOptions {
   readonly agentId: string;
@@ -63,6 +66,11 @@ export class AgentLog implements LogService {
   readonly recent: RecentWriteCache;
   readonly chunkCache: ChunkCache;
   readonly pipeline: FlushPipeline;
+  /**
+   * The transaction coordinator's check of transactional batches (set once the coordinator
+   * exists); without it transactional batches are refused.
+   */
+  transactionVerifier: TransactionVerifier | undefined;
 
   constructor(private readonly opts: AgentLogOptions) {
     this.recent = new RecentWriteCache(opts.recentWriteCacheBytes);
@@ -101,8 +109,11 @@ export class AgentLog implements LogService {
       pending = (async () => {
         const state = await this.opts.metadata.partitions.get(topic, partition);
         if (!state) return undefined;
-        const producers = await this.opts.metadata.producers.getStates(topic, partition);
-        const log = new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, producers);
+        const [producers, aborted] = await Promise.all([
+          this.opts.metadata.producers.getStates(topic, partition),
+          this.opts.metadata.partitions.abortedTransactions(topic, partition, state.logStartOffset),
+        ]);
+        const log = new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, producers, aborted);
         log.lease = lease;
         this.logs.set(key, log);
         return log;
@@ -137,30 +148,90 @@ export class AgentLog implements LogService {
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
-    // Appends to one partition are enqueued in the order they were called (one connection's
-    // requests, a pipelining idempotent producer): synchronously when the partition is loaded
-    // and nothing waits before it, else behind the appends already waiting for it to load.
+    const first = readBatchHeader(request.batches[0]!);
+    if (!first.isTransactional) return this.inOrder(request.topic.name, request.partition, undefined, (log) => this.appendTo(log, request));
+    const transactionalId = request.transactionalId;
+    const verify = this.transactionVerifier;
+    if (transactionalId === undefined || transactionalId === null || !verify) {
+      return Promise.reject(new LogError(ErrorCode.INVALID_TXN_STATE, `A transactional batch for ${request.topic.name}-${request.partition} needs the request's transactional id`));
+    }
+    // The coordinator confirms once per transaction and partition that the partition was
+    // added (Kafka's transaction verification); later batches of that transaction go straight in.
+    const needsCheck = (log: PartitionLog): boolean => log.producers.get(first.producerId)?.txnVerifiedEpoch !== first.producerEpoch;
+    const check = async (log: PartitionLog): Promise<void> => {
+      const markersBefore = log.producers.get(first.producerId)?.markersEnqueued ?? 0;
+      await verify({ transactionalId, producerId: first.producerId, producerEpoch: first.producerEpoch, topic: request.topic.name, partition: request.partition });
+      const entry = log.producer(first.producerId, first.producerEpoch);
+      // a marker enqueued while the coordinator answered ended the transaction it confirmed
+      if (entry.markersEnqueued !== markersBefore) throw new LogError(ErrorCode.INVALID_TXN_STATE, `The transaction of producer ${first.producerId} on ${request.topic.name}-${request.partition} ended while the batch was checked`);
+      entry.txnVerifiedEpoch = first.producerEpoch;
+    };
+    return this.inOrder(request.topic.name, request.partition, { needed: needsCheck, run: check }, (log) => this.appendTo(log, request));
+  }
+
+  appendMarker(request: MarkerRequest): Promise<bigint> {
+    return this.inOrder(request.topic, request.partition, undefined, (log) => {
+      const entry = log.producer(request.producerId, request.producerEpoch);
+      if (request.producerEpoch < entry.producerEpoch) {
+        throw new LogError(ErrorCode.INVALID_PRODUCER_EPOCH, `Marker epoch ${request.producerEpoch} is older than the current epoch ${entry.producerEpoch} of producer ${request.producerId}`);
+      }
+      // batches of the ended transaction that are still being checked must not follow it in
+      entry.txnVerifiedEpoch = undefined;
+      entry.markersEnqueued++;
+      const batch = buildControlBatch({ producerId: request.producerId, producerEpoch: request.producerEpoch, commit: request.commit, coordinatorEpoch: request.coordinatorEpoch, timestamp: BigInt(Date.now()) });
+      return new Promise<bigint>((resolve, reject) => {
+        this.pipeline.enqueue({
+          log,
+          batches: [batch],
+          bytes: batch.length,
+          deadlineMs: request.deadlineMs,
+          logAppendTime: false,
+          marker: { entry, producerEpoch: request.producerEpoch, commit: request.commit },
+          resolve: (r) => resolve(r.baseOffset),
+          reject,
+        });
+      });
+    });
+  }
+
+  /**
+   * Runs `enqueue` for the partition in the order the calls were made (one connection's
+   * requests, a pipelining idempotent producer, a marker after the batches before it):
+   * synchronously when the partition is loaded and nothing waits before it, else behind the
+   * calls already waiting for it to load or for a transaction check. `enqueue` puts the work
+   * into the flush pipeline; its outcome is not waited for before the next call's turn.
+   */
+  private inOrder<T>(
+    topic: string,
+    partition: number,
+    check: { needed(log: PartitionLog): boolean; run(log: PartitionLog): Promise<void> } | undefined,
+    enqueue: (log: PartitionLog) => Promise<T>,
+  ): Promise<T> {
     let lease: { readonly owner: string; readonly epoch: number } | undefined;
     if (this.opts.leases) {
-      lease = this.opts.leases.held(request.topic.name, request.partition);
-      if (!lease) return Promise.reject(new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This agent does not lead ${request.topic.name}-${request.partition}`));
+      lease = this.opts.leases.held(topic, partition);
+      if (!lease) return Promise.reject(new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `This agent does not lead ${topic}-${partition}`));
     }
-    const key = partitionKey(request.topic.name, request.partition);
+    const key = partitionKey(topic, partition);
     const waiting = this.waitingAppends.get(key);
     const loaded = this.logs.get(key);
-    if (!waiting && loaded && loaded.lease?.epoch === lease?.epoch) {
+    if (!waiting && loaded && loaded.lease?.epoch === lease?.epoch && !check?.needed(loaded)) {
       try {
-        return this.appendTo(loaded, request);
+        return enqueue(loaded);
       } catch (err) {
         return Promise.reject(err);
       }
     }
-    // Resolves once this append is in the pipeline (boxed, so it does not wait for the commit).
+    // Resolves once this call's work is in the pipeline (boxed, so it does not wait for the commit).
     const enqueued = (waiting ?? Promise.resolve())
-      .then(() => this.requireLog(request.topic.name, request.partition))
-      .then((log) => {
-        if (log.lease?.epoch !== lease?.epoch) throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leadership of ${request.topic.name}-${request.partition} changed; retry`);
-        return { outcome: this.appendTo(log, request) };
+      .then(() => this.requireLog(topic, partition))
+      .then(async (log) => {
+        if (log.lease?.epoch !== lease?.epoch) throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Leadership of ${topic}-${partition} changed; retry`);
+        if (check?.needed(log)) {
+          await check.run(log);
+          if (log.stale) throw new LogError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `Partition ${topic}-${partition} is reloading; retry`);
+        }
+        return { outcome: enqueue(log) };
       });
     const turn = enqueued.then(
       () => {},
@@ -186,7 +257,7 @@ export class AgentLog implements LogService {
     }
     const first = readBatchHeader(request.batches[0]!);
     const last = request.batches.length === 1 ? first : readBatchHeader(request.batches[request.batches.length - 1]!);
-    let producer: { entry: ReturnType<PartitionLog['producer']>; pending: PendingProducerBatch } | undefined;
+    let producer: { entry: ReturnType<PartitionLog['producer']>; pending: PendingProducerBatch; transactional: boolean } | undefined;
     let settle: { resolve: (o: bigint) => void; reject: (e: unknown) => void } | undefined;
     if (first.producerId >= 0n) {
       const entry = log.producer(first.producerId, first.producerEpoch);
@@ -207,7 +278,7 @@ export class AgentLog implements LogService {
       outcome.catch(() => {});
       const pending: PendingProducerBatch = { producerEpoch: first.producerEpoch, firstSequence: first.baseSequence, lastSequence, cancelled: false, outcome };
       entry.addPending(pending);
-      producer = { entry, pending };
+      producer = { entry, pending, transactional: first.isTransactional };
       settle = { resolve, reject };
     }
     let bytes = 0;
@@ -235,22 +306,26 @@ export class AgentLog implements LogService {
 
   async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
     const log = await this.requireLog(topic, partition);
-    return { highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+    return { highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, lastStableOffset: log.lastStableOffset };
   }
 
   async read(request: ReadRequest): Promise<ReadResult> {
     const log = await this.requireLog(request.topic, request.partition);
     const hwm = log.highWatermark;
     const start = log.logStartOffset;
+    const lso = log.lastStableOffset;
     if (request.offset < start || request.offset > hwm) {
       throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `Offset ${request.offset} is outside the log ${start}..${hwm} of ${request.topic}-${request.partition}`);
     }
-    if (request.offset === hwm) return readResult([], hwm, start);
+    // read_committed stops at the last stable offset: no batch of an open transaction
+    const end = request.readCommitted ? lso : hwm;
+    if (request.offset >= end) return readResult([], hwm, start, lso);
     // views of the cached chunks, contiguous batches of one chunk as one part: nothing is copied
     const parts: Buffer[] = [];
     let total = 0;
     let next = request.offset;
-    while (next < hwm) {
+    let lastReturned = -1n;
+    while (next < end) {
       const chunk = await this.chunkAt(log, next);
       if (!chunk) break;
       const data = chunk.data;
@@ -262,7 +337,7 @@ export class AgentLog implements LogService {
         const size = data.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
         const base = data.readBigInt64BE(pos);
         const lastOffset = base + BigInt(data.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET));
-        if (lastOffset >= next && base < hwm) {
+        if (lastOffset >= next && base < end) {
           // always at least one whole batch, then stay within maxBytes
           if (total > 0 && total + size > request.maxBytes) {
             full = true;
@@ -274,6 +349,7 @@ export class AgentLog implements LogService {
           }
           runEnd = pos + size;
           total += size;
+          lastReturned = lastOffset;
         }
         pos += size;
       }
@@ -282,7 +358,8 @@ export class AgentLog implements LogService {
       next = chunk.lastOffset + 1n;
       if (total >= request.maxBytes) break;
     }
-    return readResult(parts, hwm, start);
+    const aborted = request.readCommitted && lastReturned >= request.offset ? log.abortedIn(request.offset, lastReturned + 1n) : [];
+    return readResult(parts, hwm, start, lso, aborted);
   }
 
   /** The chunk holding `offset`: recent writes first, then the chunk cache, then the object store. */
@@ -313,13 +390,13 @@ export class AgentLog implements LogService {
     }
   }
 
-  async waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint; readCommitted?: boolean }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (timeoutMs <= 0 || signal?.aborted) return;
     const logs: Array<{ log: PartitionLog; offset: bigint }> = [];
     for (const p of positions) {
       const log = await this.partitionLog(p.topic, p.partition);
       if (!log) continue;
-      if (log.highWatermark > p.offset) return;
+      if ((p.readCommitted ? log.lastStableOffset : log.highWatermark) > p.offset) return;
       logs.push({ log, offset: p.offset });
     }
     await new Promise<void>((resolve) => {
@@ -393,6 +470,7 @@ export class AgentLog implements LogService {
     try {
       const newStart = await this.opts.metadata.partitions.advanceLogStart(topic, partition, target);
       if (newStart > log.logStartOffset) log.logStartOffset = newStart;
+      log.dropAbortedBelow(log.logStartOffset);
       return log.logStartOffset;
     } catch (err) {
       if (isMetadataStoreError(err, 'OFFSET_OUT_OF_RANGE')) throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, (err as Error).message);

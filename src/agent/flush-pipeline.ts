@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { FencedError, isMetadataStoreError, type FlushCommit, type MetadataStore, type ProducerPartitionState } from '../metadata/metadata-store.js';
+import { FencedError, isMetadataStoreError, type AbortedTransaction, type FlushCommit, type MetadataStore, type ProducerPartitionState } from '../metadata/metadata-store.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
   LAST_OFFSET_DELTA_OFFSET,
@@ -15,7 +15,7 @@ import { SegmentKeyGenerator } from '../storage/segment/segment-key.js';
 import type { RecentWriteCache } from './chunk-caches.js';
 import { LogError } from './log-service.js';
 import type { PartitionLog } from './partition-log.js';
-import type { PendingProducerBatch, ProducerEntry } from './producer-state.js';
+import type { PendingProducerBatch, ProducerEntry, ProducerPreview, ProducerStep } from './producer-state.js';
 import { backoff } from './retry.js';
 
 /** One produce request's batches for one partition, waiting in the flush buffer. */
@@ -25,7 +25,9 @@ export interface AppendJob {
   readonly bytes: number;
   readonly deadlineMs: number;
   readonly logAppendTime: boolean;
-  readonly producer?: { readonly entry: ProducerEntry; readonly pending: PendingProducerBatch };
+  readonly producer?: { readonly entry: ProducerEntry; readonly pending: PendingProducerBatch; readonly transactional: boolean };
+  /** A transaction marker (one control batch in `batches`) ending `entry`'s transaction on the partition. */
+  readonly marker?: { readonly entry: ProducerEntry; readonly producerEpoch: number; readonly commit: boolean };
   resolve(result: { baseOffset: bigint; logAppendTimeMs: bigint }): void;
   reject(error: LogError): void;
 }
@@ -231,8 +233,13 @@ export class FlushPipeline {
     });
     // set once an attempt ended without a known outcome: a later attempt may find it landed
     let ambiguous = false;
+    let previews = new Map<PartitionLog, Array<[ProducerEntry, ProducerPreview]>>();
+    let abortedBy = new Map<PartitionLog, AbortedTransaction[]>();
     for (let attempt = 0; live.length > 0; attempt++) {
-      const commit = this.buildCommit(flush.key, result.body.length, live.map((l) => ({ slice: l.slice, chunk: result.chunkOffsets[l.at]! })));
+      const built = this.buildCommit(flush.key, result.body.length, live.map((l) => ({ slice: l.slice, chunk: result.chunkOffsets[l.at]! })));
+      const commit = built.commit;
+      previews = built.previews;
+      abortedBy = built.aborted;
       try {
         await this.opts.metadata.partitions.commitFlush(commit);
         break;
@@ -277,6 +284,10 @@ export class FlushPipeline {
       for (const { job, baseOffset, lastOffset } of slice.jobs) {
         if (job.producer) job.producer.entry.commit(job.producer.pending, baseOffset, lastOffset);
       }
+      for (const [entry, preview] of previews.get(slice.log) ?? []) entry.adopt(preview);
+      for (const { job } of slice.jobs) if (job.marker) job.marker.entry.txnVerifiedEpoch = undefined;
+      const aborted = abortedBy.get(slice.log);
+      if (aborted) slice.log.abortedTransactions.push(...aborted);
       slice.log.advanceTo(slice.endOffset);
       for (const { job, baseOffset } of slice.jobs) job.resolve({ baseOffset, logAppendTimeMs: job.logAppendTime ? slice.appendTimeMs : -1n });
     }
@@ -289,22 +300,42 @@ export class FlushPipeline {
     });
   }
 
-  private buildCommit(key: string, size: number, parts: Array<{ slice: PartitionSlice; chunk: { byteOffset: number; byteLength: number } }>): FlushCommit {
+  private buildCommit(
+    key: string,
+    size: number,
+    parts: Array<{ slice: PartitionSlice; chunk: { byteOffset: number; byteLength: number } }>,
+  ): { commit: FlushCommit; previews: Map<PartitionLog, Array<[ProducerEntry, ProducerPreview]>>; aborted: Map<PartitionLog, AbortedTransaction[]> } {
     const producerStates: ProducerPartitionState[] = [];
+    const previews = new Map<PartitionLog, Array<[ProducerEntry, ProducerPreview]>>();
+    const aborted = new Map<PartitionLog, AbortedTransaction[]>();
+    const abortedTransactions: AbortedTransaction[] = [];
     for (const { slice } of parts) {
-      const byProducer = new Map<ProducerEntry, Array<{ batch: PendingProducerBatch; baseOffset: bigint; lastOffset: bigint }>>();
+      const byProducer = new Map<ProducerEntry, ProducerStep[]>();
+      const stepsOf = (entry: ProducerEntry): ProducerStep[] => {
+        let list = byProducer.get(entry);
+        if (!list) byProducer.set(entry, (list = []));
+        return list;
+      };
       for (const { job, baseOffset, lastOffset } of slice.jobs) {
-        if (!job.producer) continue;
-        let list = byProducer.get(job.producer.entry);
-        if (!list) byProducer.set(job.producer.entry, (list = []));
-        list.push({ batch: job.producer.pending, baseOffset, lastOffset });
+        if (job.producer) stepsOf(job.producer.entry).push({ kind: 'batch', batch: job.producer.pending, baseOffset, lastOffset, transactional: job.producer.transactional });
+        else if (job.marker) stepsOf(job.marker.entry).push({ kind: 'marker', producerEpoch: job.marker.producerEpoch, commit: job.marker.commit, offset: baseOffset });
       }
-      for (const [entry, applied] of byProducer) {
-        const next = entry.preview(applied);
-        producerStates.push({ topic: slice.log.topic, partition: slice.log.partition, producerId: entry.producerId, producerEpoch: next.producerEpoch, batches: next.batches });
+      const slicePreviews: Array<[ProducerEntry, ProducerPreview]> = [];
+      if (byProducer.size > 0) previews.set(slice.log, slicePreviews);
+      for (const [entry, steps] of byProducer) {
+        const next = entry.previewSteps(steps);
+        slicePreviews.push([entry, next]);
+        producerStates.push({ topic: slice.log.topic, partition: slice.log.partition, producerId: entry.producerId, producerEpoch: next.producerEpoch, batches: next.batches, txnFirstOffset: next.txnFirstOffset });
+        for (const a of next.aborted) {
+          const row: AbortedTransaction = { topic: slice.log.topic, partition: slice.log.partition, producerId: entry.producerId, firstOffset: a.firstOffset, lastOffset: a.lastOffset };
+          abortedTransactions.push(row);
+          let list = aborted.get(slice.log);
+          if (!list) aborted.set(slice.log, (list = []));
+          list.push(row);
+        }
       }
     }
-    return {
+    const commit: FlushCommit = {
       objectKey: key,
       objectSize: size,
       chunks: parts.map(({ slice, chunk }) => ({
@@ -325,7 +356,9 @@ export class FlushPipeline {
         ...(slice.log.lease ? { leaseOwner: slice.log.lease.owner, leaseEpoch: slice.log.lease.epoch } : {}),
       })),
       producerStates,
+      ...(abortedTransactions.length > 0 ? { abortedTransactions } : {}),
     };
+    return { commit, previews, aborted };
   }
 
   /** After an ambiguous commit error: did the transaction land? */

@@ -3,7 +3,7 @@
 
 import { Counter, type Registry } from 'prom-client';
 import { BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, readBatchHeader } from '../protocol/records/record-batch.js';
-import type { AppendRequest, AppendResult, LogService, PartitionOffsets, ReadRequest, ReadResult, TimestampLookup } from './log-service.js';
+import type { AppendRequest, MarkerRequest, AppendResult, LogService, PartitionOffsets, ReadRequest, ReadResult, TimestampLookup } from './log-service.js';
 
 export class TopicTrafficMetrics {
   readonly recordsIn: Counter<'topic'>;
@@ -80,11 +80,15 @@ export class MeteredLog implements LogService {
     return result;
   }
 
+  appendMarker(request: MarkerRequest): Promise<bigint> {
+    return this.inner.appendMarker(request);
+  }
+
   offsets(topic: string, partition: number): Promise<PartitionOffsets> {
     return this.inner.offsets(topic, partition);
   }
 
-  waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint; readCommitted?: boolean }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return this.inner.waitForData(positions, timeoutMs, signal);
   }
 

@@ -1,4 +1,4 @@
-import type { ProducerPartitionState } from '../metadata/metadata-store.js';
+import type { AbortedTransaction, ProducerPartitionState } from '../metadata/metadata-store.js';
 import { ProducerEntry } from './producer-state.js';
 
 /** The agent's in-memory view of one partition it writes and serves. */
@@ -13,6 +13,8 @@ export class PartitionLog {
   /** The lease this state was loaded under (cluster mode); flush commits are guarded by it. */
   lease: { readonly owner: string; readonly epoch: number } | undefined;
   readonly producers = new Map<bigint, ProducerEntry>();
+  /** Transactions aborted on this partition (ABORT marker at or after the log start), oldest first. */
+  readonly abortedTransactions: AbortedTransaction[];
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -21,11 +23,37 @@ export class PartitionLog {
     highWatermark: bigint,
     logStartOffset: bigint,
     producerStates: readonly ProducerPartitionState[],
+    abortedTransactions: readonly AbortedTransaction[] = [],
   ) {
     this.highWatermark = highWatermark;
     this.nextOffset = highWatermark;
     this.logStartOffset = logStartOffset;
-    for (const s of producerStates) this.producers.set(s.producerId, new ProducerEntry(s.producerId, s.producerEpoch, [...s.batches]));
+    this.abortedTransactions = [...abortedTransactions];
+    for (const s of producerStates) this.producers.set(s.producerId, new ProducerEntry(s.producerId, s.producerEpoch, [...s.batches], s.txnFirstOffset));
+  }
+
+  /**
+   * The last stable offset: the first offset of the oldest open transaction, or the HWM.
+   * read_committed consumers read below it.
+   */
+  get lastStableOffset(): bigint {
+    let lso = this.highWatermark;
+    for (const p of this.producers.values()) if (p.txnFirstOffset !== null && p.txnFirstOffset < lso) lso = p.txnFirstOffset;
+    return lso;
+  }
+
+  /** Aborted transactions overlapping [from, to): what a read_committed fetch of that range must tell the client. */
+  abortedIn(from: bigint, to: bigint): AbortedTransaction[] {
+    const out: AbortedTransaction[] = [];
+    for (const a of this.abortedTransactions) if (a.lastOffset >= from && a.firstOffset < to) out.push(a);
+    return out;
+  }
+
+  /** DeleteRecords/retention moved the log start: forget aborted ranges wholly below it. */
+  dropAbortedBelow(offset: bigint): void {
+    let n = 0;
+    while (n < this.abortedTransactions.length && this.abortedTransactions[n]!.lastOffset < offset) n++;
+    if (n > 0) this.abortedTransactions.splice(0, n);
   }
 
   get key(): string {

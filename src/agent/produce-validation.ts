@@ -11,8 +11,9 @@ const fail = (errorCode: number, errorMessage: string): ProducedRecords => ({ er
 /**
  * Checks one partition's produced records the way Kafka does, in Kafka's order:
  * ProduceRequest.validateRecords (one magic-v2 batch from v3, no zstd before v7), then per
- * batch the base offset, the size limit, the CRC, LogValidator's client rules, and finally
- * our own refusal of transactional batches. Returns the batches as views into `records`.
+ * batch the base offset, the size limit, the CRC and LogValidator's client rules. Returns
+ * the batches as views into `records`; the log checks transactional batches against their
+ * transaction.
  */
 export function validateProducedRecords(records: Buffer | null, apiVersion: number, tp: string, maxMessageBytes: number): ProducedRecords {
   if (records === null || records.length === 0) {
@@ -84,10 +85,6 @@ function batchProblem(batch: Buffer, tp: string, maxMessageBytes: number): Parti
       errorCode: ErrorCode.INVALID_RECORD,
       errorMessage: `Invalid sequence number ${header.baseSequence} in record batch with producerId ${header.producerId} in topic partition ${tp}.`,
     };
-  }
-  if (header.isTransactional) {
-    // The answer Kafka gives a producer whose transactional id it may not use: fatal, not retried.
-    return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'Transactions are not supported by this broker yet' };
   }
   return undefined;
 }

@@ -58,7 +58,7 @@ describe('ProducerEntry', () => {
     expect(e.committedBatches.map((b) => b.firstSequence)).toEqual([2, 3, 4, 5, 6]);
     expect(e.check(id(0, 1, 1))).toMatchObject({ kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
     const next = pending(1, 0, 0);
-    expect(e.preview([{ batch: next, baseOffset: 99n, lastOffset: 99n }])).toEqual({ producerEpoch: 1, batches: [{ firstSequence: 0, lastSequence: 0, baseOffset: 99n, lastOffset: 99n }] });
+    expect(e.previewSteps([{ kind: 'batch', batch: next, baseOffset: 99n, lastOffset: 99n, transactional: false }])).toEqual({ producerEpoch: 1, batches: [{ firstSequence: 0, lastSequence: 0, baseOffset: 99n, lastOffset: 99n }], txnFirstOffset: null, aborted: [] });
     e.addPending(next);
     e.commit(next, 99n, 99n);
     expect(e.producerEpoch).toBe(1);

@@ -31,18 +31,45 @@ function inSequence(lastSequence: number, nextFirst: number): boolean {
   return nextFirst === (lastSequence === INT32_MAX ? 0 : lastSequence + 1);
 }
 
+/** What one flush does to a producer on a partition, in log order. */
+export type ProducerStep =
+  | { readonly kind: 'batch'; readonly batch: PendingProducerBatch; readonly baseOffset: bigint; readonly lastOffset: bigint; readonly transactional: boolean }
+  | { readonly kind: 'marker'; readonly producerEpoch: number; readonly commit: boolean; readonly offset: bigint };
+
+/** A producer's committed state on a partition after a flush, and the transactions it aborted. */
+export interface ProducerPreview {
+  readonly producerEpoch: number;
+  readonly batches: ProducerBatchRecord[];
+  readonly txnFirstOffset: bigint | null;
+  readonly aborted: ReadonlyArray<{ readonly firstOffset: bigint; readonly lastOffset: bigint }>;
+}
+
 /**
  * One idempotent producer's history on one partition: the last committed batches (which a
- * new owner loads from the metadata store) and the batches in flight.
+ * new owner loads from the metadata store) and the batches in flight; for a transactional
+ * producer also where its open transaction on the partition starts.
  */
 export class ProducerEntry {
   private pending: PendingProducerBatch[] = [];
+  /** The epoch whose open transaction the coordinator confirmed includes this partition (cleared by a marker). */
+  txnVerifiedEpoch: number | undefined;
+  /** Markers enqueued for this producer on the partition (a check racing one is void). */
+  markersEnqueued = 0;
 
   constructor(
     readonly producerId: bigint,
     public producerEpoch: number,
     private committed: ProducerBatchRecord[],
+    /** First offset of the open transaction on this partition, null when none is open. */
+    public txnFirstOffset: bigint | null = null,
   ) {}
+
+  /** Applies a committed flush's preview (after `commit` of its batches). */
+  adopt(preview: ProducerPreview): void {
+    this.producerEpoch = preview.producerEpoch;
+    this.committed = [...preview.batches];
+    this.txnFirstOffset = preview.txnFirstOffset;
+  }
 
   get committedBatches(): readonly ProducerBatchRecord[] {
     return this.committed;
@@ -114,17 +141,33 @@ export class ProducerEntry {
     this.pending.splice(i);
   }
 
-  /** What the commit persists: the committed history with this flush's batches applied. */
-  preview(applied: ReadonlyArray<{ batch: PendingProducerBatch; baseOffset: bigint; lastOffset: bigint }>): { producerEpoch: number; batches: ProducerBatchRecord[] } {
+  /**
+   * What the commit persists: the committed history with this flush's batches and markers
+   * applied in log order. A marker ends the open transaction (an ABORT records its range)
+   * and a marker of a newer epoch (the coordinator fenced the producer) starts that epoch.
+   */
+  previewSteps(steps: readonly ProducerStep[]): ProducerPreview {
     let epoch = this.producerEpoch;
     let batches = [...this.committed];
-    for (const a of applied) {
-      if (a.batch.producerEpoch !== epoch) {
-        epoch = a.batch.producerEpoch;
+    let txnFirstOffset = this.txnFirstOffset;
+    const aborted: Array<{ firstOffset: bigint; lastOffset: bigint }> = [];
+    for (const step of steps) {
+      if (step.kind === 'marker') {
+        if (!step.commit && txnFirstOffset !== null) aborted.push({ firstOffset: txnFirstOffset, lastOffset: step.offset });
+        txnFirstOffset = null;
+        if (step.producerEpoch > epoch) {
+          epoch = step.producerEpoch;
+          batches = [];
+        }
+        continue;
+      }
+      if (step.batch.producerEpoch !== epoch) {
+        epoch = step.batch.producerEpoch;
         batches = [];
       }
-      batches.push({ firstSequence: a.batch.firstSequence, lastSequence: a.batch.lastSequence, baseOffset: a.baseOffset, lastOffset: a.lastOffset });
+      batches.push({ firstSequence: step.batch.firstSequence, lastSequence: step.batch.lastSequence, baseOffset: step.baseOffset, lastOffset: step.lastOffset });
+      if (step.transactional && txnFirstOffset === null) txnFirstOffset = step.baseOffset;
     }
-    return { producerEpoch: epoch, batches: batches.slice(-MAX_PRODUCER_BATCHES) };
+    return { producerEpoch: epoch, batches: batches.slice(-MAX_PRODUCER_BATCHES), txnFirstOffset, aborted };
   }
 }

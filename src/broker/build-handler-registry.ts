@@ -1,3 +1,8 @@
+import { addPartitionsToTxnHandler } from './handlers/add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './handlers/add-offsets-to-txn.js';
+import { endTxnHandler } from './handlers/end-txn.js';
+import { txnOffsetCommitHandler } from './handlers/txn-offset-commit.js';
+import { writeTxnMarkersHandler } from './handlers/write-txn-markers.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from './handlers/alter-configs.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
@@ -67,6 +72,11 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(alterUserScramCredentialsHandler)
     .register(describeAclsHandler)
     .register(createAclsHandler)
-    .register(deleteAclsHandler);
+    .register(deleteAclsHandler)
+    .register(addPartitionsToTxnHandler)
+    .register(addOffsetsToTxnHandler)
+    .register(endTxnHandler)
+    .register(txnOffsetCommitHandler)
+    .register(writeTxnMarkersHandler);
   return registry;
 }

@@ -86,6 +86,8 @@ const SHOWN: Record<string, (c: StartConfig) => string> = {
   'object-gc-grace-ms': (c) => String(c.objectGcGraceMs),
   'retention-check-interval-ms': (c) => String(c.retentionCheckIntervalMs),
   'compaction-interval-ms': (c) => String(c.compactionIntervalMs),
+  'transaction-max-timeout-ms': (c) => String(c.transactionMaxTimeoutMs),
+  'transaction-abort-timed-out-transaction-cleanup-interval-ms': (c) => String(c.transactionAbortIntervalMs),
   'default-partitions': (c) => String(c.defaultPartitions),
   cluster: (c) => c.clusterMode,
   'heartbeat-interval-ms': (c) => String(c.heartbeatIntervalMs),

@@ -6,6 +6,7 @@ import { openObjectStore } from '../storage/open-object-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HttpServer } from '../http/http-server.js';
 import { MeteredLog, TopicTrafficMetrics } from '../agent/metered-log.js';
+import { TransactionCoordinator } from '../agent/transactions/transaction-coordinator.js';
 import { PartitionRouter } from '../agent/cluster/partition-router.js';
 import { BrokerMetrics } from '../agent/broker-metrics.js';
 import { SingleAgentClusterView } from '../agent/cluster/cluster-view.js';
@@ -301,6 +302,19 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     ? new Authorizer({ superUsers: config.security.superUsers, allowEveryoneIfNoAclFound: config.security.authorizer.allowEveryoneIfNoAclFound, logger, registry: metrics.registry })
     : undefined;
   const aclSync = authorizer ? new AclSync({ store: metadata.acls, authorizer, logger }) : undefined;
+  const partitionRouter = new PartitionRouter({ log: meteredLog, cluster, ...(clustered ? { peers } : {}) });
+  // docs/transactions.md: transactional ids live on the group coordinator shards
+  const transactions = new TransactionCoordinator({
+    store: metadata.transactions,
+    groupOffsets: metadata.groupOffsets,
+    producers: metadata.producers,
+    isLocal: (id) => coordinatorLocator.isLocal(id),
+    writeMarker: (marker) => partitionRouter.writeMarker(marker),
+    logger,
+    maxTimeoutMs: config.transactionMaxTimeoutMs,
+    abortIntervalMs: config.transactionAbortIntervalMs,
+  });
+  log.transactionVerifier = (check) => transactions.verify(check);
   const services: AgentCore = {
     config,
     brokerConfigs: topics.brokerConfigs,
@@ -310,7 +324,8 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
     metrics,
     logger,
     log: meteredLog,
-    partitionRouter: new PartitionRouter({ log: meteredLog, cluster, ...(clustered ? { peers } : {}) }),
+    partitionRouter,
+    transactions,
     groups,
     coordinators: coordinatorLocator,
     groupRouter,
@@ -462,6 +477,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
   gc.start();
   retention.start();
   if (config.compactionIntervalMs > 0) compactor.start();
+  transactions.start();
   logger.info({ kafka: `${kafka.host}:${kafka.port}`, advertised: `${config.advertisedListener.host}:${config.advertisedListener.port}`, listeners: advertised.map((l) => `${l.name}://${formatHostPort(l.host, l.port)}`).join(','), http: formatHostPort(httpHost, httpPort), grpc: formatHostPort(grpcHost, grpcPort), clusterId, nodeId: config.nodeId }, 'StreamHouse agent started');
 
   let stopping: Promise<void> | undefined;
@@ -479,6 +495,7 @@ export async function startAgent(config: BrokerConfig & ApiListenerHosts, logger
         peers.close();
         managedMembers.close();
         await groups.stop();
+        await transactions.stop();
         // cluster mode: commit what is queued under the leases, then hand them over
         await runtime?.stop();
         await log.close();

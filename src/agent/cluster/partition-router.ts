@@ -8,13 +8,14 @@ import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode, errorInfo } from '../../protocol/error-codes.js';
 import type { Topic } from '../../metadata/metadata-store.js';
 import type { AgentCore } from '../agent-core.js';
-import { LogError, type AppendResult, type LogService, type PartitionOffsets } from '../log-service.js';
+import { LogError, type AppendResult, type LogService, type MarkerRequest, type PartitionOffsets } from '../log-service.js';
 import type { BrokerNode, ClusterView } from './cluster-view.js';
 import { PeerUnavailableError, type PeerKafkaClient } from './peer-kafka-client.js';
 
 const PRODUCE_VERSION = 9;
 const FETCH_VERSION = 11;
 const LIST_OFFSETS_VERSION = 7;
+const WRITE_TXN_MARKERS_VERSION = 1;
 const EARLIEST = -2n;
 const LATEST = -1n;
 /** A remote long-poll waits at most this long (the peer client's request timeout is 10 s). */
@@ -117,7 +118,36 @@ export class PartitionRouter {
     const leader = this.remoteLeader(topic, partition);
     if (!leader) return this.opts.log.offsets(topic, partition);
     const [logStartOffset, highWatermark] = await Promise.all([this.listOffset(leader, topic, partition, EARLIEST), this.listOffset(leader, topic, partition, LATEST)]);
-    return { logStartOffset: logStartOffset ?? 0n, highWatermark: highWatermark ?? 0n };
+    // read_uncommitted, as these doors read: the LSO is not asked for
+    return { logStartOffset: logStartOffset ?? 0n, highWatermark: highWatermark ?? 0n, lastStableOffset: highWatermark ?? 0n };
+  }
+
+  /**
+   * A transaction marker on the partition's leader (the coordinator's WriteTxnMarkers):
+   * locally, or sent to the leading agent. LogError with the partition's code on failure.
+   */
+  async writeMarker(marker: MarkerRequest): Promise<void> {
+    const leader = this.remoteLeader(marker.topic, marker.partition);
+    if (!leader) {
+      await this.opts.log.appendMarker(marker);
+      return;
+    }
+    const res = await this.ask(leader, marker.topic, marker.partition, (peers) =>
+      peers.request(leader.host, leader.port, ApiKey.WriteTxnMarkers, WRITE_TXN_MARKERS_VERSION, {
+        markers: [
+          {
+            producerId: marker.producerId,
+            producerEpoch: marker.producerEpoch,
+            transactionResult: marker.commit,
+            topics: [{ name: marker.topic, partitionIndexes: [marker.partition] }],
+            coordinatorEpoch: marker.coordinatorEpoch,
+          },
+        ],
+      }),
+    );
+    const p = res.markers[0]?.topics[0]?.partitions[0];
+    if (!p) throw new LogError(ErrorCode.UNKNOWN_SERVER_ERROR, `the leader of ${marker.topic}-${marker.partition} gave no answer for its marker`);
+    if (p.errorCode !== ErrorCode.NONE) throw new LogError(p.errorCode, errorInfo(p.errorCode).message);
   }
 
   /** The first offset whose timestamp is >= `timestampMs`; undefined when no record is that late. */

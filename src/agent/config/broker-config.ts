@@ -40,6 +40,10 @@ export interface BrokerConfig {
   readonly retentionCheckIntervalMs: number;
   /** How often small chunks are merged; 0 disables compaction. */
   readonly compactionIntervalMs: number;
+  /** transaction.max.timeout.ms: the largest transaction.timeout.ms a producer may ask for. */
+  readonly transactionMaxTimeoutMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
+  readonly transactionAbortIntervalMs: number;
   readonly compactionSmallChunkBytes: number;
   readonly compactionTargetChunkBytes: number;
   readonly logRetentionMs: bigint;
@@ -98,6 +102,8 @@ export function defaultBrokerConfig(overrides: Partial<BrokerConfig> = {}): Brok
     objectGcGraceMs: 10 * 60 * 1000,
     retentionCheckIntervalMs: 60_000,
     compactionIntervalMs: 60_000,
+    transactionMaxTimeoutMs: 900_000,
+    transactionAbortIntervalMs: 10_000,
     compactionSmallChunkBytes: 1024 * 1024,
     compactionTargetChunkBytes: 16 * 1024 * 1024,
     logRetentionMs: 604800000n,

@@ -13,7 +13,7 @@ function logWithHighWatermarks(hwms: Record<string, bigint>): LogService {
     async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
       const hwm = hwms[`${topic}-${partition}`];
       if (hwm === undefined) throw new LogError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition');
-      return { highWatermark: hwm, logStartOffset: 0n };
+      return { highWatermark: hwm, logStartOffset: 0n, lastStableOffset: hwm };
     },
   } as unknown as LogService;
 }

@@ -745,7 +745,36 @@ export class GroupCoordinator {
     return this.storeOffsets(group.groupId, input.offsets);
   }
 
-  private async storeOffsets(groupId: string, offsets: readonly OffsetCommitEntry[]): Promise<number[]> {
+  /**
+   * TxnOffsetCommit: the offsets are staged for `producerId`'s transaction and become the
+   * group's committed offsets only when the transaction commits (the transaction coordinator
+   * applies them with its markers). A generation and member, when given (v3+), are checked
+   * like OffsetCommit's.
+   */
+  stageTransactionalOffsets(input: OffsetCommitInput & { readonly producerId: bigint }): Promise<number[]> {
+    return this.commitOrder.run(input.groupId, async () => {
+      const all = (code: number) => input.offsets.map(() => code);
+      const statusError = this.groupStatusError(input.groupId, true);
+      if (statusError !== undefined) return all(statusError);
+      const group = this.groups.get(input.groupId);
+      if (group && input.generationId >= 0) {
+        const error = this.offsetCommitError(group, input.generationId, input.memberId, input.groupInstanceId);
+        if (error !== undefined) return all(error);
+      }
+      const { codes, accepted } = this.acceptedOffsets(input.offsets);
+      if (accepted.length === 0) return codes;
+      try {
+        await this.opts.store.stageTransactional({ group: input.groupId, producerId: input.producerId, offsets: dedupeLastWins(accepted) });
+      } catch (err) {
+        this.logger.error({ err, group: input.groupId }, 'staging transactional offsets failed');
+        return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+      }
+      return codes;
+    });
+  }
+
+  /** Per entry NONE or OFFSET_METADATA_TOO_LARGE, and the accepted ones as stored. */
+  private acceptedOffsets(offsets: readonly OffsetCommitEntry[]): { codes: number[]; accepted: CommittedOffset[] } {
     const now = Date.now();
     const codes = offsets.map((o) => (o.metadata !== null && o.metadata.length > this.opts.offsetMetadataMaxBytes ? ErrorCode.OFFSET_METADATA_TOO_LARGE : ErrorCode.NONE));
     const accepted: CommittedOffset[] = [];
@@ -761,6 +790,11 @@ export class GroupCoordinator {
         commitTimestamp: o.commitTimestamp !== undefined && o.commitTimestamp >= 0 ? o.commitTimestamp : now,
       });
     });
+    return { codes, accepted };
+  }
+
+  private async storeOffsets(groupId: string, offsets: readonly OffsetCommitEntry[]): Promise<number[]> {
+    const { codes, accepted } = this.acceptedOffsets(offsets);
     if (accepted.length === 0) return codes;
     this.commitsInFlight.set(groupId, (this.commitsInFlight.get(groupId) ?? 0) + 1);
     try {

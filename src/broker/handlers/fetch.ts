@@ -1,4 +1,5 @@
 import type { LogService } from '../../agent/log-service.js';
+import type { AbortedTransaction } from '../../metadata/metadata-store.js';
 import { ApiKey } from '../../protocol/api-codec.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequest, FetchResponsePartitionData } from '../../protocol/messages/generated/fetch.js';
@@ -20,6 +21,8 @@ interface Wanted {
   readonly partition: number;
   readonly fetchOffset: bigint;
   readonly partitionMaxBytes: number;
+  /** isolation.level=read_committed (v4+): read below the last stable offset. */
+  readonly readCommitted: boolean;
   /** Set when the partition cannot be read at all (unknown, fenced epoch). */
   readonly refused?: number;
 }
@@ -28,6 +31,8 @@ interface Outcome {
   readonly errorCode: number;
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
+  readonly lastStableOffset: bigint;
+  readonly abortedTransactions: readonly AbortedTransaction[];
   /** Views of the log's cached chunks: the response writes them without copying. */
   readonly records: ByteParts;
 }
@@ -73,10 +78,10 @@ function partitionData(partitionIndex: number, o: Outcome, apiVersion: number): 
     partitionIndex,
     errorCode: o.errorCode,
     highWatermark: o.highWatermark,
-    // no transactions yet, so everything below the HWM is stable
-    lastStableOffset: o.highWatermark,
+    lastStableOffset: o.lastStableOffset,
     logStartOffset: o.logStartOffset,
-    abortedTransactions: apiVersion >= 4 ? [] : null,
+    // read_committed clients drop the batches of these producers between first offset and marker
+    abortedTransactions: apiVersion >= 4 ? o.abortedTransactions.map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset })) : null,
     preferredReadReplica: -1,
     records: o.records,
   };
@@ -90,13 +95,14 @@ async function resolvePartitions(ctx: RequestContext, request: FetchRequest, byI
   const replicaId = ctx.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId;
   const follower = replicaId >= 0;
   const followerAllowed = follower && authorizeCluster(ctx, AclOperation.CLUSTER_ACTION);
+  const readCommitted = ctx.apiVersion >= 4 && request.isolationLevel === 1;
   for (const t of request.topics) {
     const topic = byId ? await services.topics.getById(t.topicId) : await services.topics.get(t.topic);
     const name = topic?.name ?? t.topic;
     // an id no topic has stays UNKNOWN_TOPIC_ID, with nothing to authorize
     const readable = follower ? followerAllowed : (!topic && byId) || authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name);
     for (const p of t.partitions) {
-      const base = { topic: name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+      const base = { topic: name, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, readCommitted };
       if (!readable) {
         wanted.push({ ...base, refused: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
         continue;
@@ -134,7 +140,10 @@ async function longPoll(services: AgentCore, log: LogService, request: FetchRequ
     // Wake when a partition's HWM moves past what this pass saw: for a partition that
     // returned everything up to its HWM that is new data, and a partition cut short by
     // maxBytes must not count as "data arrived" again (Kafka waits for appends, too).
-    const positions = wanted.map((w, i) => ({ topic: w.topic, partition: w.partition, offset: pass.outcomes[i]!.highWatermark }));
+    const positions = wanted.map((w, i) => {
+      const o = pass.outcomes[i]!;
+      return { topic: w.topic, partition: w.partition, offset: w.readCommitted ? o.lastStableOffset : o.highWatermark, readCommitted: w.readCommitted };
+    });
     await log.waitForData(positions, left, closed);
   }
 }
@@ -155,7 +164,7 @@ async function readAll(services: AgentCore, log: LogService, maxBytes: number, w
   const offsetsOnly: number[] = [];
   wanted.forEach((w, j) => {
     if (w.refused === undefined) return;
-    outcomes[j] = { errorCode: w.refused, highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+    outcomes[j] = failedOutcome(w.refused);
     anyError = true;
   });
   let i = 0;
@@ -196,9 +205,9 @@ async function readAll(services: AgentCore, log: LogService, maxBytes: number, w
       const w = wanted[index]!;
       try {
         const o = await log.offsets(w.topic, w.partition);
-        outcomes[index] = { errorCode: 0, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, records: EMPTY };
+        outcomes[index] = { errorCode: 0, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, lastStableOffset: o.lastStableOffset, abortedTransactions: [], records: EMPTY };
       } catch (err) {
-        outcomes[index] = { errorCode: partitionErrorOf(err, services.logger, 'Fetch', w.topic, w.partition).errorCode, highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+        outcomes[index] = failedOutcome(partitionErrorOf(err, services.logger, 'Fetch', w.topic, w.partition).errorCode);
         anyError = true;
       }
     }),
@@ -208,21 +217,32 @@ async function readAll(services: AgentCore, log: LogService, maxBytes: number, w
 
 async function readOne(services: AgentCore, log: LogService, w: Wanted, maxBytes: number): Promise<Outcome> {
   try {
-    const r = await log.read({ topic: w.topic, partition: w.partition, offset: w.fetchOffset, maxBytes });
-    return { errorCode: 0, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.parts.length === 0 ? EMPTY : new ByteParts(r.parts) };
+    const r = await log.read({ topic: w.topic, partition: w.partition, offset: w.fetchOffset, maxBytes, readCommitted: w.readCommitted });
+    return {
+      errorCode: 0,
+      highWatermark: r.highWatermark,
+      logStartOffset: r.logStartOffset,
+      lastStableOffset: r.lastStableOffset,
+      abortedTransactions: r.abortedTransactions,
+      records: r.parts.length === 0 ? EMPTY : new ByteParts(r.parts),
+    };
   } catch (err) {
     const { errorCode } = partitionErrorOf(err, services.logger, 'Fetch', w.topic, w.partition);
     if (errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
       // the client resets its position from these, so report them when we can
       try {
         const o = await log.offsets(w.topic, w.partition);
-        return { errorCode, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, records: EMPTY };
+        return { errorCode, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, lastStableOffset: o.lastStableOffset, abortedTransactions: [], records: EMPTY };
       } catch {
         // fall through to the bare error
       }
     }
-    return { errorCode, highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+    return failedOutcome(errorCode);
   }
+}
+
+function failedOutcome(errorCode: number): Outcome {
+  return { errorCode, highWatermark: -1n, logStartOffset: -1n, lastStableOffset: -1n, abortedTransactions: [], records: EMPTY };
 }
 
 /** The leading whole batches of `records` whose total size is at most `limit` (views, not copies). */

@@ -17,8 +17,8 @@ interface Lookup {
 }
 
 /**
- * FindCoordinator v0-4 (v4: a batch of keys). Groups go to whoever `coordinatorFor` names;
- * there is no transaction coordinator yet.
+ * FindCoordinator v0-4 (v4: a batch of keys). Groups and transactional ids go to whoever
+ * `coordinatorFor` names: the holder of the key's coordinator shard.
  */
 export const findCoordinatorHandler = defineHandler({
   apiKey: ApiKey.FindCoordinator,
@@ -27,17 +27,21 @@ export const findCoordinatorHandler = defineHandler({
   handle(ctx, request) {
     const locator = getCoordinatorLocator(ctx.services);
     const keyType = ctx.apiVersion >= 1 ? request.keyType : KEY_TYPE_GROUP;
+    // groups and transactional ids share the coordinator shards (docs/transactions.md)
+    const coordinatorOf = (key: string): Lookup => {
+      const node: BrokerNode | undefined = locator.coordinatorFor(key);
+      // the coordinator's address on the listener this client came in on
+      const at = node && advertisedEndpoint(node, ctx.connection.listenerName);
+      return node && at ? { errorCode: ErrorCode.NONE, node: { nodeId: node.nodeId, host: at.host, port: at.port } } : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
+    };
     const lookup = (key: string): Lookup => {
       if (keyType === KEY_TYPE_GROUP) {
         if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, node: NO_NODE };
-        const node: BrokerNode | undefined = locator.coordinatorFor(key);
-        // the coordinator's address on the listener this client came in on
-        const at = node && advertisedEndpoint(node, ctx.connection.listenerName);
-        return node && at ? { errorCode: ErrorCode.NONE, node: { nodeId: node.nodeId, host: at.host, port: at.port } } : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
+        return coordinatorOf(key);
       }
       if (keyType === KEY_TYPE_TRANSACTION) {
         if (!authorize(ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, node: NO_NODE };
-        return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, node: NO_NODE };
+        return coordinatorOf(key);
       }
       return { errorCode: ErrorCode.INVALID_REQUEST, node: NO_NODE };
     };

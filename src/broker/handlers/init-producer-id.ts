@@ -3,14 +3,15 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { defineHandler } from '../handler.js';
 import { AclOperation, authorize, permits, requesterOf, ResourceType } from '../authorization.js';
 import { CLUSTER_RESOURCE_NAME } from '../../agent/security/acl.js';
+import { fencedCompatible, getTransactionCoordinator } from './transaction-access.js';
 
 /**
- * InitProducerId v0-4 for idempotent producers. Like Kafka's coordinator for a null
- * transactional id, every call gets a fresh producer id with epoch 0; the previous id and
- * epoch a v3+ client sends after an error are not needed to hand out a usable identity.
- * Transactions do not exist yet: a transactional id is refused with the error Kafka gives a
- * client that may not use its transactional id, which clients treat as fatal instead of
- * retrying forever.
+ * InitProducerId v0-4. For an idempotent producer (no transactional id), like Kafka's
+ * coordinator, every call gets a fresh producer id with epoch 0; the previous id and epoch a
+ * v3+ client sends after an error are not needed to hand out a usable identity. A
+ * transactional id goes to its transaction coordinator: the id keeps its producer id and
+ * gets the next epoch, which fences any older producer of the same id (its open transaction
+ * is aborted first).
  */
 export const initProducerIdHandler = defineHandler({
   apiKey: ApiKey.InitProducerId,
@@ -22,10 +23,10 @@ export const initProducerIdHandler = defineHandler({
     if (request.transactionalId !== null) {
       // Kafka: an empty transactional id is a malformed request, not a transactional one
       if (request.transactionalId === '') return refuse(ErrorCode.INVALID_REQUEST);
-      // audited like Kafka's WRITE check on the transactional id; allowed or not, there are no transactions
-      authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId);
-      services.logger.info({ transactionalId: request.transactionalId, clientId: ctx.connection.clientId }, 'refused InitProducerId: transactions are not supported');
-      return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      if (!authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId)) return refuse(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      const expected = ctx.apiVersion >= 3 ? { producerId: request.producerId, producerEpoch: request.producerEpoch } : { producerId: -1n, producerEpoch: -1 };
+      const result = await getTransactionCoordinator(services).initProducerId(request.transactionalId, request.transactionTimeoutMs, expected);
+      return { throttleTimeMs: 0, ...result, errorCode: fencedCompatible(result.errorCode, ctx.apiVersion, 4) };
     }
     // Kafka 3.x: IDEMPOTENT_WRITE on the cluster, or WRITE on at least one topic
     const authorizer = services.authorizer;

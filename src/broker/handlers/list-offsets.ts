@@ -70,7 +70,7 @@ export const listOffsetsHandler = defineHandler({
             const epochError = leaderEpochError(services, t.name, p.partitionIndex, p.currentLeaderEpoch);
             if (epochError !== undefined) return refuse(epochError);
             try {
-              return answer(await lookup(log, t.name, p.partitionIndex, p.timestamp, v));
+              return answer(await lookup(log, t.name, p.partitionIndex, p.timestamp, v, v >= 2 && request.isolationLevel === 1));
             } catch (err) {
               if (err instanceof Refusal) return refuse(err.errorCode);
               return refuse(partitionErrorOf(err, services.logger, 'ListOffsets', t.name, p.partitionIndex).errorCode);
@@ -84,8 +84,12 @@ export const listOffsetsHandler = defineHandler({
   },
 });
 
-async function lookup(log: LogService, topic: string, partition: number, timestamp: bigint, apiVersion: number): Promise<Found> {
-  if (timestamp === LATEST_TIMESTAMP) return { offset: (await log.offsets(topic, partition)).highWatermark, timestamp: -1n };
+/** @param readCommitted isolation.level=read_committed (v2+): the end is the last stable offset */
+async function lookup(log: LogService, topic: string, partition: number, timestamp: bigint, apiVersion: number, readCommitted: boolean): Promise<Found> {
+  if (timestamp === LATEST_TIMESTAMP) {
+    const offsets = await log.offsets(topic, partition);
+    return { offset: readCommitted ? offsets.lastStableOffset : offsets.highWatermark, timestamp: -1n };
+  }
   if (timestamp === EARLIEST_TIMESTAMP) return { offset: (await log.offsets(topic, partition)).logStartOffset, timestamp: -1n };
   if (timestamp === MAX_TIMESTAMP) {
     if (apiVersion < 7) throw new Refusal(ErrorCode.UNSUPPORTED_VERSION, 'The max timestamp lookup needs ListOffsets v7');

@@ -71,6 +71,14 @@ function respond(request: ProduceRequest, answer: (topicIndex: number, partition
   };
 }
 
+/**
+ * Kafka 3.8+: a transactional batch whose transaction check failed answers Produce v11+ with
+ * TRANSACTION_ABORTABLE (the client aborts and goes on), older versions INVALID_TXN_STATE.
+ */
+function abortableForNewClients(error: PartitionError, apiVersion: number): PartitionError {
+  return error.errorCode === ErrorCode.INVALID_TXN_STATE && apiVersion >= 11 ? { errorCode: ErrorCode.TRANSACTION_ABORTABLE, errorMessage: error.errorMessage } : error;
+}
+
 function failed(error: PartitionError): PartitionResponse {
   return { errorCode: error.errorCode, errorMessage: error.errorMessage, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [] };
 }
@@ -120,8 +128,8 @@ async function startAppends(
       }
       out.set(
         key,
-        log.append({ topic, partition: p.index, batches: checked.batches, deadlineMs }).then(succeeded, (err: unknown) =>
-          failed(partitionErrorOf(err, services.logger, 'Append', topic.name, p.index)),
+        log.append({ topic, partition: p.index, batches: checked.batches, deadlineMs, transactionalId: request.transactionalId }).then(succeeded, (err: unknown) =>
+          failed(abortableForNewClients(partitionErrorOf(err, services.logger, 'Append', topic.name, p.index), apiVersion)),
         ),
       );
     }

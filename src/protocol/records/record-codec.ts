@@ -10,6 +10,7 @@ import {
   RECORDS_OFFSET,
   TIMESTAMP_TYPE_MASK,
   TRANSACTIONAL_FLAG_MASK,
+  CONTROL_FLAG_MASK,
   TimestampType,
   computeBatchCrc,
   readBatchHeader,
@@ -155,6 +156,8 @@ export interface BuildBatchOptions {
   producerEpoch?: number;
   baseSequence?: number;
   isTransactional?: boolean;
+  /** A control batch (transaction marker). */
+  isControl?: boolean;
   partitionLeaderEpoch?: number;
   timestampType?: TimestampType;
   /** Defaults to the largest record timestamp (-1 with no records). */
@@ -173,6 +176,7 @@ export function buildRecordBatch(options: BuildBatchOptions): Buffer {
     producerEpoch = -1,
     baseSequence = -1,
     isTransactional = false,
+    isControl = false,
     partitionLeaderEpoch = -1,
     timestampType = TimestampType.CreateTime,
   } = options;
@@ -216,6 +220,7 @@ export function buildRecordBatch(options: BuildBatchOptions): Buffer {
   let attributes = compression;
   if (timestampType === TimestampType.LogAppendTime) attributes |= TIMESTAMP_TYPE_MASK;
   if (isTransactional) attributes |= TRANSACTIONAL_FLAG_MASK;
+  if (isControl) attributes |= CONTROL_FLAG_MASK;
   batch.writeBigInt64BE(baseOffset, 0);
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, 8);
   batch.writeInt32BE(partitionLeaderEpoch, 12);

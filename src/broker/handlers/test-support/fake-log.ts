@@ -115,10 +115,14 @@ export class FakeLog implements LogService {
     return readResult(out, p.highWatermark, p.logStartOffset);
   }
 
+  async appendMarker(): Promise<bigint> {
+    throw new LogError(ErrorCode.INVALID_TXN_STATE, 'the fake log has no transactions');
+  }
+
   async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
     this.takeFailure('offsets', topic, partition);
     const p = this.part(topic, partition);
-    return { highWatermark: p.highWatermark, logStartOffset: p.logStartOffset };
+    return { highWatermark: p.highWatermark, logStartOffset: p.logStartOffset, lastStableOffset: p.highWatermark };
   }
 
   waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {

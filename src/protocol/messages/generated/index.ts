@@ -65,6 +65,22 @@ export * from './create-acls.js';
 import { CreateAclsRequestSchema, CreateAclsResponseSchema, type CreateAclsRequest, type CreateAclsResponse } from './create-acls.js';
 export * from './delete-acls.js';
 import { DeleteAclsRequestSchema, DeleteAclsResponseSchema, type DeleteAclsRequest, type DeleteAclsResponse } from './delete-acls.js';
+export * from './add-partitions-to-txn.js';
+import { AddPartitionsToTxnRequestSchema, AddPartitionsToTxnResponseSchema, type AddPartitionsToTxnRequest, type AddPartitionsToTxnResponse } from './add-partitions-to-txn.js';
+export * from './add-offsets-to-txn.js';
+import { AddOffsetsToTxnRequestSchema, AddOffsetsToTxnResponseSchema, type AddOffsetsToTxnRequest, type AddOffsetsToTxnResponse } from './add-offsets-to-txn.js';
+export * from './end-txn.js';
+import { EndTxnRequestSchema, EndTxnResponseSchema, type EndTxnRequest, type EndTxnResponse } from './end-txn.js';
+export * from './write-txn-markers.js';
+import { WriteTxnMarkersRequestSchema, WriteTxnMarkersResponseSchema, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse } from './write-txn-markers.js';
+export * from './txn-offset-commit.js';
+import { TxnOffsetCommitRequestSchema, TxnOffsetCommitResponseSchema, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from './txn-offset-commit.js';
+export * from './describe-producers.js';
+import { DescribeProducersRequestSchema, DescribeProducersResponseSchema, type DescribeProducersRequest, type DescribeProducersResponse } from './describe-producers.js';
+export * from './describe-transactions.js';
+import { DescribeTransactionsRequestSchema, DescribeTransactionsResponseSchema, type DescribeTransactionsRequest, type DescribeTransactionsResponse } from './describe-transactions.js';
+export * from './list-transactions.js';
+import { ListTransactionsRequestSchema, ListTransactionsResponseSchema, type ListTransactionsRequest, type ListTransactionsResponse } from './list-transactions.js';
 
 export interface GeneratedApi {
   readonly apiKey: number;
@@ -106,6 +122,14 @@ export const GENERATED_APIS: readonly GeneratedApi[] = [
   { apiKey: 29, name: 'DescribeAcls', request: DescribeAclsRequestSchema, response: DescribeAclsResponseSchema },
   { apiKey: 30, name: 'CreateAcls', request: CreateAclsRequestSchema, response: CreateAclsResponseSchema },
   { apiKey: 31, name: 'DeleteAcls', request: DeleteAclsRequestSchema, response: DeleteAclsResponseSchema },
+  { apiKey: 24, name: 'AddPartitionsToTxn', request: AddPartitionsToTxnRequestSchema, response: AddPartitionsToTxnResponseSchema },
+  { apiKey: 25, name: 'AddOffsetsToTxn', request: AddOffsetsToTxnRequestSchema, response: AddOffsetsToTxnResponseSchema },
+  { apiKey: 26, name: 'EndTxn', request: EndTxnRequestSchema, response: EndTxnResponseSchema },
+  { apiKey: 27, name: 'WriteTxnMarkers', request: WriteTxnMarkersRequestSchema, response: WriteTxnMarkersResponseSchema },
+  { apiKey: 28, name: 'TxnOffsetCommit', request: TxnOffsetCommitRequestSchema, response: TxnOffsetCommitResponseSchema },
+  { apiKey: 61, name: 'DescribeProducers', request: DescribeProducersRequestSchema, response: DescribeProducersResponseSchema },
+  { apiKey: 65, name: 'DescribeTransactions', request: DescribeTransactionsRequestSchema, response: DescribeTransactionsResponseSchema },
+  { apiKey: 66, name: 'ListTransactions', request: ListTransactionsRequestSchema, response: ListTransactionsResponseSchema },
 ];
 
 /** Request and response types by API key. */
@@ -142,4 +166,12 @@ export interface ApiMessages {
   29: { request: DescribeAclsRequest; response: DescribeAclsResponse };
   30: { request: CreateAclsRequest; response: CreateAclsResponse };
   31: { request: DeleteAclsRequest; response: DeleteAclsResponse };
+  24: { request: AddPartitionsToTxnRequest; response: AddPartitionsToTxnResponse };
+  25: { request: AddOffsetsToTxnRequest; response: AddOffsetsToTxnResponse };
+  26: { request: EndTxnRequest; response: EndTxnResponse };
+  27: { request: WriteTxnMarkersRequest; response: WriteTxnMarkersResponse };
+  28: { request: TxnOffsetCommitRequest; response: TxnOffsetCommitResponse };
+  61: { request: DescribeProducersRequest; response: DescribeProducersResponse };
+  65: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse };
+  66: { request: ListTransactionsRequest; response: ListTransactionsResponse };
 }
