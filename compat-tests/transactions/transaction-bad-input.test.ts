@@ -47,6 +47,10 @@ describe('transaction APIs given bad input, over raw Kafka frames', () => {
     return out;
   }
 
+  async function addOffsets(version: number, transactionalId: string, producerId: bigint, producerEpoch: number, groupId: string): Promise<number> {
+    return (await client.request(25, version, { transactionalId, producerId, producerEpoch, groupId })).errorCode;
+  }
+
   async function endTxn(version: number, transactionalId: string, producerId: bigint, producerEpoch: number, committed: boolean): Promise<number> {
     return (await client.request(26, version, { transactionalId, producerId, producerEpoch, committed })).errorCode;
   }
@@ -86,10 +90,11 @@ describe('transaction APIs given bad input, over raw Kafka frames', () => {
     expect(empty.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 
-  it('EndTxn and AddPartitionsToTxn for a transactional id never initialised: INVALID_PRODUCER_ID_MAPPING', async () => {
+  it('EndTxn, AddPartitionsToTxn and AddOffsetsToTxn for a transactional id never initialised: INVALID_PRODUCER_ID_MAPPING', async () => {
     expect(await endTxn(3, 'never-initialised', 4242n, 0, true)).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     expect(await endTxn(0, 'never-initialised', 4242n, 0, false)).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     expect(await addPartitions(3, 'never-initialised', 4242n, 0, [{ name: TOPIC, partitions: [0, 1] }])).toEqual({ [`${TOPIC}/0`]: ErrorCode.INVALID_PRODUCER_ID_MAPPING, [`${TOPIC}/1`]: ErrorCode.INVALID_PRODUCER_ID_MAPPING });
+    expect(await addOffsets(3, 'never-initialised', 4242n, 0, 'some-group')).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     // and a known id with another producer id
     const known = await initProducer('known-id');
     expect(await endTxn(3, 'known-id', known.producerId + 1n, known.producerEpoch, true)).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
@@ -119,7 +124,7 @@ describe('transaction APIs given bad input, over raw Kafka frames', () => {
     expect(await endTxn(3, 'unknown-topic', producerId, producerEpoch, false)).toBe(0);
   });
 
-  it('an older or newer producer epoch: PRODUCER_FENCED from AddPartitionsToTxn/EndTxn v2+, INVALID_PRODUCER_EPOCH from v0-1', async () => {
+  it('an older or newer producer epoch: PRODUCER_FENCED from AddPartitionsToTxn/AddOffsetsToTxn/EndTxn v2+, INVALID_PRODUCER_EPOCH from v0-1', async () => {
     const first = await initProducer('epochs');
     // initialising again (no transaction open) bumps the epoch
     const second = await initProducer('epochs');
@@ -134,6 +139,8 @@ describe('transaction APIs given bad input, over raw Kafka frames', () => {
       expect(await endTxn(3, 'epochs', producerId, epoch, true)).toBe(ErrorCode.PRODUCER_FENCED);
       expect(await endTxn(2, 'epochs', producerId, epoch, false)).toBe(ErrorCode.PRODUCER_FENCED);
       expect(await endTxn(1, 'epochs', producerId, epoch, true)).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+      expect(await addOffsets(3, 'epochs', producerId, epoch, 'epochs-group')).toBe(ErrorCode.PRODUCER_FENCED);
+      expect(await addOffsets(1, 'epochs', producerId, epoch, 'epochs-group')).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
     }
     // none of it added anything: the current epoch's transaction is Empty
     expect(await endTxn(3, 'epochs', producerId, second.producerEpoch, true)).toBe(ErrorCode.INVALID_TXN_STATE);
