@@ -16,6 +16,12 @@ Ops:
                 its beginning until the end offset (partition EOF at or past it).
                 -> {"high": {p: n}, "records": [[partition, offset, key, value], ...]} in arrival order
   watermarks    {topic, partitions} -> {"read_committed": {p: [low, high]}, "read_uncommitted": {...}}
+  zombie        {topic, transactional_id, first, late, second: [records]}
+                Two producers with one transactional id: the first begins a transaction and
+                writes `first`; the second initialises; the first writes `late`, flushes and
+                tries to commit; the second commits `second` in a transaction.
+                -> {"first": reports, "late": reports, "flush": ok|error, "commit": ok|error, "second": reports}
+                (errors as {code, name, fatal, retriable, txn_requires_abort})
   open_transaction {topic, transactional_id, records: [{partition, key, value}], commit: bool}
                 Begins a transaction, produces and flushes the records, takes the watermarks at
                 both isolation levels while it is open, then ends it as told. (Kafka answers
@@ -149,7 +155,43 @@ def open_transaction(bootstrap, op):
     return {"reports": reports, "open": opened}
 
 
-OPS = {"transactions": transactions, "read": read, "watermarks": watermarks, "open_transaction": open_transaction}
+def kafka_exception_json(e):
+    err = e.args[0]
+    return {"code": err.code(), "name": err.name(), "fatal": err.fatal(), "retriable": err.retriable(), "txn_requires_abort": err.txn_requires_abort()}
+
+
+def zombie(bootstrap, op):
+    """Two producers with one transactional id: the first writes, the second initialises, the
+    first writes more and tries to commit; the second commits a transaction."""
+    topic = op["topic"]
+    first = transactional_producer(bootstrap, op["transactional_id"])
+    first.begin_transaction()
+    first_reports = produce_all(first, topic, op["first"])
+    second = transactional_producer(bootstrap, op["transactional_id"])
+    late_reports = []
+
+    def delivered(err, msg):
+        late_reports.append({"partition": msg.partition(), "offset": msg.offset(), "key": text(msg.key()), "value": text(msg.value()), "error": error_json(err)})
+
+    for r in op["late"]:
+        first.produce(topic, key=r["key"].encode(), value=r["value"].encode(), partition=r["partition"], on_delivery=delivered)
+    try:
+        first.flush(TIMEOUT_S)
+        flush = {"ok": True}
+    except Exception as e:
+        flush = kafka_exception_json(e)
+    try:
+        first.commit_transaction(TIMEOUT_S)
+        commit = {"ok": True}
+    except Exception as e:  # KafkaException carrying a KafkaError
+        commit = kafka_exception_json(e)
+    second.begin_transaction()
+    second_reports = produce_all(second, topic, op["second"])
+    second.commit_transaction(TIMEOUT_S)
+    return {"first": first_reports, "late": late_reports, "flush": flush, "commit": commit, "second": second_reports}
+
+
+OPS = {"zombie": zombie, "transactions": transactions, "read": read, "watermarks": watermarks, "open_transaction": open_transaction}
 
 
 def main():

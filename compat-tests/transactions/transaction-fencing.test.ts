@@ -7,13 +7,23 @@
  * and EndTxn v1, below the versions that know PRODUCER_FENCED (90), and Kafka answers them
  * with INVALID_PRODUCER_EPOCH (47) instead; a Produce with an old epoch is 47 at every version.
  * None of the zombie's records ever reaches a read_committed reader; the second producer's
- * committed transaction does.
+ * committed transaction does. librdkafka (confluent-kafka) in the same situation: the Produce
+ * after the successor's InitProducerId gets INVALID_PRODUCER_EPOCH, which librdkafka raises as
+ * its fatal _FENCED (-144) from flush() and commit_transaction().
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { byPartition, createTopics, expectedLog, outcome, runConfluent, waitUntilStable, type Row } from './support.js';
+
+interface Report {
+  partition: number;
+  offset: number;
+  key: string;
+  value: string;
+  error: { code: number; name: string } | null;
+}
 
 const TOPIC = 'fencing';
 const PARTITIONS = 2;
@@ -85,5 +95,38 @@ describe('transactional producers fencing each other (kafkajs)', () => {
     await next.send({ topic: TOPIC, acks: -1, messages: [{ partition: 1, key: 's2', value: 'successor-2' }] });
     await next.commit();
     expect(await waitUntilStable(broker.bootstrap, TOPIC, PARTITIONS)).toEqual([5, 4]);
+  });
+
+  it('librdkafka (confluent-kafka): the fenced producer\'s records fail and its commit raises a fatal error; only the successor\'s transaction is visible', async () => {
+    const topic = 'fencing-librdkafka';
+    await createTopics(broker.bootstrap, [{ topic, numPartitions: PARTITIONS }]);
+    const first = [{ partition: 0, key: 'z0', value: 'zombie-0' }, { partition: 1, key: 'z1', value: 'zombie-1' }];
+    const late = [{ partition: 0, key: 'z2', value: 'zombie-2' }];
+    const second = [{ partition: 0, key: 's0', value: 'successor-0' }, { partition: 1, key: 's1', value: 'successor-1' }];
+    const out = await runConfluent(broker.bootstrap, [{ op: 'zombie', topic, transactional_id: 'librdkafka-shared-id', first, late, second }]);
+    const got = out.results[0] as { first: Report[]; late: Report[]; flush: unknown; commit: unknown; second: Report[] };
+    const fatalFenced = { code: -144, name: '_FENCED', fatal: true, retriable: false, txn_requires_abort: false };
+    // the zombie's first records were written; the one produced after the successor's InitProducerId
+    // was refused (Kafka: INVALID_PRODUCER_EPOCH, which librdkafka turns into its fatal _FENCED)
+    expect(byPartition(got.first.map((r): Row => [r.partition, r.offset, r.key, r.value]), PARTITIONS)).toEqual([[[0, 0, 'z0', 'zombie-0']], [[1, 0, 'z1', 'zombie-1']]]);
+    expect(got.first.map((r) => r.error)).toEqual([null, null]);
+    expect(got.late.filter((r) => r.error === null)).toEqual([]);
+    expect({ flush: got.flush, commit: got.commit }).toEqual({ flush: fatalFenced, commit: fatalFenced });
+    expect(got.second.map((r) => r.error)).toEqual([null, null]);
+    expect(byPartition(got.second.map((r): Row => [r.partition, r.offset, r.key, r.value]), PARTITIONS)).toEqual([[[0, 2, 's0', 'successor-0']], [[1, 2, 's1', 'successor-1']]]);
+
+    // zombie records @0 and its abort markers @1; the successor's records @2 and commit markers @3
+    expect(await waitUntilStable(broker.bootstrap, topic, PARTITIONS)).toEqual([4, 4]);
+    const read = await runConfluent(broker.bootstrap, [
+      { op: 'read', topic, partitions: PARTITIONS, isolation: 'read_committed' },
+      { op: 'read', topic, partitions: PARTITIONS, isolation: 'read_uncommitted' },
+    ]);
+    expect(read.errors).toEqual([]);
+    const [committed, uncommitted] = read.results as Array<{ records: Row[] }>;
+    expect(byPartition(committed!.records, PARTITIONS)).toEqual([[[0, 2, 's0', 'successor-0']], [[1, 2, 's1', 'successor-1']]]);
+    expect(byPartition(uncommitted!.records, PARTITIONS)).toEqual([
+      [[0, 0, 'z0', 'zombie-0'], [0, 2, 's0', 'successor-0']],
+      [[1, 0, 'z1', 'zombie-1'], [1, 2, 's1', 'successor-1']],
+    ]);
   });
 });
