@@ -284,7 +284,11 @@ export class FlushPipeline {
       for (const { job, baseOffset, lastOffset } of slice.jobs) {
         if (job.producer) job.producer.entry.commit(job.producer.pending, baseOffset, lastOffset);
       }
-      for (const [entry, preview] of previews.get(slice.log) ?? []) entry.adopt(preview);
+      for (const [entry, preview] of previews.get(slice.log) ?? []) {
+        const wasOpen = entry.txnFirstOffset;
+        entry.adopt(preview);
+        if (wasOpen !== entry.txnFirstOffset) slice.log.transactionChanged(entry);
+      }
       for (const { job } of slice.jobs) if (job.marker) job.marker.entry.txnVerifiedEpoch = undefined;
       const aborted = abortedBy.get(slice.log);
       if (aborted) slice.log.abortedTransactions.push(...aborted);

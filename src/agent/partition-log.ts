@@ -15,6 +15,8 @@ export class PartitionLog {
   readonly producers = new Map<bigint, ProducerEntry>();
   /** Transactions aborted on this partition (ABORT marker at or after the log start), oldest first. */
   readonly abortedTransactions: AbortedTransaction[];
+  /** Producers with an open transaction here: the LSO looks only at these, not at every producer. */
+  private readonly openTransactions = new Set<ProducerEntry>();
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -29,7 +31,17 @@ export class PartitionLog {
     this.nextOffset = highWatermark;
     this.logStartOffset = logStartOffset;
     this.abortedTransactions = [...abortedTransactions];
-    for (const s of producerStates) this.producers.set(s.producerId, new ProducerEntry(s.producerId, s.producerEpoch, [...s.batches], s.txnFirstOffset));
+    for (const s of producerStates) {
+      const entry = new ProducerEntry(s.producerId, s.producerEpoch, [...s.batches], s.txnFirstOffset);
+      this.producers.set(s.producerId, entry);
+      if (entry.txnFirstOffset !== null) this.openTransactions.add(entry);
+    }
+  }
+
+  /** A committed flush changed the producer's open-transaction offset. */
+  transactionChanged(entry: ProducerEntry): void {
+    if (entry.txnFirstOffset === null) this.openTransactions.delete(entry);
+    else this.openTransactions.add(entry);
   }
 
   /**
@@ -38,7 +50,7 @@ export class PartitionLog {
    */
   get lastStableOffset(): bigint {
     let lso = this.highWatermark;
-    for (const p of this.producers.values()) if (p.txnFirstOffset !== null && p.txnFirstOffset < lso) lso = p.txnFirstOffset;
+    for (const p of this.openTransactions) if (p.txnFirstOffset !== null && p.txnFirstOffset < lso) lso = p.txnFirstOffset;
     return lso;
   }
 

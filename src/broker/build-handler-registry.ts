@@ -1,3 +1,6 @@
+import { describeTransactionsHandler } from './handlers/describe-transactions.js';
+import { listTransactionsHandler } from './handlers/list-transactions.js';
+import { describeProducersHandler } from './handlers/describe-producers.js';
 import { addPartitionsToTxnHandler } from './handlers/add-partitions-to-txn.js';
 import { addOffsetsToTxnHandler } from './handlers/add-offsets-to-txn.js';
 import { endTxnHandler } from './handlers/end-txn.js';
@@ -77,6 +80,9 @@ export function buildHandlerRegistry(): HandlerRegistry {
     .register(addOffsetsToTxnHandler)
     .register(endTxnHandler)
     .register(txnOffsetCommitHandler)
-    .register(writeTxnMarkersHandler);
+    .register(writeTxnMarkersHandler)
+    .register(describeTransactionsHandler)
+    .register(listTransactionsHandler)
+    .register(describeProducersHandler);
   return registry;
 }

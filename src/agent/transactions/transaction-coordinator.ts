@@ -185,6 +185,11 @@ export class TransactionCoordinator {
     return this.opts.store.list();
   }
 
+  /** Whether this agent coordinates the id now. */
+  isLocal(transactionalId: string): boolean {
+    return this.opts.isLocal(transactionalId);
+  }
+
   get(transactionalId: string): Promise<TransactionRecord | undefined> {
     return this.opts.store.get(transactionalId);
   }
