@@ -1,0 +1,137 @@
+/**
+ * Consumer offsets committed inside a transaction (AddOffsetsToTxn + TxnOffsetCommit), over raw
+ * Kafka frames, against Kafka 3.9's group coordinator: while the transaction is open the
+ * offsets are pending. OffsetFetch without requireStable answers the last committed offsets.
+ * With requireStable (v7+, which librdkafka and the Java consumer set under read_committed,
+ * KIP-447) Kafka answers UNSTABLE_OFFSET_COMMIT (88) for those partitions
+ * (GroupMetadataManager.getOffsets). EndTxn commit makes them the committed offsets; an abort
+ * drops them. A retried EndTxn with the same outcome answers NONE; the other outcome gets
+ * INVALID_TXN_STATE. A TxnOffsetCommit whose group was never added with AddOffsetsToTxn fails
+ * Kafka 3.9's transaction verification: INVALID_TXN_STATE for v0-3, TRANSACTION_ABORTABLE for
+ * v4 (GroupCoordinator.handleTxnCommitOffsets). Nothing is staged.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
+import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
+import { createTopics } from './support.js';
+
+const TOPIC = 'txn-offsets';
+
+describe('offsets committed in transactions, over raw Kafka frames', () => {
+  let broker: BrokerProcess;
+  let client: RawKafkaClient;
+
+  beforeAll(async () => {
+    broker = await startBrokerProcess({ args: ['--group-initial-rebalance-delay-ms', '0'] });
+    await createTopics(broker.bootstrap, [{ topic: TOPIC, numPartitions: 2 }]);
+    client = await RawKafkaClient.connect(broker.bootstrap);
+  });
+  afterAll(async () => {
+    client?.close();
+    await broker?.cleanup();
+  });
+
+  async function initProducer(transactionalId: string): Promise<{ producerId: bigint; producerEpoch: number }> {
+    const res = await client.request(22, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+    expect(res.errorCode, `InitProducerId ${transactionalId}`).toBe(0);
+    return { producerId: res.producerId, producerEpoch: res.producerEpoch };
+  }
+
+  async function txnOffsetCommit(version: number, transactionalId: string, groupId: string, p: { producerId: bigint; producerEpoch: number }, offsets: Array<[number, bigint]>): Promise<number[]> {
+    const res = await client.request(28, version, {
+      transactionalId,
+      groupId,
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: TOPIC, partitions: offsets.map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: 'in-txn' })) }],
+    });
+    return [...res.topics[0]!.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex).map((x) => x.errorCode);
+  }
+
+  /** OffsetFetch of partitions 0 and 1: [partition, offset, errorCode] each (v8: the groups array; v7: one group). */
+  async function offsetFetch(version: 7 | 8, groupId: string, requireStable: boolean): Promise<Array<[number, number, number]>> {
+    const partitionIndexes = [0, 1];
+    const parts =
+      version === 8
+        ? (await client.request(9, 8, { groups: [{ groupId, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes }] }], requireStable })).groups[0]!.topics[0]!.partitions
+        : (await client.request(9, 7, { groupId, topics: [{ name: TOPIC, partitionIndexes }], requireStable })).topics[0]!.partitions;
+    return [...parts].sort((a, b) => a.partitionIndex - b.partitionIndex).map((x) => [x.partitionIndex, Number(x.committedOffset), x.errorCode]);
+  }
+
+  const endTxn = async (transactionalId: string, p: { producerId: bigint; producerEpoch: number }, committed: boolean) =>
+    (await client.request(26, 3, { transactionalId, producerId: p.producerId, producerEpoch: p.producerEpoch, committed })).errorCode;
+  const addOffsets = async (transactionalId: string, p: { producerId: bigint; producerEpoch: number }, groupId: string) =>
+    (await client.request(25, 3, { transactionalId, producerId: p.producerId, producerEpoch: p.producerEpoch, groupId })).errorCode;
+
+  it('pending until EndTxn: requireStable gets UNSTABLE_OFFSET_COMMIT, a commit makes them the committed offsets, an abort drops them', async () => {
+    const group = 'txn-offsets-group';
+    const plain = await client.request(8, 8, { groupId: group, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: 'plain' }] }] });
+    expect(plain.topics[0]!.partitions[0]!.errorCode).toBe(0);
+
+    const producer = await initProducer('offsets-txn');
+    // (every outcome gathered, compared at once: one mismatch does not hide the others)
+    const got: Record<string, unknown> = {};
+    got.addOffsets = await addOffsets('offsets-txn', producer, group);
+    got.txnOffsetCommit = await txnOffsetCommit(3, 'offsets-txn', group, producer, [[0, 7n], [1, 4n]]);
+    got.openNotStable = await offsetFetch(8, group, false);
+    got.openStableV8 = await offsetFetch(8, group, true);
+    got.openStableV7 = await offsetFetch(7, group, true);
+    got.commit = await endTxn('offsets-txn', producer, true);
+    got.committed = await offsetFetch(8, group, true);
+    got.committedV7 = await offsetFetch(7, group, false);
+
+    // a second transaction stages offset 20 for partition 0 and aborts
+    got.addOffsets2 = await addOffsets('offsets-txn', producer, group);
+    got.txnOffsetCommit2 = await txnOffsetCommit(3, 'offsets-txn', group, producer, [[0, 20n]]);
+    got.open2Stable = await offsetFetch(8, group, true);
+    got.abort = await endTxn('offsets-txn', producer, false);
+    got.afterAbort = await offsetFetch(8, group, true);
+    // EndTxn again: the same outcome is a retry (NONE), the other one is INVALID_TXN_STATE
+    got.abortAgain = await endTxn('offsets-txn', producer, false);
+    got.commitAfterAbort = await endTxn('offsets-txn', producer, true);
+    got.finally = await offsetFetch(8, group, true);
+
+    expect(got).toEqual({
+      addOffsets: 0,
+      txnOffsetCommit: [0, 0],
+      openNotStable: [[0, 3, 0], [1, -1, 0]],
+      openStableV8: [[0, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT], [1, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT]],
+      openStableV7: [[0, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT], [1, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT]],
+      commit: 0,
+      committed: [[0, 7, 0], [1, 4, 0]],
+      committedV7: [[0, 7, 0], [1, 4, 0]],
+      addOffsets2: 0,
+      txnOffsetCommit2: [0],
+      open2Stable: [[0, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT], [1, 4, 0]],
+      abort: 0,
+      afterAbort: [[0, 7, 0], [1, 4, 0]],
+      abortAgain: 0,
+      commitAfterAbort: ErrorCode.INVALID_TXN_STATE,
+      finally: [[0, 7, 0], [1, 4, 0]],
+    });
+    const metadata = (await client.request(9, 8, { groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [0] }] }], requireStable: false })).groups[0]!.topics[0]!.partitions[0]!.metadata;
+    expect(metadata).toBe('in-txn');
+  });
+
+  it('TxnOffsetCommit for a group not added with AddOffsetsToTxn: INVALID_TXN_STATE (v3), TRANSACTION_ABORTABLE (v4), nothing staged', async () => {
+    const group = 'txn-offsets-unadded';
+    const producer = await initProducer('offsets-unadded');
+    const got = {
+      v3: await txnOffsetCommit(3, 'offsets-unadded', group, producer, [[0, 5n]]),
+      v4: await txnOffsetCommit(4, 'offsets-unadded', group, producer, [[0, 5n]]),
+      stable: await offsetFetch(8, group, true),
+      // nothing was added to the transaction: it is Empty
+      endTxn: await endTxn('offsets-unadded', producer, true),
+    };
+    expect(got).toEqual({
+      v3: [ErrorCode.INVALID_TXN_STATE],
+      v4: [ErrorCode.TRANSACTION_ABORTABLE],
+      stable: [[0, -1, 0], [1, -1, 0]],
+      endTxn: ErrorCode.INVALID_TXN_STATE,
+    });
+  });
+});
