@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { PYTHON, runCommand } from '../../test-kit/run-command.js';
-import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
+import { RawKafkaClient, storedBatches } from '../../test-kit/raw-kafka-client.js';
 import { waitUntil } from '../../test-kit/wait-until.js';
 
 export const KCAT = '/usr/bin/kcat';
@@ -164,4 +164,51 @@ export async function outcome(p: Promise<unknown>): Promise<{ ok: true } | Retur
   } catch (err) {
     return protocolErrorOf(err);
   }
+}
+
+export interface FetchedBatch {
+  baseOffset: number;
+  lastOffset: number;
+  isTransactional: boolean;
+  isControl: boolean;
+  producerId: number;
+  producerEpoch: number;
+  /** Data records' values; for a control batch, 'COMMIT' or 'ABORT' (the control record's type). */
+  values: Array<string | null>;
+}
+
+/** One Fetch v12 of one partition from `offset` (no wait) at an isolation level: what the broker answered, batch by batch. */
+export async function fetchOnce(client: RawKafkaClient, topic: string, partition: number, offset: number, isolationLevel: number) {
+  const res = await client.request(1, 12, {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1n },
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1024 * 1024,
+    isolationLevel,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, topicId: '00000000-0000-0000-0000-000000000000', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024, replicaDirectoryId: '00000000-0000-0000-0000-000000000000' }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const p = res.responses[0]!.partitions[0]!;
+  const batches: FetchedBatch[] = storedBatches(p.records).map(({ header, records }) => ({
+    baseOffset: Number(header.baseOffset),
+    lastOffset: Number(header.baseOffset) + header.lastOffsetDelta,
+    isTransactional: header.isTransactional,
+    isControl: header.isControl,
+    producerId: Number(header.producerId),
+    producerEpoch: header.producerEpoch,
+    // a control record's key is version (int16) then type (int16): 0 ABORT, 1 COMMIT
+    values: header.isControl ? records.map((r) => (r.key!.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT')) : records.map((r) => (r.value === null ? null : r.value.toString())),
+  }));
+  return {
+    errorCode: p.errorCode,
+    highWatermark: Number(p.highWatermark),
+    lastStableOffset: Number(p.lastStableOffset),
+    abortedTransactions: p.abortedTransactions === null ? null : p.abortedTransactions.map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })),
+    batches,
+  };
 }

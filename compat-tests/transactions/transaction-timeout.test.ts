@@ -16,7 +16,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 import { waitUntil } from '../../test-kit/wait-until.js';
-import { byPartition, createTopics, endOffsets, outcome, READ_COMMITTED, READ_UNCOMMITTED, runConfluent, type Row } from './support.js';
+import { byPartition, createTopics, endOffsets, fetchOnce, outcome, READ_COMMITTED, READ_UNCOMMITTED, runConfluent, type Row } from './support.js';
 
 const TOPIC = 'txn-timeout';
 const TIMEOUT_MS = 3000;
@@ -67,6 +67,20 @@ describe('a transaction that outlives its timeout (kafkajs)', () => {
     const startedBy = Date.now();
     await open.send({ topic: TOPIC, acks: -1, messages: [0, 1, 2].map((i) => ({ partition: 0, key: `l${i}`, value: `late-${i}` })) });
     expect(await ends()).toEqual({ committed: 3, uncommitted: 6 });
+    // Fetch while it is open: read_committed stops at the last stable offset, read_uncommitted does not
+    const openCommitted = await fetchOnce(client, TOPIC, 0, 0, READ_COMMITTED);
+    const openUncommitted = await fetchOnce(client, TOPIC, 0, 0, READ_UNCOMMITTED);
+    const firstPid = openCommitted.batches[0]?.producerId;
+    const latePid = openUncommitted.batches[2]?.producerId;
+    const lateEpoch = openUncommitted.batches[2]?.producerEpoch;
+    const beforeBatches = [
+      { baseOffset: 0, lastOffset: 1, isTransactional: true, isControl: false, producerId: firstPid, producerEpoch: 0, values: ['before-0', 'before-1'] },
+      { baseOffset: 2, lastOffset: 2, isTransactional: true, isControl: true, producerId: firstPid, producerEpoch: 0, values: ['COMMIT'] },
+    ];
+    const lateBatch = { baseOffset: 3, lastOffset: 5, isTransactional: true, isControl: false, producerId: latePid, producerEpoch: lateEpoch, values: ['late-0', 'late-1', 'late-2'] };
+    expect(latePid).not.toBe(firstPid);
+    expect({ ...openCommitted, abortedTransactions: openCommitted.abortedTransactions ?? [] }).toEqual({ errorCode: 0, highWatermark: 6, lastStableOffset: 3, abortedTransactions: [], batches: beforeBatches });
+    expect({ ...openUncommitted, abortedTransactions: openUncommitted.abortedTransactions ?? [] }).toEqual({ errorCode: 0, highWatermark: 6, lastStableOffset: 3, abortedTransactions: [], batches: [...beforeBatches, lateBatch] });
 
     // the coordinator aborts it once the timeout passed: an abort marker @6
     await waitUntil('the timed-out transaction to be aborted', async () => (await ends()).committed !== 3, TIMEOUT_MS + CLEANUP_INTERVAL_MS + 10_000);
@@ -75,6 +89,16 @@ describe('a transaction that outlives its timeout (kafkajs)', () => {
     // not before its timeout; and soon after it, at the 500 ms check interval (Kafka's default is 10 s)
     expect(abortedAfterMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
     expect(abortedAfterMs).toBeLessThan(TIMEOUT_MS + CLEANUP_INTERVAL_MS + 2500);
+    // read_committed Fetch now returns its batch with its aborted range, and the ABORT marker
+    // written under the bumped epoch (Kafka fences the producer with epoch + 1 when it times out)
+    const abortedFetch = await fetchOnce(client, TOPIC, 0, 0, READ_COMMITTED);
+    expect(abortedFetch).toEqual({
+      errorCode: 0,
+      highWatermark: 7,
+      lastStableOffset: 7,
+      abortedTransactions: [{ producerId: latePid, firstOffset: 3 }],
+      batches: [...beforeBatches, lateBatch, { baseOffset: 6, lastOffset: 6, isTransactional: true, isControl: true, producerId: latePid, producerEpoch: lateEpoch! + 1, values: ['ABORT'] }],
+    });
 
     // its producer was fenced by the abort's epoch bump: a send to its partition (Produce) and EndTxn are refused
     expect(await outcome(open.send({ topic: TOPIC, acks: -1, messages: [{ partition: 0, key: 'l3', value: 'late-3' }] }))).toEqual(FENCED);
