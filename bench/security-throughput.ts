@@ -28,6 +28,7 @@ const flags = parseFlags('security-throughput.ts', {
   rounds: { default: '3', help: 'rounds; each measures every listener once' },
   'fetch-mb': { default: '200', help: 'MB of record values in the topic every fetch pass reads whole' },
   'json-out': { default: '', help: 'append the results as JSON lines to this file' },
+  'cpu-prof-dir': { default: '', help: 'run the broker under node --cpu-prof, its profile written here (summarise with bench/profile-summary.ts)' },
 });
 
 const USER = 'bench';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   const broker = await launchBroker({
     listeners: `PLAINTEXT://127.0.0.1:{port},SSL://127.0.0.1:${sslPort},SASL_SSL://127.0.0.1:${saslSslPort}`,
     args: ['--ssl-certificate-location', pki.serverCert, '--ssl-key-location', pki.serverKey, '--add-scram', `SCRAM-SHA-512=[name=${USER},password=${PASSWORD}]`],
+    ...(flags['cpu-prof-dir'] ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] } : {}),
   });
   const tls = { ca: readFileSync(pki.caPem), servername: 'localhost' };
   const listeners: Record<Listener, { port: number; secure: SecureConnectOptions }> = {

@@ -158,13 +158,11 @@ export class AgentLog implements LogService {
     // The coordinator confirms once per transaction and partition that the partition was
     // added (Kafka's transaction verification); later batches of that transaction go straight in.
     const needsCheck = (log: PartitionLog): boolean => log.producers.get(first.producerId)?.txnVerifiedEpoch !== first.producerEpoch;
+    // A marker queues behind a check in flight (inOrder), so a batch the coordinator confirmed
+    // always lands before the marker that ends its transaction, and is covered by it.
     const check = async (log: PartitionLog): Promise<void> => {
-      const markersBefore = log.producers.get(first.producerId)?.markersEnqueued ?? 0;
       await verify({ transactionalId, producerId: first.producerId, producerEpoch: first.producerEpoch, topic: request.topic.name, partition: request.partition });
-      const entry = log.producer(first.producerId, first.producerEpoch);
-      // a marker enqueued while the coordinator answered ended the transaction it confirmed
-      if (entry.markersEnqueued !== markersBefore) throw new LogError(ErrorCode.INVALID_TXN_STATE, `The transaction of producer ${first.producerId} on ${request.topic.name}-${request.partition} ended while the batch was checked`);
-      entry.txnVerifiedEpoch = first.producerEpoch;
+      log.producer(first.producerId, first.producerEpoch).txnVerifiedEpoch = first.producerEpoch;
     };
     return this.inOrder(request.topic.name, request.partition, { needed: needsCheck, run: check }, (log) => this.appendTo(log, request));
   }
@@ -172,12 +170,12 @@ export class AgentLog implements LogService {
   appendMarker(request: MarkerRequest): Promise<bigint> {
     return this.inOrder(request.topic, request.partition, undefined, (log) => {
       const entry = log.producer(request.producerId, request.producerEpoch);
-      if (request.producerEpoch < entry.producerEpoch) {
+      if (request.producerEpoch < entry.producerEpoch || request.producerEpoch < entry.epochFloor) {
         throw new LogError(ErrorCode.INVALID_PRODUCER_EPOCH, `Marker epoch ${request.producerEpoch} is older than the current epoch ${entry.producerEpoch} of producer ${request.producerId}`);
       }
       // batches of the ended transaction that are still being checked must not follow it in
       entry.txnVerifiedEpoch = undefined;
-      entry.markersEnqueued++;
+      if (request.producerEpoch > entry.epochFloor) entry.epochFloor = request.producerEpoch;
       const batch = buildControlBatch({ producerId: request.producerId, producerEpoch: request.producerEpoch, commit: request.commit, coordinatorEpoch: request.coordinatorEpoch, timestamp: BigInt(Date.now()) });
       return new Promise<bigint>((resolve, reject) => {
         this.pipeline.enqueue({

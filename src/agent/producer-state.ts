@@ -53,8 +53,11 @@ export class ProducerEntry {
   private pending: PendingProducerBatch[] = [];
   /** The epoch whose open transaction the coordinator confirmed includes this partition (cleared by a marker). */
   txnVerifiedEpoch: number | undefined;
-  /** Markers enqueued for this producer on the partition (a check racing one is void). */
-  markersEnqueued = 0;
+  /**
+   * The epoch of the newest marker enqueued: from then on older epochs are fenced here, even
+   * before that marker commits (a batch of the old epoch must not follow it into the log).
+   */
+  epochFloor = -1;
 
   constructor(
     readonly producerId: bigint,
@@ -77,8 +80,8 @@ export class ProducerEntry {
 
   /** Kafka's rules for a new batch: fenced epochs, duplicates, sequence gaps. */
   check(batch: BatchIdentity): SequenceVerdict {
-    if (batch.producerEpoch < this.producerEpoch) {
-      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Producer epoch ${batch.producerEpoch} is older than the current epoch ${this.producerEpoch} of producer ${this.producerId}` };
+    if (batch.producerEpoch < this.producerEpoch || batch.producerEpoch < this.epochFloor) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `Producer epoch ${batch.producerEpoch} is older than the current epoch ${Math.max(this.producerEpoch, this.epochFloor)} of producer ${this.producerId}` };
     }
     if (batch.producerEpoch === this.producerEpoch) {
       for (const p of this.pending) {
