@@ -129,8 +129,20 @@ describe('kafkajs transactions: consume-transform-produce with sendOffsets', () 
     expect(groupOffsetsAfterAbort.map((o) => [o.partition, o.offset]).sort()).toEqual(standing.map((n, p) => [p, n === 0 ? '-1' : String(n)]));
 
     // the group's committed offsets are exactly the input's end offsets
-    const finalOffsets = await withAdmin(broker.bootstrap, (admin) => admin.fetchOffsets({ groupId: GROUP, topics: [INPUT] }));
-    expect(finalOffsets[0]!.partitions.map((o) => [o.partition, o.offset]).sort()).toEqual([0, 1, 2].map((p) => [p, String(PER_PARTITION)]));
+    // (Kafka answers EndTxn before the offsets' markers are written: the last ones show up soon after)
+    const wantOffsets = [0, 1, 2].map((p) => [p, String(PER_PARTITION)]);
+    let finalOffsets: unknown;
+    await waitUntil(
+      'the last committed offsets',
+      async () => {
+        const fetched = await withAdmin(broker.bootstrap, (admin) => admin.fetchOffsets({ groupId: GROUP, topics: [INPUT] }));
+        finalOffsets = fetched[0]!.partitions.map((o) => [o.partition, o.offset]).sort();
+        return JSON.stringify(finalOffsets) === JSON.stringify(wantOffsets);
+      },
+      10_000,
+      () => `last: ${JSON.stringify(finalOffsets)}`,
+    );
+    expect(finalOffsets).toEqual(wantOffsets);
 
     // the output: each transaction's records then a marker; read_committed holds every input record once
     const layout = expectedLog(ran, PARTITIONS);

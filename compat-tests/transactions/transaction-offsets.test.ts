@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
 import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
+import { waitUntil } from '../../test-kit/wait-until.js';
 import { createTopics } from './support.js';
 
 const TOPIC = 'txn-offsets';
@@ -62,6 +63,11 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
     return [...parts].sort((a, b) => a.partitionIndex - b.partitionIndex).map((x) => [x.partitionIndex, Number(x.committedOffset), x.errorCode]);
   }
 
+  /** Kafka answers EndTxn before the offsets' markers are written: waits (at most 10 s) until no partition is UNSTABLE_OFFSET_COMMIT. */
+  async function stable(groupId: string): Promise<void> {
+    await waitUntil(`${groupId}'s offsets to be stable`, async () => (await offsetFetch(8, groupId, true)).every(([, , e]) => e !== ErrorCode.UNSTABLE_OFFSET_COMMIT), 10_000).catch(() => undefined);
+  }
+
   const endTxn = async (transactionalId: string, p: { producerId: bigint; producerEpoch: number }, committed: boolean) =>
     (await client.request(26, 3, { transactionalId, producerId: p.producerId, producerEpoch: p.producerEpoch, committed })).errorCode;
   const addOffsets = async (transactionalId: string, p: { producerId: bigint; producerEpoch: number }, groupId: string) =>
@@ -81,6 +87,7 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
     got.openStableV8 = await offsetFetch(8, group, true);
     got.openStableV7 = await offsetFetch(7, group, true);
     got.commit = await endTxn('offsets-txn', producer, true);
+    await stable(group);
     got.committed = await offsetFetch(8, group, true);
     got.committedV7 = await offsetFetch(7, group, false);
 
@@ -89,6 +96,7 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
     got.txnOffsetCommit2 = await txnOffsetCommit(3, 'offsets-txn', group, producer, [[0, 20n]]);
     got.open2Stable = await offsetFetch(8, group, true);
     got.abort = await endTxn('offsets-txn', producer, false);
+    await stable(group);
     got.afterAbort = await offsetFetch(8, group, true);
     // EndTxn again: the same outcome is a retry (NONE), the other one is INVALID_TXN_STATE
     got.abortAgain = await endTxn('offsets-txn', producer, false);
