@@ -50,7 +50,7 @@ describe('DeleteRecords handler', () => {
         },
       ],
     });
-    expect(await kit.log.offsets('logs', 0)).toEqual({ highWatermark: 10n, logStartOffset: 7n });
+    expect(await kit.log.offsets('logs', 0)).toEqual({ highWatermark: 10n, logStartOffset: 7n, lastStableOffset: 10n });
     // a smaller offset never moves the log start back
     expect(rows(await deleteRecords(kit, 0, [del('logs', [0, 3n])]))).toEqual([['logs', 0, 0, 7n]]);
   });
@@ -64,7 +64,7 @@ describe('DeleteRecords handler', () => {
       ['logs', 0, 0, 10n],
       ['ghost', 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1n],
     ]);
-    expect(await kit.log.offsets('logs', 1)).toEqual({ highWatermark: 4n, logStartOffset: 0n });
+    expect(await kit.log.offsets('logs', 1)).toEqual({ highWatermark: 4n, logStartOffset: 0n, lastStableOffset: 4n });
   });
 
   it('refuses compacted-only topics with POLICY_VIOLATION, like Kafka', async () => {

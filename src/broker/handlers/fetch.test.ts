@@ -108,7 +108,7 @@ describe('Fetch handler', () => {
         },
       ],
     });
-    expect(kit.log.reads).toEqual([{ topic: 'events', partition: 0, offset: 2n, maxBytes: 1 << 20 }]);
+    expect(kit.log.reads).toEqual([{ topic: 'events', partition: 0, offset: 2n, maxBytes: 1 << 20, readCommitted: false }]);
   });
 
   it('encodes its answer at every advertised version 0-15', async () => {
@@ -319,8 +319,8 @@ describe('Fetch handler', () => {
       await sleep(50);
       expect(kit.log.waits).toHaveLength(1);
       expect(kit.log.waits[0]!.positions).toEqual([
-        { topic: 'events', partition: 0, offset: 0n },
-        { topic: 'events', partition: 1, offset: 1n },
+        { topic: 'events', partition: 0, offset: 0n, readCommitted: false },
+        { topic: 'events', partition: 1, offset: 1n, readCommitted: false },
       ]);
       expect(kit.log.waits[0]!.timeoutMs).toBeGreaterThan(9_000);
       kit.log.seed('events', 1, [batch(2)]);
@@ -367,6 +367,72 @@ describe('Fetch handler', () => {
         [1, stored(0n)],
       ]);
       expect(splitBatches(Buffer.concat(partitionsOf(r).map((p) => p.records as Buffer))).batches).toHaveLength(2);
+    });
+  });
+  describe('isolation level', () => {
+    // offsets 0-1, 2-4, 5, 6-7 in four batches
+    beforeEach(() => {
+      kit.log.seed('events', 0, [batch(2), batch(3), batch(1), batch(2)]);
+    });
+    const aborted = [
+      { producerId: 7n, firstOffset: 0n, lastOffset: 1n },
+      { producerId: 9n, firstOffset: 2n, lastOffset: 4n },
+      { producerId: 7n, firstOffset: 6n, lastOffset: 7n },
+    ];
+
+    it('read_committed (isolationLevel 1, v4+) reads below the LSO and answers it with the aborted transactions', async () => {
+      kit.log.setTransactions('events', 0, { lastStableOffset: 6n, abortedTransactions: aborted });
+      for (const v of [4, 11, 12]) {
+        kit.log.reads.length = 0;
+        const r = await fetch(kit, v, [want('events', [0, 2n])], { isolationLevel: 1 });
+        expect(kit.log.reads).toEqual([{ topic: 'events', partition: 0, offset: 2n, maxBytes: 1 << 20, readCommitted: true }]);
+        const [p] = partitionsOf(r);
+        expect([p!.errorCode, p!.highWatermark, p!.lastStableOffset, p!.abortedTransactions]).toEqual([0, 8n, 6n, [{ producerId: 9n, firstOffset: 2n }]]);
+        // the batches at 2-4 and 5: nothing of the open transaction at 6
+        expect(p!.records).toEqual(Buffer.concat([stored(2n, 3), stored(5n, 1)]));
+      }
+      // from offset 0 both transactions in the returned range, oldest first, on the wire too
+      const r = await fetchRaw(kit, 12, [want('events', [0, 0n])], { isolationLevel: 1 });
+      const { body } = decodeResponse(1, 12, encodeResponse(1, 12, 9, r).subarray(4));
+      expect(body.responses[0]!.partitions[0]!.abortedTransactions).toEqual([
+        { producerId: 7n, firstOffset: 0n },
+        { producerId: 9n, firstOffset: 2n },
+      ]);
+      expect(body.responses[0]!.partitions[0]!.lastStableOffset).toBe(6n);
+    });
+
+    it('read_uncommitted reads to the HWM with no aborted transactions, but still answers the LSO', async () => {
+      kit.log.setTransactions('events', 0, { lastStableOffset: 6n, abortedTransactions: aborted });
+      const r = await fetch(kit, 12, [want('events', [0, 2n])], { isolationLevel: 0 });
+      expect(kit.log.reads.map((x) => x.readCommitted)).toEqual([false]);
+      const [p] = partitionsOf(r);
+      expect([p!.highWatermark, p!.lastStableOffset, p!.abortedTransactions]).toEqual([8n, 6n, []]);
+      expect(p!.records).toEqual(Buffer.concat([stored(2n, 3), stored(5n, 1), stored(6n, 2)]));
+    });
+
+    it('before v4 there is no isolation level: reads are uncommitted and abortedTransactions is null', async () => {
+      kit.log.setTransactions('events', 0, { lastStableOffset: 6n, abortedTransactions: aborted });
+      const r = await fetch(kit, 3, [want('events', [0, 0n])], { isolationLevel: 1 });
+      expect(kit.log.reads.map((x) => x.readCommitted)).toEqual([false]);
+      const [p] = partitionsOf(r);
+      expect([p!.abortedTransactions, p!.records]).toEqual([null, Buffer.concat([stored(0n, 2), stored(2n, 3), stored(5n, 1), stored(6n, 2)])]);
+      const { body } = decodeResponse(1, 3, encodeResponse(1, 3, 9, await fetchRaw(kit, 3, [want('events', [0, 0n])], { isolationLevel: 1 })).subarray(4));
+      expect(body.responses[0]!.partitions[0]!.highWatermark).toBe(8n);
+    });
+
+    it('answers an empty read at the LSO with the LSO, and long-polls read_committed positions on the LSO', async () => {
+      kit.log.setTransactions('events', 0, { lastStableOffset: 6n });
+      const empty = await fetch(kit, 12, [want('events', [0, 6n])], { isolationLevel: 1 });
+      expect(partitionsOf(empty).map((p) => [p.errorCode, p.highWatermark, p.lastStableOffset, p.abortedTransactions, p.records!.length])).toEqual([[0, 8n, 6n, [], 0]]);
+
+      const pending = fetch(kit, 12, [want('events', [0, 6n])], { isolationLevel: 1, maxWaitMs: 10_000, minBytes: 1 });
+      await sleep(50);
+      expect(kit.log.waits).toHaveLength(1);
+      expect(kit.log.waits[0]!.positions).toEqual([{ topic: 'events', partition: 0, offset: 6n, readCommitted: true }]);
+      // the open transaction commits: the LSO moves to the HWM and the fetch answers
+      kit.log.setTransactions('events', 0, {});
+      const r = await pending;
+      expect(partitionsOf(r).map((p) => [p.lastStableOffset, p.records])).toEqual([[8n, stored(6n, 2)]]);
     });
   });
 });

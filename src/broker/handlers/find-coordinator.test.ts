@@ -25,7 +25,23 @@ describe('FindCoordinator handler', () => {
     expect((await wireCall(kit, findCoordinatorHandler, 2, { key: '', keyType: 0 })).nodeId).toBe(3);
   });
 
-  it('has no transaction coordinator and refuses unknown key types', async () => {
+  it('names the coordinator of a transactional id (key type 1) like a group\'s, and refuses unknown key types', async () => {
+    for (const v of [1, 2, 3]) {
+      expect(await wireCall(kit, findCoordinatorHandler, v, { key: 'tx', keyType: 1 })).toEqual({
+        throttleTimeMs: 0,
+        errorCode: 0,
+        errorMessage: 'NONE',
+        nodeId: 3,
+        host: 'broker.example',
+        port: 19092,
+        coordinators: [],
+      });
+    }
+    expect((await wireCall(kit, findCoordinatorHandler, 4, { keyType: 1, coordinatorKeys: ['tx-a', 'tx-b'] })).coordinators).toEqual([
+      { key: 'tx-a', nodeId: 3, host: 'broker.example', port: 19092, errorCode: 0, errorMessage: null },
+      { key: 'tx-b', nodeId: 3, host: 'broker.example', port: 19092, errorCode: 0, errorMessage: null },
+    ]);
+    kit.locator.local = false;
     expect(await wireCall(kit, findCoordinatorHandler, 3, { key: 'tx', keyType: 1 })).toEqual({
       throttleTimeMs: 0,
       errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,

@@ -213,11 +213,46 @@ describe('Produce handler', () => {
     expect(onlyPartition(await produce(kit, 9, [topicData('orders', [0, b])])).errorCode).toBe(0);
   });
 
-  it('refuses transactional batches with TRANSACTIONAL_ID_AUTHORIZATION_FAILED', async () => {
+  it("hands transactional batches to the log with the request's transactional id", async () => {
     const txn = batch(1, { producerId: 1000n, producerEpoch: 0, baseSequence: 0, isTransactional: true });
-    const p = onlyPartition(await produce(kit, 9, [topicData('orders', [0, txn], [1, batch(1)])]));
-    expect([p.errorCode, p.errorMessage]).toEqual([ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactions are not supported by this broker yet']);
-    expect(kit.log.appends.map((a) => a.partition)).toEqual([1]);
+    const result = answered(
+      await callHandler(kit, produceHandler, 9, { transactionalId: 'tx-1', acks: -1, timeoutMs: 30_000, topicData: [topicData('orders', [0, txn], [1, batch(1)])] }),
+    );
+    expect(result.responses![0]!.partitionResponses!.map((p) => [p.index, p.errorCode, p.errorMessage, p.baseOffset])).toEqual([
+      [0, 0, null, 0n],
+      [1, 0, null, 0n],
+    ]);
+    expect(kit.log.appends.map((a) => [a.partition, a.transactionalId, a.batches.length])).toEqual([
+      [0, 'tx-1', 1],
+      [1, 'tx-1', 1],
+    ]);
+    expect(kit.log.appends[0]!.batches[0]).toEqual(txn);
+    // without a transactional id the log is told so (it refuses transactional batches then)
+    await produce(kit, 9, [topicData('orders', [0, batch(1)])]);
+    expect(kit.log.appends[2]!.transactionalId).toBeNull();
+  });
+
+  it("answers the log's INVALID_TXN_STATE as TRANSACTION_ABORTABLE from Produce v11, as it is before, other errors unchanged", async () => {
+    const txn = batch(1, { producerId: 1000n, producerEpoch: 0, baseSequence: 0, isTransactional: true });
+    const send = (version: number) => callHandler(kit, produceHandler, version, { transactionalId: 'tx-1', acks: -1, timeoutMs: 30_000, topicData: [topicData('orders', [0, txn])] });
+    const notInTxn = 'orders-0 is not part of the open transaction of tx-1';
+    for (const [version, code] of [
+      [9, ErrorCode.INVALID_TXN_STATE],
+      [10, ErrorCode.INVALID_TXN_STATE],
+      [11, ErrorCode.TRANSACTION_ABORTABLE],
+    ] as const) {
+      kit.log.failNext('append', 'orders', 0, new LogError(ErrorCode.INVALID_TXN_STATE, notInTxn));
+      const p = onlyPartition(await send(version));
+      expect([p.errorCode, p.errorMessage, p.baseOffset]).toEqual([code, notInTxn, -1n]);
+    }
+    kit.log.failNext('append', 'orders', 0, new LogError(ErrorCode.INVALID_PRODUCER_EPOCH, 'fenced'));
+    const fenced = onlyPartition(await send(11));
+    expect([fenced.errorCode, fenced.errorMessage]).toEqual([ErrorCode.INVALID_PRODUCER_EPOCH, 'fenced']);
+    // and the answer encodes at v11
+    kit.log.failNext('append', 'orders', 0, new LogError(ErrorCode.INVALID_TXN_STATE, notInTxn));
+    const r = answered(await send(11));
+    const { body } = decodeResponse(0, 11, encodeResponse(0, 11, 3, r).subarray(4));
+    expect(body.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.TRANSACTION_ABORTABLE);
   });
 
   it('refuses zstd before v7 and accepts it from v7', async () => {

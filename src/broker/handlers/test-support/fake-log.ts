@@ -9,6 +9,7 @@ import {
   type TimestampLookup,
   readResult,
 } from '../../../agent/log-service.js';
+import type { AbortedTransaction } from '../../../metadata/metadata-store.js';
 import { ErrorCode } from '../../../protocol/error-codes.js';
 import { readBatchHeader, setBaseOffset } from '../../../protocol/records/record-batch.js';
 import { decodeRecords } from '../../../protocol/records/record-codec.js';
@@ -23,10 +24,16 @@ interface FakePartition {
   batches: StoredBatch[];
   highWatermark: bigint;
   logStartOffset: bigint;
+  /** Set by `setTransactions`: the first offset of the oldest open transaction; undefined means the HWM. */
+  lastStableOffset: bigint | undefined;
+  abortedTransactions: AbortedTransaction[];
 }
 
+/** Positions as waitForData receives them. */
+type WaitPosition = { topic: string; partition: number; offset: bigint; readCommitted?: boolean };
+
 interface Waiter {
-  readonly positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>;
+  readonly positions: ReadonlyArray<WaitPosition>;
   readonly wake: () => void;
 }
 
@@ -40,7 +47,7 @@ export class FakeLog implements LogService {
   private readonly failures = new Map<string, Error>();
   readonly appends: AppendRequest[] = [];
   readonly reads: ReadRequest[] = [];
-  readonly waits: Array<{ positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>; timeoutMs: number }> = [];
+  readonly waits: Array<{ positions: ReadonlyArray<WaitPosition>; timeoutMs: number }> = [];
   /** When set, appends stay pending until `releaseAppends()`. */
   holdAppends = false;
   private held: Array<() => void> = [];
@@ -62,7 +69,7 @@ export class FakeLog implements LogService {
     const key = `${topic}:${partition}`;
     let p = this.partitions.get(key);
     if (!p) {
-      p = { batches: [], highWatermark: 0n, logStartOffset: 0n };
+      p = { batches: [], highWatermark: 0n, logStartOffset: 0n, lastStableOffset: undefined, abortedTransactions: [] };
       this.partitions.set(key, p);
     }
     return p;
@@ -82,6 +89,26 @@ export class FakeLog implements LogService {
     }
     this.notify();
     return base;
+  }
+
+  /**
+   * The fake has no transactions of its own: a test sets a partition's last stable offset
+   * (undefined: the HWM again) and its aborted transactions, which read_committed reads
+   * stop at and report, like the agent's log. Wakes waiters whose LSO position it passes.
+   */
+  setTransactions(
+    topic: string,
+    partition: number,
+    t: { lastStableOffset?: bigint; abortedTransactions?: ReadonlyArray<{ producerId: bigint; firstOffset: bigint; lastOffset: bigint }> },
+  ): void {
+    const p = this.part(topic, partition);
+    p.lastStableOffset = t.lastStableOffset;
+    if (t.abortedTransactions) p.abortedTransactions = t.abortedTransactions.map((a) => ({ topic, partition, producerId: a.producerId, firstOffset: a.firstOffset, lastOffset: a.lastOffset }));
+    this.notify();
+  }
+
+  private lso(p: FakePartition): bigint {
+    return p.lastStableOffset === undefined || p.lastStableOffset > p.highWatermark ? p.highWatermark : p.lastStableOffset;
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -104,15 +131,22 @@ export class FakeLog implements LogService {
     if (request.offset < p.logStartOffset || request.offset > p.highWatermark) {
       throw new LogError(ErrorCode.OFFSET_OUT_OF_RANGE, `Offset ${request.offset} is out of range for ${request.topic}-${request.partition}`);
     }
+    const lso = this.lso(p);
+    // read_committed stops at the last stable offset
+    const end = request.readCommitted ? lso : p.highWatermark;
     const out: Buffer[] = [];
     let size = 0;
+    let lastReturned = -1n;
     for (const b of p.batches) {
       if (b.lastOffset < request.offset) continue;
+      if (b.baseOffset >= end) break;
       if (out.length > 0 && size + b.bytes.length > request.maxBytes) break;
       out.push(b.bytes);
       size += b.bytes.length;
+      lastReturned = b.lastOffset;
     }
-    return readResult(out, p.highWatermark, p.logStartOffset);
+    const aborted = request.readCommitted && lastReturned >= request.offset ? p.abortedTransactions.filter((a) => a.lastOffset >= request.offset && a.firstOffset <= lastReturned) : [];
+    return readResult(out, p.highWatermark, p.logStartOffset, lso, aborted);
   }
 
   async appendMarker(): Promise<bigint> {
@@ -122,10 +156,10 @@ export class FakeLog implements LogService {
   async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
     this.takeFailure('offsets', topic, partition);
     const p = this.part(topic, partition);
-    return { highWatermark: p.highWatermark, logStartOffset: p.logStartOffset, lastStableOffset: p.highWatermark };
+    return { highWatermark: p.highWatermark, logStartOffset: p.logStartOffset, lastStableOffset: this.lso(p) };
   }
 
-  waitForData(positions: ReadonlyArray<{ topic: string; partition: number; offset: bigint }>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForData(positions: ReadonlyArray<WaitPosition>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     this.waits.push({ positions, timeoutMs });
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
@@ -148,7 +182,10 @@ export class FakeLog implements LogService {
   }
 
   private hasData(positions: Waiter['positions']): boolean {
-    return positions.some((pos) => this.part(pos.topic, pos.partition).highWatermark > pos.offset);
+    return positions.some((pos) => {
+      const p = this.part(pos.topic, pos.partition);
+      return (pos.readCommitted ? this.lso(p) : p.highWatermark) > pos.offset;
+    });
   }
 
   private notify(): void {
