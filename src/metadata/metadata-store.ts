@@ -341,6 +341,11 @@ export interface GroupOffsetStore {
    * either way none stays staged. One transaction; idempotent (a retry finds nothing staged).
    */
   completeTransactional(producerId: bigint, groups: readonly string[], commit: boolean): Promise<void>;
+  /**
+   * Partitions of the group with offsets staged by any open transaction, ordered by topic
+   * then partition (OffsetFetch requireStable answers them UNSTABLE_OFFSET_COMMIT).
+   */
+  pendingPartitions(group: string): Promise<Array<{ topic: string; partition: number }>>;
 }
 
 /** Kafka's transaction states (TransactionState in the transaction coordinator). */

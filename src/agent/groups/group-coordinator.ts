@@ -89,6 +89,8 @@ export interface OffsetCommitInput {
 export interface OffsetFetchResult {
   readonly errorCode: number;
   readonly offsets: readonly CommittedOffset[];
+  /** requireStable: partitions ("topic\0partition") with offsets an open transaction staged. */
+  readonly unstable?: ReadonlySet<string>;
 }
 
 export interface DescribedGroup extends Omit<GroupSummary, 'state'> {
@@ -811,11 +813,16 @@ export class GroupCoordinator {
   }
 
   /** Committed offsets of a group (all of them when `partitions` is null), in any state. */
-  async fetchOffsets(groupId: string, partitions: readonly TopicPartitionRef[] | null): Promise<OffsetFetchResult> {
+  async fetchOffsets(groupId: string, partitions: readonly TopicPartitionRef[] | null, requireStable = false): Promise<OffsetFetchResult> {
     const statusError = this.groupStatusError(groupId, true);
     if (statusError !== undefined) return { errorCode: statusError, offsets: [] };
     try {
       const offsets = await this.opts.store.fetch(groupId, partitions === null ? undefined : partitions.map((p) => ({ topic: p.topic, partition: p.partition })));
+      // KIP-447: a read_committed consumer must not start from offsets a transaction may still change
+      if (requireStable) {
+        const pending = await this.opts.store.pendingPartitions(groupId);
+        if (pending.length > 0) return { errorCode: ErrorCode.NONE, offsets, unstable: new Set(pending.map((p) => `${p.topic}\0${p.partition}`)) };
+      }
       return { errorCode: ErrorCode.NONE, offsets };
     } catch (err) {
       this.logger.error({ err, group: groupId }, 'reading committed offsets failed');

@@ -96,12 +96,15 @@ describe('TransactionCoordinator', () => {
       expect(markers).toEqual([]);
     });
 
-    it('fences a caller naming a producer that is not the current one with PRODUCER_FENCED', async () => {
+    it('fences a caller naming a producer that is not the current one with PRODUCER_FENCED; naming the epoch before is a retried bump', async () => {
+      await init();
       await init();
       await init();
       expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 0 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
-      expect(await init('tx', 60_000, { producerId: PID + 5n, producerEpoch: 1 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
-      expect((await record()).producerEpoch).toBe(1);
+      expect(await init('tx', 60_000, { producerId: PID + 5n, producerEpoch: 2 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
+      // the answer to the bump from 1 to 2 was lost: the retry gets epoch 2 again, no new bump
+      expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 1 })).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 2 });
+      expect((await record()).producerEpoch).toBe(2);
     });
 
     it('refuses a timeout out of range with INVALID_TRANSACTION_TIMEOUT, storing nothing', async () => {
@@ -148,6 +151,16 @@ describe('TransactionCoordinator', () => {
       expect(await init()).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 1 });
       expect(markers.map(written)).toEqual([marker('orders', 0, 0, true), marker('orders', 1, 0, true)]);
       expect(await record()).toMatchObject({ producerEpoch: 1, state: 'Empty', partitions: [] });
+    });
+
+    it('fences an open transaction at the int16 epoch limit without overflowing: the abort keeps the epoch, the id gets a new producer id', async () => {
+      await init();
+      const r = await record();
+      await store.transactions.put({ ...r, producerEpoch: 32767 }, r.version);
+      expect(await tc.addPartitions('tx', PID, 32767, [tp('orders', 0)])).toBe(ErrorCode.NONE);
+      expect(await init()).toEqual({ errorCode: ErrorCode.NONE, producerId: PID + 1n, producerEpoch: 0 });
+      expect(markers.map(written)).toEqual([marker('orders', 0, 32767, false)]);
+      expect(await record()).toMatchObject({ producerId: PID + 1n, producerEpoch: 0, state: 'Empty', partitions: [] });
     });
 
     it('takes a new producer id when the epoch is exhausted', async () => {

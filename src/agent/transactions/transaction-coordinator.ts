@@ -8,6 +8,7 @@ import { backoff } from '../retry.js';
 
 /** Kafka's int16 epoch: at the limit a transactional id gets a new producer id. */
 const MAX_EPOCH = 32766;
+const INT16_MAX = 32767;
 /** How long EndTxn keeps retrying markers before answering a retriable error (the periodic task goes on). */
 const MARKER_DEADLINE_MS = 15_000;
 
@@ -98,7 +99,11 @@ export class TransactionCoordinator {
         const created = await this.put({ ...emptyRecord(transactionalId, producerId, 0, timeoutMs, this.now()) }, 0);
         return { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch };
       }
-      // KIP-360: a producer that names its id and epoch may only bump its own, current epoch
+      // KIP-360: a producer that names its id and epoch may only bump its own, current epoch;
+      // naming the one before, it retries a bump whose answer it lost, and gets the same answer
+      if (expected.producerId === record.producerId && expected.producerEpoch === record.producerEpoch - 1 && record.state === 'Empty') {
+        return { errorCode: ErrorCode.NONE, producerId: record.producerId, producerEpoch: record.producerEpoch };
+      }
       if (expected.producerId >= 0n && (expected.producerId !== record.producerId || expected.producerEpoch !== record.producerEpoch)) {
         throw new TxnError(ErrorCode.PRODUCER_FENCED, `Producer ${expected.producerId} epoch ${expected.producerEpoch} is not the current ${record.producerId}/${record.producerEpoch} of ${transactionalId}`);
       }
@@ -106,7 +111,7 @@ export class TransactionCoordinator {
       if (record.state === 'Ongoing') {
         // fence the previous producer: its open transaction is aborted under the next epoch
         record = await this.abort(record, true);
-        return { errorCode: ErrorCode.NONE, producerId: record.producerId, producerEpoch: record.producerEpoch };
+        if (record.producerEpoch < INT16_MAX) return { errorCode: ErrorCode.NONE, producerId: record.producerId, producerEpoch: record.producerEpoch };
       }
       const bumped = record.producerEpoch >= MAX_EPOCH ? { producerId: await this.opts.producers.allocateProducerId(), producerEpoch: 0 } : { producerId: record.producerId, producerEpoch: record.producerEpoch + 1 };
       const next = await this.put(emptyRecord(transactionalId, bumped.producerId, bumped.producerEpoch, timeoutMs, this.now()), record.version);
@@ -229,9 +234,13 @@ export class TransactionCoordinator {
     return stored;
   }
 
-  /** Aborts the open transaction; `fence` moves the id to the next epoch first (the old producer is fenced). */
+  /**
+   * Aborts the open transaction; `fence` moves the id to the next epoch first (the old
+   * producer is fenced), unless the epoch is at its int16 limit: then the abort keeps it and
+   * InitProducerId moves the id to a new producer id.
+   */
   private async abort(record: TransactionRecord, fence: boolean): Promise<TransactionRecord> {
-    const epoch = fence ? record.producerEpoch + 1 : record.producerEpoch;
+    const epoch = fence && record.producerEpoch < INT16_MAX ? record.producerEpoch + 1 : record.producerEpoch;
     const prepared = await this.put({ ...inputOf(record), producerEpoch: epoch, state: 'PrepareAbort', updatedAtMs: this.now() }, record.version);
     return this.complete(prepared);
   }
@@ -239,7 +248,8 @@ export class TransactionCoordinator {
   /** Writes the markers of a Prepare state to every partition, applies the offsets, and records the end. */
   private async complete(record: TransactionRecord): Promise<TransactionRecord> {
     const commit = record.state === 'PrepareCommit';
-    const deadline = this.now() + MARKER_DEADLINE_MS;
+    // wall-clock: backoff() compares against Date.now()
+    const deadline = Date.now() + MARKER_DEADLINE_MS;
     await Promise.all(record.partitions.map((p) => this.markPartition(record, p, commit, deadline)));
     if (record.groups.length > 0) await this.opts.groupOffsets.completeTransactional(record.producerId, record.groups, commit);
     return this.put({ ...inputOf(record), state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [], groups: [], startedAtMs: -1, updatedAtMs: this.now() }, record.version);

@@ -84,9 +84,10 @@ describe('InitProducerId handler', () => {
     it('fences a v3+ producer naming an old epoch: PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before', async () => {
       await txInit(4, {});
       await txInit(4, { producerId: FIRST_PRODUCER_ID, producerEpoch: 0 });
+      await txInit(4, { producerId: FIRST_PRODUCER_ID, producerEpoch: 1 });
       expect(await txInit(4, { producerId: FIRST_PRODUCER_ID, producerEpoch: 0 })).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
       expect(await txInit(3, { producerId: FIRST_PRODUCER_ID, producerEpoch: 0 })).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, producerId: -1n, producerEpoch: -1 });
-      expect((await tk.kit.store.transactions.get('tx-1'))!.producerEpoch).toBe(1);
+      expect((await tk.kit.store.transactions.get('tx-1'))!.producerEpoch).toBe(2);
     });
 
     it('answers INVALID_TRANSACTION_TIMEOUT and NOT_COORDINATOR from the coordinator', async () => {

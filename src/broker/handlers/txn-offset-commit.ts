@@ -52,7 +52,8 @@ export const txnOffsetCommitHandler = defineHandler({
       return { verdict, accepted, results };
     });
     if (stored.verdict !== ErrorCode.NONE) {
-      const code = fencedCompatible(stored.verdict, v, 2);
+      // Kafka 3.8+: v4 clients abort and go on (TRANSACTION_ABORTABLE) where older ones get INVALID_TXN_STATE
+      const code = stored.verdict === ErrorCode.INVALID_TXN_STATE && v >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : fencedCompatible(stored.verdict, v, 2);
       return answer(() => code);
     }
     if (stored.accepted) {

@@ -1499,6 +1499,27 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
         expect(await store.groupOffsets.listGroups()).toEqual(['g']);
       });
 
+      it('lists the partitions with staged offsets of any producer until their transactions end', async () => {
+        expect(await store.groupOffsets.pendingPartitions('g')).toEqual([]);
+        await store.groupOffsets.commit('g', [at('t', 3, 1n)]);
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1001n, offsets: [at('u', 0, 10n), at('t', 1, 10n)] });
+        await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('t', 1, 12n), at('t', 0, 12n)] });
+        await store.groupOffsets.stageTransactional({ group: 'h', producerId: 1000n, offsets: [at('t', 2, 30n)] });
+        expect(await store.groupOffsets.pendingPartitions('g')).toEqual([
+          { topic: 't', partition: 0 },
+          { topic: 't', partition: 1 },
+          { topic: 'u', partition: 0 },
+        ]);
+        await store.groupOffsets.completeTransactional(1001n, ['g'], true);
+        expect(await store.groupOffsets.pendingPartitions('g')).toEqual([
+          { topic: 't', partition: 0 },
+          { topic: 't', partition: 1 },
+        ]);
+        await store.groupOffsets.completeTransactional(1000n, ['g'], false);
+        expect(await store.groupOffsets.pendingPartitions('g')).toEqual([]);
+        expect(await store.groupOffsets.pendingPartitions('h')).toEqual([{ topic: 't', partition: 2 }]);
+      });
+
       it('completes only the given producer and groups', async () => {
         await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1000n, offsets: [at('t', 0, 10n)] });
         await store.groupOffsets.stageTransactional({ group: 'g', producerId: 1001n, offsets: [at('t', 0, 20n), at('t', 1, 21n)] });

@@ -151,6 +151,16 @@ export class PostgresGroupOffsetStore implements GroupOffsetStore {
     );
   }
 
+  async pendingPartitions(group: string): Promise<Array<{ topic: string; partition: number }>> {
+    this.ctx.assertOpen();
+    const result = await this.ctx.query<{ topic: string; partition: number }>(
+      'SELECT DISTINCT topic, partition FROM group_pending_offsets WHERE group_id = $1 ORDER BY topic, partition',
+      [bytes(group)],
+      'rerunnable',
+    );
+    return result.rows.map((r) => ({ topic: r.topic, partition: Number(r.partition) }));
+  }
+
   async expire(groups: readonly string[], olderThan: number): Promise<number> {
     this.ctx.assertOpen();
     if (groups.length === 0) return 0;

@@ -33,6 +33,7 @@ export class SqliteGroupOffsetStore implements GroupOffsetStore {
   private readonly upsertPending: BetterSqlite3.Statement<[string, bigint, string, number, bigint, number, string | null, number]>;
   private readonly commitPending: BetterSqlite3.Statement<[bigint, string]>;
   private readonly deletePending: BetterSqlite3.Statement<[bigint, string]>;
+  private readonly selectPendingPartitions: BetterSqlite3.Statement<[string], { topic: string; partition: number }>;
 
   constructor(private readonly ctx: SqliteContext) {
     const db = ctx.db;
@@ -65,6 +66,7 @@ export class SqliteGroupOffsetStore implements GroupOffsetStore {
          leader_epoch = excluded.leader_epoch, metadata = excluded.metadata, commit_timestamp = excluded.commit_timestamp`,
     );
     this.deletePending = db.prepare('DELETE FROM group_pending_offsets WHERE producer_id = ? AND group_id = ?');
+    this.selectPendingPartitions = db.prepare('SELECT DISTINCT topic, partition FROM group_pending_offsets WHERE group_id = ? ORDER BY topic, partition');
   }
 
   async commit(group: string, offsets: readonly CommittedOffset[]): Promise<void> {
@@ -128,6 +130,11 @@ export class SqliteGroupOffsetStore implements GroupOffsetStore {
         }
       })
       .immediate();
+  }
+
+  async pendingPartitions(group: string): Promise<Array<{ topic: string; partition: number }>> {
+    this.ctx.assertOpen();
+    return this.selectPendingPartitions.all(group).map((r) => ({ topic: r.topic, partition: Number(r.partition) }));
   }
 
   async expire(groups: readonly string[], olderThan: number): Promise<number> {
