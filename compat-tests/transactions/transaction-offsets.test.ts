@@ -142,4 +142,49 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
       endTxn: ErrorCode.INVALID_TXN_STATE,
     });
   });
+
+  it('TxnOffsetCommit v3 checks the group generation and member like OffsetCommit (KIP-447): ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID; only accepted commits count', async () => {
+    const group = 'txn-offsets-members';
+    const subscription = Buffer.from([0, 0, 0, 0, 0, 1, 0, TOPIC.length, ...Buffer.from(TOPIC), 0xff, 0xff, 0xff, 0xff]);
+    const joinBody = (memberId: string) => ({ groupId: group, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: subscription }] });
+    let join = await client.request(11, 5, joinBody(''));
+    if (join.errorCode === ErrorCode.MEMBER_ID_REQUIRED) join = await client.request(11, 5, joinBody(join.memberId));
+    expect({ errorCode: join.errorCode, generationId: join.generationId }).toEqual({ errorCode: 0, generationId: 1 });
+    const memberId = join.memberId;
+    const sync = await client.request(14, 3, { groupId: group, generationId: 1, memberId, groupInstanceId: null, assignments: [{ memberId, assignment: Buffer.from('a') }] });
+    expect(sync.errorCode).toBe(0);
+
+    const producer = await initProducer('offsets-members');
+    expect(await addOffsets('offsets-members', producer, group)).toBe(0);
+    const commit = async (generationId: number, member: string, partition: number, offset: bigint) => {
+      const res = await client.request(28, 3, {
+        transactionalId: 'offsets-members',
+        groupId: group,
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        generationId,
+        memberId: member,
+        groupInstanceId: null,
+        topics: [{ name: TOPIC, partitions: [{ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+      return res.topics[0]!.partitions[0]!.errorCode;
+    };
+    const got = {
+      staleGeneration: await commit(0, memberId, 0, 100n),
+      unknownMember: await commit(1, 'no-such-member', 0, 200n),
+      // generation -1 without a member id: what clients before KIP-447 send; Kafka accepts it for transactional commits
+      legacy: await commit(-1, '', 1, 300n),
+      current: await commit(1, memberId, 0, 400n),
+      endTxn: await endTxn('offsets-members', producer, true),
+    };
+    await stable(group);
+    expect({ ...got, offsets: await offsetFetch(8, group, true) }).toEqual({
+      staleGeneration: ErrorCode.ILLEGAL_GENERATION,
+      unknownMember: ErrorCode.UNKNOWN_MEMBER_ID,
+      legacy: 0,
+      current: 0,
+      endTxn: 0,
+      offsets: [[0, 400, 0], [1, 300, 0]],
+    });
+  });
 });
