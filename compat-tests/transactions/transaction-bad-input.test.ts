@@ -101,6 +101,7 @@ describe('transaction APIs given bad input, over raw Kafka frames', () => {
     expect(await addPartitions(3, 'known-id', known.producerId + 1n, known.producerEpoch, [{ name: TOPIC, partitions: [0] }])).toEqual({ [`${TOPIC}/0`]: ErrorCode.INVALID_PRODUCER_ID_MAPPING });
     // nothing was added to it: its transaction is still Empty, so ending one is INVALID_TXN_STATE
     expect(await endTxn(3, 'known-id', known.producerId, known.producerEpoch, true)).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect(await endTxn(3, 'known-id', known.producerId, known.producerEpoch, false)).toBe(ErrorCode.INVALID_TXN_STATE);
   });
 
   it('AddPartitionsToTxn v3 naming an unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION for those, OPERATION_NOT_ATTEMPTED for the others, nothing added', async () => {
@@ -166,20 +167,32 @@ describe('transaction APIs given bad input, over raw Kafka frames', () => {
     const got: Record<string, unknown> = {};
     got.notAddedV9 = (await produceTransactional(9, 'produce-unadded', producerId, producerEpoch, 1, 0, 'not-added-v9')).errorCode;
     got.notAddedV11 = (await produceTransactional(11, 'produce-unadded', producerId, producerEpoch, 2, 0, 'not-added-v11')).errorCode;
+    // the verification checks the epoch and the id: a newer epoch than the coordinator's is
+    // fenced (PRODUCER_FENCED, which Produce answers as INVALID_PRODUCER_EPOCH), an id it does
+    // not know is INVALID_PRODUCER_ID_MAPPING
+    got.newerEpoch = (await produceTransactional(9, 'produce-unadded', producerId, producerEpoch + 1, 0, 0, 'newer-epoch')).errorCode;
+    got.unknownTransactionalId = (await produceTransactional(9, 'never-initialised-produce', producerId + 1000n, 0, 0, 0, 'unknown-id')).errorCode;
     got.endOffsetsAfterRefusals = await endOffsets(client, TOPIC, PARTITIONS, READ_UNCOMMITTED);
     // the added partition takes the record; committing writes one marker there only
     got.added = await produceTransactional(9, 'produce-unadded', producerId, producerEpoch, 0, 0, 'added');
     got.commit = await endTxn(3, 'produce-unadded', producerId, producerEpoch, true);
     const want = [before[0]! + 2, before[1]!, before[2]!];
     await waitUntil('the commit marker', async () => (await endOffsets(client, TOPIC, PARTITIONS, READ_COMMITTED))[0] === want[0], 10_000).catch(() => undefined);
+    // EndTxn again: the same outcome is a retry (NONE, no second marker), the other INVALID_TXN_STATE
+    got.commitAgain = await endTxn(3, 'produce-unadded', producerId, producerEpoch, true);
+    got.abortAfterCommit = await endTxn(3, 'produce-unadded', producerId, producerEpoch, false);
     got.endOffsets = await endOffsets(client, TOPIC, PARTITIONS, READ_UNCOMMITTED);
     got.stableOffsets = await endOffsets(client, TOPIC, PARTITIONS, READ_COMMITTED);
     expect(got).toEqual({
       notAddedV9: ErrorCode.INVALID_TXN_STATE,
       notAddedV11: ErrorCode.TRANSACTION_ABORTABLE,
+      newerEpoch: ErrorCode.INVALID_PRODUCER_EPOCH,
+      unknownTransactionalId: ErrorCode.INVALID_PRODUCER_ID_MAPPING,
       endOffsetsAfterRefusals: before,
       added: { errorCode: 0, baseOffset: BigInt(before[0]!) },
       commit: 0,
+      commitAgain: 0,
+      abortAfterCommit: ErrorCode.INVALID_TXN_STATE,
       endOffsets: want,
       stableOffsets: want,
     });
