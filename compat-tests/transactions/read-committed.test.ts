@@ -91,6 +91,23 @@ describe('read_committed over interleaved transactions and long polls', () => {
       [7, 7, Number(b.producerId), true, ['COMMIT']],
     ]);
 
+    // one batch a Fetch (partitionMaxBytes 1): each answer carries the aborted ranges that overlap
+    // what it returns, also before the client reaches the ABORT marker (Kafka's collectAbortedTransactions)
+    const oneByOne = [];
+    for (const from of [0, 2, 3, 4, 6, 7]) {
+      const f = await fetchOnce(client, topic, 0, from, READ_COMMITTED, 1);
+      oneByOne.push({ from, batches: f.batches.map((x) => [x.baseOffset, x.lastOffset]), aborted: f.abortedTransactions ?? [] });
+    }
+    const abortedA = [{ producerId: Number(a.producerId), firstOffset: 0 }];
+    expect(oneByOne).toEqual([
+      { from: 0, batches: [[0, 1]], aborted: abortedA },
+      { from: 2, batches: [[2, 2]], aborted: abortedA },
+      { from: 3, batches: [[3, 3]], aborted: abortedA },
+      { from: 4, batches: [[4, 5]], aborted: abortedA },
+      { from: 6, batches: [[6, 6]], aborted: abortedA },
+      { from: 7, batches: [[7, 7]], aborted: [] },
+    ]);
+
     const committedRows: Row[] = [
       [0, 2, 'interleaved-b', 'b-1'],
       [0, 4, 'interleaved-b', 'b-2'],

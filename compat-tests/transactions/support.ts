@@ -177,8 +177,8 @@ export interface FetchedBatch {
   values: Array<string | null>;
 }
 
-/** One Fetch v12 of one partition from `offset` (no wait) at an isolation level: what the broker answered, batch by batch. */
-export async function fetchOnce(client: RawKafkaClient, topic: string, partition: number, offset: number, isolationLevel: number) {
+/** One Fetch v12 of one partition from `offset` (no wait) at an isolation level: what the broker answered, batch by batch (partitionMaxBytes 1: the first batch only). */
+export async function fetchOnce(client: RawKafkaClient, topic: string, partition: number, offset: number, isolationLevel: number, partitionMaxBytes = 1024 * 1024) {
   const res = await client.request(1, 12, {
     clusterId: null,
     replicaId: -1,
@@ -189,7 +189,7 @@ export async function fetchOnce(client: RawKafkaClient, topic: string, partition
     isolationLevel,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic, topicId: '00000000-0000-0000-0000-000000000000', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1024 * 1024, replicaDirectoryId: '00000000-0000-0000-0000-000000000000' }] }],
+    topics: [{ topic, topicId: '00000000-0000-0000-0000-000000000000', partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(offset), lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes, replicaDirectoryId: '00000000-0000-0000-0000-000000000000' }] }],
     forgottenTopicsData: [],
     rackId: '',
   });
