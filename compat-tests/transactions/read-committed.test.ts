@@ -3,7 +3,9 @@
  * clients: two producers' transactions interleaved in one partition, one aborted and one
  * committed, leave read_committed readers (librdkafka, kcat, kafkajs: each drops aborted
  * batches using Fetch's aborted-transaction ranges) exactly the committed producer's records;
- * the last stable offset follows the first offset of the oldest open transaction. A
+ * the last stable offset follows the first offset of the oldest open transaction; Fetch
+ * carries the aborted ranges overlapping each answer, kept after DeleteRecords until the log
+ * start passes their marker. A
  * read_committed long poll (Fetch maxWaitMs, minBytes 1) at the last stable offset waits while
  * the transaction is open and returns its records once it commits (Kafka's DelayedFetch
  * compares against the last stable offset under read_committed).
@@ -12,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
 import { startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
-import { RawKafkaClient, storedBatches } from '../../test-kit/raw-kafka-client.js';
+import { deleteRecordsBefore, RawKafkaClient, storedBatches } from '../../test-kit/raw-kafka-client.js';
 import { waitUntil } from '../../test-kit/wait-until.js';
 import { createTopics, endOffsets, fetchOnce, kcatRead, READ_COMMITTED, READ_UNCOMMITTED, runConfluent, type Row } from './support.js';
 
@@ -137,6 +139,18 @@ describe('read_committed over interleaved transactions and long polls', () => {
       await consumer.disconnect();
     }
     expect(rows).toEqual(committedRows);
+
+    // DeleteRecords to offset 3 (inside a's aborted range): the range is kept while its marker is
+    // at or above the log start, so read_committed readers still drop a-3
+    expect(await deleteRecordsBefore(client, topic, 0, 3n)).toEqual({ errorCode: 0, lowWatermark: 3n });
+    const afterDelete = await fetchOnce(client, topic, 0, 3, READ_COMMITTED);
+    expect({ batches: afterDelete.batches.map((x) => [x.baseOffset, x.lastOffset]), aborted: afterDelete.abortedTransactions }).toEqual({ batches: [[3, 3], [4, 5], [6, 6], [7, 7]], aborted: abortedA });
+    const read = await runConfluent(broker.bootstrap, [{ op: 'read', topic, partitions: 1, isolation: 'read_committed' }]);
+    expect((read.results[0] as { records: Row[] }).records).toEqual(committedRows.slice(1));
+    // past the marker: the range is gone
+    expect(await deleteRecordsBefore(client, topic, 0, 7n)).toEqual({ errorCode: 0, lowWatermark: 7n });
+    const pastMarker = await fetchOnce(client, topic, 0, 7, READ_COMMITTED);
+    expect({ batches: pastMarker.batches.map((x) => [x.baseOffset, x.lastOffset]), aborted: pastMarker.abortedTransactions ?? [] }).toEqual({ batches: [[7, 7]], aborted: [] });
   });
 
   it('a read_committed long poll at the last stable offset waits while the transaction is open and returns its records when it commits', async () => {
