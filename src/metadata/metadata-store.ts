@@ -356,6 +356,11 @@ export interface TransactionRecord {
   readonly transactionalId: string;
   readonly producerId: bigint;
   readonly producerEpoch: number;
+  /**
+   * The epoch the last InitProducerId bump started from (Kafka's lastProducerEpoch), -1 when
+   * none: a producer naming it retries that bump and gets the current epoch again.
+   */
+  readonly lastProducerEpoch: number;
   readonly state: TransactionStateName;
   /** transaction.timeout.ms the producer asked for at InitProducerId. */
   readonly timeoutMs: number;

@@ -84,7 +84,7 @@ describe('TransactionCoordinator', () => {
       const before = Date.now();
       expect(await init()).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 0 });
       const first = await record();
-      expect({ ...first, updatedAtMs: 0 }).toEqual({ transactionalId: 'tx', producerId: PID, producerEpoch: 0, state: 'Empty', timeoutMs: 60_000, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: 0, version: 1 });
+      expect({ ...first, updatedAtMs: 0 }).toEqual({ transactionalId: 'tx', producerId: PID, producerEpoch: 0, lastProducerEpoch: -1, state: 'Empty', timeoutMs: 60_000, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: 0, version: 1 });
       expect(first.updatedAtMs).toBeGreaterThanOrEqual(before);
 
       expect(await init('tx', 30_000)).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 1 });
@@ -98,13 +98,16 @@ describe('TransactionCoordinator', () => {
 
     it('fences a caller naming a producer that is not the current one with PRODUCER_FENCED; naming the epoch before is a retried bump', async () => {
       await init();
-      await init();
-      await init();
+      expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 0 })).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 1 });
+      expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 1 })).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 2 });
       expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 0 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
       expect(await init('tx', 60_000, { producerId: PID + 5n, producerEpoch: 2 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
       // the answer to the bump from 1 to 2 was lost: the retry gets epoch 2 again, no new bump
       expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 1 })).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 2 });
       expect((await record()).producerEpoch).toBe(2);
+      // a new instance (no id named) bumps and forgets the epoch the last bump came from
+      expect(await init()).toEqual({ errorCode: ErrorCode.NONE, producerId: PID, producerEpoch: 3 });
+      expect(await init('tx', 60_000, { producerId: PID, producerEpoch: 2 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
     });
 
     it('refuses a timeout out of range with INVALID_TRANSACTION_TIMEOUT, storing nothing', async () => {
@@ -328,7 +331,7 @@ describe('TransactionCoordinator', () => {
 
     it('completes a transaction left in PrepareCommit: markers, offsets, CompleteCommit', async () => {
       await store.transactions.put(
-        { transactionalId: 'left', producerId: 4242n, producerEpoch: 3, state: 'PrepareCommit', timeoutMs: 60_000, partitions: [tp('orders', 2), tp('payments', 0)], groups: ['g'], startedAtMs: 1, updatedAtMs: 1 },
+        { transactionalId: 'left', producerId: 4242n, producerEpoch: 3, lastProducerEpoch: -1, state: 'PrepareCommit', timeoutMs: 60_000, partitions: [tp('orders', 2), tp('payments', 0)], groups: ['g'], startedAtMs: 1, updatedAtMs: 1 },
         0,
       );
       await store.groupOffsets.stageTransactional({ group: 'g', producerId: 4242n, offsets: [offset('orders', 2, 99n)] });
@@ -342,7 +345,7 @@ describe('TransactionCoordinator', () => {
     });
 
     it('completes a transaction left in PrepareAbort with ABORT markers', async () => {
-      await store.transactions.put({ transactionalId: 'left', producerId: 77n, producerEpoch: 0, state: 'PrepareAbort', timeoutMs: 60_000, partitions: [tp('orders', 0)], groups: [], startedAtMs: 1, updatedAtMs: 1 }, 0);
+      await store.transactions.put({ transactionalId: 'left', producerId: 77n, producerEpoch: 0, lastProducerEpoch: -1, state: 'PrepareAbort', timeoutMs: 60_000, partitions: [tp('orders', 0)], groups: [], startedAtMs: 1, updatedAtMs: 1 }, 0);
       await tc.sweepNow();
       expect(markers.map(written)).toEqual([marker('orders', 0, 0, false, 77n)]);
       expect((await record('left')).state).toBe('CompleteAbort');

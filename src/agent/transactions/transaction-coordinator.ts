@@ -96,25 +96,28 @@ export class TransactionCoordinator {
       let record = await this.opts.store.get(transactionalId);
       if (!record) {
         const producerId = await this.opts.producers.allocateProducerId();
-        const created = await this.put({ ...emptyRecord(transactionalId, producerId, 0, timeoutMs, this.now()) }, 0);
+        const created = await this.put(emptyRecord(transactionalId, producerId, 0, -1, timeoutMs, this.now()), 0);
         return { errorCode: ErrorCode.NONE, producerId: created.producerId, producerEpoch: created.producerEpoch };
       }
       // KIP-360: a producer that names its id and epoch may only bump its own, current epoch;
-      // naming the one before, it retries a bump whose answer it lost, and gets the same answer
-      if (expected.producerId === record.producerId && expected.producerEpoch === record.producerEpoch - 1 && record.state === 'Empty') {
+      // naming the epoch the last bump started from, it retries that bump (its answer was
+      // lost) and gets the same answer. A new instance (no id) bumps and forgets that epoch.
+      const named = expected.producerId >= 0n;
+      if (named && expected.producerId === record.producerId && record.lastProducerEpoch >= 0 && expected.producerEpoch === record.lastProducerEpoch) {
         return { errorCode: ErrorCode.NONE, producerId: record.producerId, producerEpoch: record.producerEpoch };
       }
-      if (expected.producerId >= 0n && (expected.producerId !== record.producerId || expected.producerEpoch !== record.producerEpoch)) {
+      if (named && (expected.producerId !== record.producerId || expected.producerEpoch !== record.producerEpoch)) {
         throw new TxnError(ErrorCode.PRODUCER_FENCED, `Producer ${expected.producerId} epoch ${expected.producerEpoch} is not the current ${record.producerId}/${record.producerEpoch} of ${transactionalId}`);
       }
+      const bumpedFrom = named ? record.producerEpoch : -1;
       if (record.state === 'PrepareCommit' || record.state === 'PrepareAbort') record = await this.complete(record);
       if (record.state === 'Ongoing') {
         // fence the previous producer: its open transaction is aborted under the next epoch
-        record = await this.abort(record, true);
+        record = await this.abort(record, true, bumpedFrom);
         if (record.producerEpoch < INT16_MAX) return { errorCode: ErrorCode.NONE, producerId: record.producerId, producerEpoch: record.producerEpoch };
       }
       const bumped = record.producerEpoch >= MAX_EPOCH ? { producerId: await this.opts.producers.allocateProducerId(), producerEpoch: 0 } : { producerId: record.producerId, producerEpoch: record.producerEpoch + 1 };
-      const next = await this.put(emptyRecord(transactionalId, bumped.producerId, bumped.producerEpoch, timeoutMs, this.now()), record.version);
+      const next = await this.put(emptyRecord(transactionalId, bumped.producerId, bumped.producerEpoch, bumped.producerId === record.producerId ? bumpedFrom : -1, timeoutMs, this.now()), record.version);
       return { errorCode: ErrorCode.NONE, producerId: next.producerId, producerEpoch: next.producerEpoch };
     });
   }
@@ -239,9 +242,9 @@ export class TransactionCoordinator {
    * producer is fenced), unless the epoch is at its int16 limit: then the abort keeps it and
    * InitProducerId moves the id to a new producer id.
    */
-  private async abort(record: TransactionRecord, fence: boolean): Promise<TransactionRecord> {
+  private async abort(record: TransactionRecord, fence: boolean, lastProducerEpoch = -1): Promise<TransactionRecord> {
     const epoch = fence && record.producerEpoch < INT16_MAX ? record.producerEpoch + 1 : record.producerEpoch;
-    const prepared = await this.put({ ...inputOf(record), producerEpoch: epoch, state: 'PrepareAbort', updatedAtMs: this.now() }, record.version);
+    const prepared = await this.put({ ...inputOf(record), producerEpoch: epoch, lastProducerEpoch: epoch === record.producerEpoch ? record.lastProducerEpoch : lastProducerEpoch, state: 'PrepareAbort', updatedAtMs: this.now() }, record.version);
     return this.complete(prepared);
   }
 
@@ -297,8 +300,8 @@ export class TransactionCoordinator {
   }
 }
 
-function emptyRecord(transactionalId: string, producerId: bigint, producerEpoch: number, timeoutMs: number, now: number): TransactionRecordInput {
-  return { transactionalId, producerId, producerEpoch, state: 'Empty', timeoutMs, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: now };
+function emptyRecord(transactionalId: string, producerId: bigint, producerEpoch: number, lastProducerEpoch: number, timeoutMs: number, now: number): TransactionRecordInput {
+  return { transactionalId, producerId, producerEpoch, lastProducerEpoch, state: 'Empty', timeoutMs, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: now };
 }
 
 function inputOf(record: TransactionRecord): TransactionRecordInput {

@@ -1563,6 +1563,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
         transactionalId,
         producerId: 1000n,
         producerEpoch: 0,
+        lastProducerEpoch: -1,
         state: 'Empty',
         timeoutMs: 60_000,
         partitions: [],
@@ -1575,6 +1576,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
         record(transactionalId, {
           producerId: INT64_MAX,
           producerEpoch: 32767,
+          lastProducerEpoch: 32766,
           state: 'Ongoing',
           timeoutMs: 900_000,
           partitions: [
@@ -1753,7 +1755,7 @@ export function runMetadataStoreContract(name: string, createDatabase: () => Pro
           store.groupOffsets.completeTransactional(1000n, ['g'], true),
           store.transactions.get('t'),
           store.transactions.list(),
-          store.transactions.put({ transactionalId: 't', producerId: 1000n, producerEpoch: 0, state: 'Empty', timeoutMs: 1, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: 0 }, 0),
+          store.transactions.put({ transactionalId: 't', producerId: 1000n, producerEpoch: 0, lastProducerEpoch: -1, state: 'Empty', timeoutMs: 1, partitions: [], groups: [], startedAtMs: -1, updatedAtMs: 0 }, 0),
           store.transactions.delete('t', 1),
         ];
         for (const call of calls) await expectCode(call, 'STORE_CLOSED');

@@ -268,6 +268,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
           transactional_id bytea PRIMARY KEY,
           producer_id bigint NOT NULL,
           producer_epoch integer NOT NULL,
+          last_producer_epoch integer NOT NULL,
           state text NOT NULL,
           timeout_ms integer NOT NULL,
           partitions text NOT NULL,

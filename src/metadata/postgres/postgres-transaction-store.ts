@@ -12,6 +12,7 @@ interface TransactionRow {
   transactional_id: Buffer;
   producer_id: bigint;
   producer_epoch: number;
+  last_producer_epoch: number;
   state: string;
   timeout_ms: number;
   partitions: string;
@@ -26,13 +27,14 @@ const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 const UNIQUE_VIOLATION = '23505';
 
-const COLUMNS = 'transactional_id, producer_id, producer_epoch, state, timeout_ms, partitions, group_ids, started_at_ms, updated_at_ms, version';
+const COLUMNS = 'transactional_id, producer_id, producer_epoch, last_producer_epoch, state, timeout_ms, partitions, group_ids, started_at_ms, updated_at_ms, version';
 
 function toRecord(row: TransactionRow): TransactionRecord {
   return {
     transactionalId: row.transactional_id.toString('utf8'),
     producerId: row.producer_id,
     producerEpoch: row.producer_epoch,
+    lastProducerEpoch: row.last_producer_epoch,
     state: row.state as TransactionStateName,
     timeoutMs: row.timeout_ms,
     partitions: decodeTransactionPartitions(row.partitions),
@@ -67,6 +69,7 @@ export class PostgresTransactionStore implements TransactionStateStore {
       bytes(record.transactionalId),
       record.producerId,
       record.producerEpoch,
+      record.lastProducerEpoch,
       record.state,
       record.timeoutMs,
       encodeTransactionPartitions(record.partitions),
@@ -83,16 +86,16 @@ export class PostgresTransactionStore implements TransactionStateStore {
         expectedVersion === 0
           ? // A concurrent insert of the same id waits on the unique index, then does nothing.
             await this.ctx.query(
-              `INSERT INTO transactions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+              `INSERT INTO transactions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                ON CONFLICT (transactional_id) DO NOTHING`,
               params,
               'once',
             )
           : // The compare-and-set: the row changes only if nobody wrote it since the caller read it.
             await this.ctx.query(
-              `UPDATE transactions SET producer_id = $2, producer_epoch = $3, state = $4, timeout_ms = $5, partitions = $6,
-                 group_ids = $7, started_at_ms = $8, updated_at_ms = $9, version = $10
-               WHERE transactional_id = $1 AND version = $11`,
+              `UPDATE transactions SET producer_id = $2, producer_epoch = $3, last_producer_epoch = $4, state = $5, timeout_ms = $6,
+                 partitions = $7, group_ids = $8, started_at_ms = $9, updated_at_ms = $10, version = $11
+               WHERE transactional_id = $1 AND version = $12`,
               [...params, expectedVersion],
               'once',
             );
@@ -107,6 +110,7 @@ export class PostgresTransactionStore implements TransactionStateStore {
       transactionalId: record.transactionalId,
       producerId: record.producerId,
       producerEpoch: record.producerEpoch,
+      lastProducerEpoch: record.lastProducerEpoch,
       state: record.state,
       timeoutMs: record.timeoutMs,
       partitions: record.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),

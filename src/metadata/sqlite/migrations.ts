@@ -238,6 +238,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
           transactional_id TEXT PRIMARY KEY,
           producer_id INTEGER NOT NULL,
           producer_epoch INTEGER NOT NULL,
+          last_producer_epoch INTEGER NOT NULL,
           state TEXT NOT NULL,
           timeout_ms INTEGER NOT NULL,
           partitions TEXT NOT NULL,

@@ -13,6 +13,7 @@ interface TransactionRow {
   transactional_id: string;
   producer_id: bigint;
   producer_epoch: bigint;
+  last_producer_epoch: bigint;
   state: string;
   timeout_ms: bigint;
   partitions: string;
@@ -27,6 +28,7 @@ function toRecord(row: TransactionRow): TransactionRecord {
     transactionalId: row.transactional_id,
     producerId: row.producer_id,
     producerEpoch: Number(row.producer_epoch),
+    lastProducerEpoch: Number(row.last_producer_epoch),
     state: row.state as TransactionStateName,
     timeoutMs: Number(row.timeout_ms),
     partitions: decodeTransactionPartitions(row.partitions),
@@ -38,9 +40,9 @@ function toRecord(row: TransactionRow): TransactionRecord {
 }
 
 type RecordParams = [string, ...UpdateParams];
-type UpdateParams = [bigint, number, string, number, string, string, number, number, number];
+type UpdateParams = [bigint, number, number, string, number, string, string, number, number, number];
 
-const COLUMNS = 'transactional_id, producer_id, producer_epoch, state, timeout_ms, partitions, group_ids, started_at_ms, updated_at_ms, version';
+const COLUMNS = 'transactional_id, producer_id, producer_epoch, last_producer_epoch, state, timeout_ms, partitions, group_ids, started_at_ms, updated_at_ms, version';
 
 export class SqliteTransactionStore implements TransactionStateStore {
   private readonly selectOne: BetterSqlite3.Statement<[string], TransactionRow>;
@@ -54,11 +56,11 @@ export class SqliteTransactionStore implements TransactionStateStore {
     this.selectOne = db.prepare<[string], TransactionRow>(`SELECT ${COLUMNS} FROM transactions WHERE transactional_id = ?`).safeIntegers();
     this.selectAll = db.prepare<[], TransactionRow>(`SELECT ${COLUMNS} FROM transactions ORDER BY transactional_id`).safeIntegers();
     this.insertIfAbsent = db.prepare(
-      `INSERT INTO transactions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transactional_id) DO NOTHING`,
+      `INSERT INTO transactions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transactional_id) DO NOTHING`,
     );
     // The compare-and-set: the row changes only if nobody wrote it since the caller read it.
     this.guardedUpdate = db.prepare(
-      `UPDATE transactions SET producer_id = ?, producer_epoch = ?, state = ?, timeout_ms = ?, partitions = ?,
+      `UPDATE transactions SET producer_id = ?, producer_epoch = ?, last_producer_epoch = ?, state = ?, timeout_ms = ?, partitions = ?,
          group_ids = ?, started_at_ms = ?, updated_at_ms = ?, version = ?
        WHERE transactional_id = ? AND version = ?`,
     );
@@ -83,6 +85,7 @@ export class SqliteTransactionStore implements TransactionStateStore {
     const values: UpdateParams = [
       record.producerId,
       record.producerEpoch,
+      record.lastProducerEpoch,
       record.state,
       record.timeoutMs,
       encodeTransactionPartitions(record.partitions),
@@ -100,6 +103,7 @@ export class SqliteTransactionStore implements TransactionStateStore {
       transactionalId: record.transactionalId,
       producerId: record.producerId,
       producerEpoch: record.producerEpoch,
+      lastProducerEpoch: record.lastProducerEpoch,
       state: record.state,
       timeoutMs: record.timeoutMs,
       partitions: record.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
