@@ -6,6 +6,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { PYTHON, runCommand } from '../../test-kit/run-command.js';
 import { RawKafkaClient, storedBatches } from '../../test-kit/raw-kafka-client.js';
 import { waitUntil } from '../../test-kit/wait-until.js';
+import { buildRecordBatch } from '../../src/protocol/records/record-codec.js';
 
 export const KCAT = '/usr/bin/kcat';
 const SCRIPT = join(import.meta.dirname, 'confluent-transactions.py');
@@ -211,4 +212,42 @@ export async function fetchOnce(client: RawKafkaClient, topic: string, partition
     abortedTransactions: p.abortedTransactions === null ? null : p.abortedTransactions.map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })),
     batches,
   };
+}
+
+/** A transactional producer driven over raw frames: its id, epoch and next sequence per partition. */
+export interface RawTxnProducer {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  sequence: Map<number, number>;
+}
+
+/** InitProducerId v4 then AddPartitionsToTxn v3; throws unless both succeed. */
+export async function rawBegin(client: RawKafkaClient, transactionalId: string, topic: string, partitions: number[], transactionTimeoutMs = 60_000): Promise<RawTxnProducer> {
+  const init = await client.request(22, 4, { transactionalId, transactionTimeoutMs, producerId: -1n, producerEpoch: -1 });
+  if (init.errorCode !== 0) throw new Error(`InitProducerId ${transactionalId}: error ${init.errorCode}`);
+  const p: RawTxnProducer = { transactionalId, producerId: init.producerId, producerEpoch: init.producerEpoch, sequence: new Map() };
+  await rawAddPartitions(client, p, topic, partitions);
+  return p;
+}
+
+export async function rawAddPartitions(client: RawKafkaClient, p: RawTxnProducer, topic: string, partitions: number[]): Promise<void> {
+  const added = await client.request(24, 3, { v3AndBelowTransactionalId: p.transactionalId, v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: topic, partitions }] });
+  const codes = added.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((r) => r.partitionErrorCode));
+  if (codes.some((c) => c !== 0)) throw new Error(`AddPartitionsToTxn ${p.transactionalId}: errors ${codes.join(',')}`);
+}
+
+/** One transactional batch (Produce v9, acks all); the base offset, or throws with the error code. */
+export async function rawProduce(client: RawKafkaClient, p: RawTxnProducer, topic: string, partition: number, values: string[]): Promise<number> {
+  const baseSequence = p.sequence.get(partition) ?? 0;
+  const records = buildRecordBatch({ baseOffset: 0n, producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence, isTransactional: true, records: values.map((v) => ({ key: Buffer.from(p.transactionalId), value: Buffer.from(v), timestamp: BigInt(Date.now()) })) });
+  const res = await client.request(0, 9, { transactionalId: p.transactionalId, acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
+  const r = res.responses[0]!.partitionResponses[0]!;
+  if (r.errorCode !== 0) throw new Error(`Produce ${p.transactionalId} ${values.join(',')}: error ${r.errorCode}`);
+  p.sequence.set(partition, baseSequence + values.length);
+  return Number(r.baseOffset);
+}
+
+export async function rawEndTxn(client: RawKafkaClient, p: RawTxnProducer, committed: boolean): Promise<number> {
+  return (await client.request(26, 3, { transactionalId: p.transactionalId, producerId: p.producerId, producerEpoch: p.producerEpoch, committed })).errorCode;
 }
