@@ -289,7 +289,6 @@ export class FlushPipeline {
         entry.adopt(preview);
         if (wasOpen !== entry.txnFirstOffset) slice.log.transactionChanged(entry);
       }
-      for (const { job } of slice.jobs) if (job.marker) job.marker.entry.txnVerifiedEpoch = undefined;
       const aborted = abortedBy.get(slice.log);
       if (aborted) slice.log.abortedTransactions.push(...aborted);
       slice.log.advanceTo(slice.endOffset);
