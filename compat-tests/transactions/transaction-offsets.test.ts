@@ -24,7 +24,7 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
   let client: RawKafkaClient;
 
   beforeAll(async () => {
-    broker = await startBrokerProcess({ args: ['--group-initial-rebalance-delay-ms', '0'] });
+    broker = await startBrokerProcess({ args: ['--group-initial-rebalance-delay-ms', '0', '--transaction-abort-timed-out-transaction-cleanup-interval-ms', '500'] });
     await createTopics(broker.bootstrap, [{ topic: TOPIC, numPartitions: 2 }]);
     client = await RawKafkaClient.connect(broker.bootstrap);
   });
@@ -33,8 +33,8 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
     await broker?.cleanup();
   });
 
-  async function initProducer(transactionalId: string): Promise<{ producerId: bigint; producerEpoch: number }> {
-    const res = await client.request(22, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+  async function initProducer(transactionalId: string, transactionTimeoutMs = 60_000): Promise<{ producerId: bigint; producerEpoch: number }> {
+    const res = await client.request(22, 4, { transactionalId, transactionTimeoutMs, producerId: -1n, producerEpoch: -1 });
     expect(res.errorCode, `InitProducerId ${transactionalId}`).toBe(0);
     return { producerId: res.producerId, producerEpoch: res.producerEpoch };
   }
@@ -186,5 +186,22 @@ describe('offsets committed in transactions, over raw Kafka frames', () => {
       endTxn: 0,
       offsets: [[0, 400, 0], [1, 300, 0]],
     });
+  });
+
+  it('a transaction holding only offsets that outlives its timeout is aborted: the offsets are dropped, the producer fenced', async () => {
+    const group = 'txn-offsets-timeout';
+    const producer = await initProducer('offsets-timeout', 1000);
+    expect(await addOffsets('offsets-timeout', producer, group)).toBe(0);
+    expect(await txnOffsetCommit(3, 'offsets-timeout', group, producer, [[0, 55n]])).toEqual([0]);
+    expect(await offsetFetch(8, group, true)).toEqual([[0, -1, ErrorCode.UNSTABLE_OFFSET_COMMIT], [1, -1, 0]]);
+    const started = Date.now();
+    await waitUntil('the timed-out transaction to be aborted', async () => (await offsetFetch(8, group, true))[0]![2] !== ErrorCode.UNSTABLE_OFFSET_COMMIT, 10_000);
+    expect(Date.now() - started).toBeLessThan(1000 + 500 + 2500);
+    expect({
+      offsets: await offsetFetch(8, group, true),
+      // the abort bumped the epoch: the producer's own EndTxn is fenced
+      commit: await endTxn('offsets-timeout', producer, true),
+      staleAddOffsets: await addOffsets('offsets-timeout', producer, group),
+    }).toEqual({ offsets: [[0, -1, 0], [1, -1, 0]], commit: ErrorCode.PRODUCER_FENCED, staleAddOffsets: ErrorCode.PRODUCER_FENCED });
   });
 });
