@@ -10,10 +10,10 @@
  * Found by transaction-crash-cluster.test.ts: after a failover and the old leader's return,
  * librdkafka kept fetching from the agent that had led the partition meanwhile (it never got
  * an error, so it never refreshed its metadata), and its read_committed consumer got records
- * of aborted and of still open transactions. src/agent/agent-log.ts partitionLog() gives an
- * agent without the partition's lease a PartitionLog built from the stored high watermark,
- * without producer states or aborted ranges: last stable offset = high watermark, no
- * aborted transactions.
+ * of aborted and of still open transactions: src/agent/agent-log.ts partitionLog() gave an
+ * agent without the partition's lease a PartitionLog built from the stored high watermark
+ * alone (last stable offset = high watermark, no aborted transactions). It now loads the
+ * stored open transactions and aborted ranges too.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,9 +72,7 @@ function view(p: FetchedPartition): string | { lastStableOffset: string; aborted
 }
 
 describe('read_committed Fetch on an agent that does not lead the partition', () => {
-  // it.fails: the bug above is still there (reported, not fixed here). Once a non-leader answers
-  // NOT_LEADER_OR_FOLLOWER or the right LSO and aborted list, this turns red: make it `it`.
-  it.fails('never exposes an open or an aborted transaction', async () => {
+  it('never exposes an open or an aborted transaction', async () => {
     const leaders = await waitForLeaders(cluster.agents[0]!.bootstrap, TOPIC, 2);
     const partition = 0;
     const leaderNode = leaders.get(partition)!;

@@ -98,8 +98,16 @@ export class AgentLog implements LogService {
     const key = partitionKey(topic, partition);
     const lease = this.opts.leases?.held(topic, partition);
     if (this.opts.leases && !lease) {
+      // The HWM first, then the open transactions and aborted ranges: a flush committed in
+      // between only adds offsets at or above that HWM, so the last stable offset and the
+      // ranges stay right for everything below it (read_committed on any agent).
       const state = await this.opts.metadata.partitions.get(topic, partition);
-      return state && new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, []);
+      if (!state) return undefined;
+      const [producers, aborted] = await Promise.all([
+        this.opts.metadata.producers.getStates(topic, partition),
+        this.opts.metadata.partitions.abortedTransactions(topic, partition, state.logStartOffset),
+      ]);
+      return new PartitionLog(topic, partition, state.highWatermark, state.logStartOffset, producers, aborted);
     }
     const existing = this.logs.get(key);
     if (existing && existing.lease?.epoch === lease?.epoch) return existing;
