@@ -50,6 +50,8 @@ def main():
     }
     if mode == "transactional":
         conf["transactional.id"] = cfg["transactional_id"]
+    if cfg.get("debug"):
+        conf["debug"] = cfg["debug"]
     delivered = [0]
     failed = [0]
 
