@@ -43,7 +43,7 @@ export class ScriptProcess<Line> {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private readonly exited: Promise<number | null>;
 
-  constructor(mode: 'pipeline' | 'reader', config: object, onLine: (line: Line) => void = () => undefined) {
+  constructor(mode: 'pipeline' | 'reader' | 'fence', config: object, onLine: (line: Line) => void = () => undefined) {
     this.child = spawn(PYTHON, [SCRIPT, mode, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let partial = '';
     this.child.stdout.on('data', (d: Buffer) => {
@@ -134,6 +134,11 @@ export interface RunningPipeline {
   stderr(): string;
   /** Calls `action` synchronously when the pipeline next reports a commit_transaction call; resolves to that transaction's number. */
   onNextCommitCall(action: () => void): Promise<number>;
+  /**
+   * Fences the pipeline's producer (another producer initialises its transactional id), then
+   * waits until the pipeline built new clients and committed again. Returns the report line.
+   */
+  fence(): Promise<string>;
   /** Waits for a commit reported after `commitsBefore` (the pipeline got going again). */
   waitForCommitAfter(commitsBefore: number, what: string, timeoutMs?: number): Promise<void>;
 }
@@ -148,6 +153,8 @@ export interface CrashRunOptions {
   cleanups: Array<() => Promise<void> | void>;
   /** Injects the faults while the pipeline works; returns a line per fault and the transactions whose commit_transaction call had its responses lost. */
   faults(pipeline: RunningPipeline): Promise<{ schedule: string[]; heldCommits: number[] }>;
+  /** At least this many client generations (1 + the fencings). */
+  minGenerations?: number;
   /** Pipeline pacing: a pause after each commit (ms). */
   paceMs?: number;
 }
@@ -224,6 +231,17 @@ export async function runCrashPipeline(opts: CrashRunOptions): Promise<Record<st
           resolve(t);
         };
       }),
+    async fence() {
+      const before = { commits, generations: pipeline.lines.filter((e) => e.ev === 'generation').length, progress: committedNext.reduce((a, b) => a + b, 0) };
+      const fencer = new ScriptProcess<{ ev: string }>('fence', { bootstrap, transactional_id: TRANSACTIONAL_ID });
+      cleanups.push(() => fencer.kill());
+      await waitUntil('the fencing producer to initialise', () => fencer.lines.some((l) => l.ev === 'fenced') || !fencer.running(), 30_000, () => fencer.stderr());
+      expect(fencer.lines.some((l) => l.ev === 'fenced')).toBe(true);
+      await waitUntil('the pipeline to build new clients', () => pipeline.lines.filter((e) => e.ev === 'generation').length > before.generations || !pipeline.running(), 30_000, () => pipeline.stderr().slice(-2000));
+      await running.waitForCommitAfter(commits, 'a commit after the fencing');
+      expect(before.progress).toBeLessThan(RECORDS);
+      return `fenced at ${before.commits} commits (${before.progress}/${RECORDS} input records) by another producer's InitProducerId; the pipeline built new clients`;
+    },
     async waitForCommitAfter(before, what, timeoutMs = 45_000) {
       await waitUntil(what, () => commits > before || !pipeline.running(), timeoutMs, () => pipeline.stderr().slice(-2000));
       expect(pipeline.running()).toBe(true);
@@ -348,6 +366,6 @@ export async function runCrashPipeline(opts: CrashRunOptions): Promise<Record<st
   // the run did exercise aborts, whose records are in the log but not read_committed
   expect(txns.abortedHow.explicit ?? 0).toBeGreaterThan(0);
   expect(uncommittedRead!.records.length).toBeGreaterThan(RECORDS);
-  expect(events.filter((e) => e.ev === 'generation').length).toBeGreaterThanOrEqual(1);
+  expect(events.filter((e) => e.ev === 'generation').length).toBeGreaterThanOrEqual(opts.minGenerations ?? 1);
   return report;
 }

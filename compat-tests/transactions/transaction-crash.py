@@ -28,6 +28,11 @@ pipeline  {bootstrap, input, output, group, transactional_id, min_batch, max_bat
     {"ev": "error", "where": ..., "error": ...}     any error seen (also error_cb)
   The test derives each transaction's fate from these; see transaction-crash.test.ts.
 
+fence     {bootstrap, transactional_id}
+  A zombie's successor: a producer with the pipeline's transactional.id calls
+  init_transactions() (InitProducerId bumps the epoch: the pipeline's producer is fenced, its
+  open transaction aborted), prints {"ev": "fenced"} and exits.
+
 reader    {bootstrap, topic, partitions}
   A read_committed consumer (manual assign from the beginning, auto.offset.reset=error so a
   position reset cannot hide as a re-read) that prints every record as
@@ -255,6 +260,11 @@ def main():
     threading.Thread(target=watch_stdin, daemon=True).start()
     if mode == "pipeline":
         Pipeline(cfg).run()
+    elif mode == "fence":
+        producer = Producer({"bootstrap.servers": cfg["bootstrap"], "transactional.id": cfg["transactional_id"], "enable.idempotence": True})
+        producer.init_transactions(30)
+        emit({"ev": "fenced"})
+        return
     else:
         reader(cfg)
     emit({"ev": "done"})

@@ -4,7 +4,9 @@
  * output topic while the broker is SIGKILLed and restarted 3 times on the same data
  * directory and ports (and, twice, while every response to the clients is held back right
  * before the kill, so EndTxn, TxnOffsetCommit and Produce responses of work the broker did
- * are lost). The pipeline process lives through the whole run: on fatal errors (fencing,
+ * are lost), and once, after the first restart, another producer initialises the pipeline's
+ * transactional id (a zombie's successor: the pipeline's producer is fenced and its open
+ * transaction aborted). The pipeline process lives through the whole run: on fatal errors (fencing,
  * an epoch bump it cannot do, too many retriable failures) it throws its consumer and
  * producer away and builds new ones with the same transactional.id.
  *
@@ -85,6 +87,7 @@ describe('SIGKILL during a transactional consume-transform-produce pipeline (con
       records: RECORDS,
       seed: SEED,
       cleanups,
+      minGenerations: 2,
       faults: async (pipeline) => {
         const schedule: string[] = [];
         const heldCommits: number[] = [];
@@ -109,6 +112,8 @@ describe('SIGKILL during a transactional consume-transform-produce pipeline (con
           // every kill lands while there is work left, and the pipeline gets going again after it
           expect(before.progress).toBeLessThan(RECORDS);
           await pipeline.waitForCommitAfter(before.commits, `a commit after restart #${i + 1}`);
+          // after the first restart, a zombie's successor fences the pipeline's producer
+          if (i === 0) schedule.push(await pipeline.fence());
         }
         return { schedule, heldCommits };
       },
