@@ -11,8 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 import { waitUntil } from '../../test-kit/wait-until.js';
-import { createTopic, kafkaFor, startCluster, waitForLeaders, type Cluster } from '../cluster/support.js';
-import { byPartition, expectedLog, kcatRead, runConfluent, type PlannedTransaction, type Row } from './support.js';
+import { createTopic, kafkaFor, startCluster, waitForLeaders, type Cluster } from './support.js';
+import { byPartition, expectedLog, kcatRead, runConfluent, type PlannedTransaction, type Row } from '../transactions/support.js';
 
 const TOPIC = 'cluster-txn';
 const PARTITIONS = 4;
