@@ -19,8 +19,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
-import { createTopic, startCluster, waitForLeaders, type Cluster } from '../cluster/support.js';
-import { READ_COMMITTED } from './support.js';
+import { createTopic, startCluster, waitForLeaders, type Cluster } from './support.js';
+import { READ_COMMITTED } from '../transactions/support.js';
 
 const TOPIC = 'non-leader-rc';
 

@@ -19,9 +19,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawKafkaClient } from '../../test-kit/raw-kafka-client.js';
 import { waitUntil } from '../../test-kit/wait-until.js';
-import { leaders, LEASE_TTL_MS, startCluster, type Cluster } from '../cluster/support.js';
+import { leaders, LEASE_TTL_MS, startCluster, type Cluster } from './support.js';
 import { seedFromEnv } from '../durability/seeded-random.js';
-import { OUTPUT, runCrashPipeline, TRANSACTIONAL_ID } from './crash-pipeline.js';
+import { OUTPUT, runCrashPipeline, TRANSACTIONAL_ID } from '../transactions/crash-pipeline.js';
 
 const AGENTS = 3;
 const PARTITIONS = 3;
