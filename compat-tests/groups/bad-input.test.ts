@@ -95,8 +95,11 @@ describe('group APIs given bad input, over raw Kafka frames', () => {
     expect(garbageSubscription.length).toBeGreaterThan(0);
     const unknownTopicCommit = await client.request(8, 2, { groupId: 'simple', generationIdOrMemberEpoch: -1, memberId: '', retentionTimeMs: -1n, topics: [{ name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] }, { name: TOPIC, partitions: [{ partitionIndex: 9, committedOffset: 1n, committedMetadata: null }] }] });
     expect(unknownTopicCommit.topics.map((t) => t.partitions[0]!.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    // transactional ids have a coordinator too (this broker); an unknown key type is a bad request
     const txn = await client.request(10, 4, { keyType: 1, coordinatorKeys: ['tx-1'] });
-    expect(txn.coordinators[0]!.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    expect({ errorCode: txn.coordinators[0]!.errorCode, port: txn.coordinators[0]!.port }).toEqual({ errorCode: ErrorCode.NONE, port: broker.kafkaPort });
+    const unknownType = await client.request(10, 4, { keyType: 7, coordinatorKeys: ['x'] });
+    expect(unknownType.coordinators[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect(client.isClosed).toBe(false);
     expect(broker.process.exitCode).toBeNull();
     expect((await client.request(18, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })).errorCode).toBe(0);

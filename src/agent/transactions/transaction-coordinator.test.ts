@@ -370,14 +370,14 @@ describe('TransactionCoordinator', () => {
       await expect(check({ partition: 1 })).resolves.toBeUndefined();
     });
 
-    it('answers INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH (older epoch) and INVALID_TXN_STATE (not added, not open)', async () => {
+    it('answers INVALID_PRODUCER_ID_MAPPING, INVALID_PRODUCER_EPOCH (another epoch) and INVALID_TXN_STATE (not added, not open)', async () => {
       await failsWith(check(), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
       await openTransaction();
       await failsWith(check({ producerId: PID + 1n }), ErrorCode.INVALID_PRODUCER_ID_MAPPING);
       await failsWith(check({ partition: 2 }), ErrorCode.INVALID_TXN_STATE);
       await failsWith(check({ topic: 'payments' }), ErrorCode.INVALID_TXN_STATE);
-      // an epoch from the future is not the transaction's either
-      await failsWith(check({ producerEpoch: 1 }), ErrorCode.INVALID_TXN_STATE);
+      // an epoch from the future is not the coordinator's either: the epoch is checked first (Kafka)
+      await failsWith(check({ producerEpoch: 1 }), ErrorCode.INVALID_PRODUCER_EPOCH);
       expect(await tc.endTransaction('tx', PID, 0, true)).toBe(ErrorCode.NONE);
       await failsWith(check(), ErrorCode.INVALID_TXN_STATE);
       // the next epoch fences epoch 0

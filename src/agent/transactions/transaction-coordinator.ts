@@ -174,7 +174,9 @@ export class TransactionCoordinator {
   async verify(check: { transactionalId: string; producerId: bigint; producerEpoch: number; topic: string; partition: number }): Promise<void> {
     const record = await this.opts.store.get(check.transactionalId);
     if (!record || record.producerId !== check.producerId) throw new LogError(ErrorCode.INVALID_PRODUCER_ID_MAPPING, `No transaction of producer ${check.producerId} for ${check.transactionalId}`);
-    if (check.producerEpoch < record.producerEpoch) throw new LogError(ErrorCode.INVALID_PRODUCER_EPOCH, `Producer epoch ${check.producerEpoch} of ${check.transactionalId} is fenced by epoch ${record.producerEpoch}`);
+    // Kafka: the coordinator answers an epoch other than its own first (PRODUCER_FENCED, which
+    // Produce reports as INVALID_PRODUCER_EPOCH), before it looks at the partitions
+    if (check.producerEpoch !== record.producerEpoch) throw new LogError(ErrorCode.INVALID_PRODUCER_EPOCH, `Producer epoch ${check.producerEpoch} of ${check.transactionalId} is not the coordinator's epoch ${record.producerEpoch}`);
     const included = record.state === 'Ongoing' && record.producerEpoch === check.producerEpoch && record.partitions.some((p) => p.topic === check.topic && p.partition === check.partition);
     if (!included) throw new LogError(ErrorCode.INVALID_TXN_STATE, `${check.topic}-${check.partition} is not part of the open transaction of ${check.transactionalId}`);
   }
