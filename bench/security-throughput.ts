@@ -27,6 +27,7 @@ const flags = parseFlags('security-throughput.ts', {
   ...produceLoadFlags({ 'phase-s': '4' }),
   rounds: { default: '3', help: 'rounds; each measures every listener once' },
   'fetch-mb': { default: '200', help: 'MB of record values in the topic every fetch pass reads whole' },
+  'fetch-passes': { default: '4', help: 'fetch passes over the topic per listener and round (one pass of 200 MB lasts well under a second)' },
   'json-out': { default: '', help: 'append the results as JSON lines to this file' },
   'cpu-prof-dir': { default: '', help: 'run the broker under node --cpu-prof, its profile written here (summarise with bench/profile-summary.ts)' },
 });
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     console.log(
       `security throughput: broker pid ${broker.pid()}, ${partitions} partitions, ${base.connections} connections x ${base.inflight} in flight, ` +
         `${base.recordsPerBatch} x ${base.recordSize} B records per batch, acks=1; ${rounds} rounds of produce (${base.warmupS} + ${base.durationS} s) ` +
-        `and a fetch pass of ${fetchTopic} (${hwms.reduce((a, b) => a + b, 0n)} records) per listener; load before: ${describeLoad(machineLoad())}`,
+        `and ${intFlag(flags['fetch-passes'], 'fetch-passes', 1)} fetch passes of ${fetchTopic} (${hwms.reduce((a, b) => a + b, 0n)} records) per listener; load before: ${describeLoad(machineLoad())}`,
     );
     // unmeasured: JIT, caches, TLS session setup of a fresh broker
     for (const l of order) await runProduce({ ...base, port: listeners[l].port, secure: listeners[l].secure, durationS: 1, warmupS: 0 });
@@ -84,6 +85,21 @@ async function main(): Promise<void> {
     const fetched: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
     /** Broker CPU seconds per GB fetched: what TLS costs the broker even when the client limits the rate. */
     const fetchCpuPerGb: Record<Listener, number[]> = { PLAINTEXT: [], SSL: [], SASL_SSL: [] };
+    const passes = intFlag(flags['fetch-passes'], 'fetch-passes', 1);
+    /** `passes` fetch passes in a row over one listener: their bytes over their summed time. */
+    const fetchPasses = async (port: number, secure: SecureConnectOptions, hwms: bigint[]): Promise<{ mbPerSecond: number; clientCpu: number }> => {
+      let mb = 0;
+      let seconds = 0;
+      let cpuSeconds = 0;
+      for (let i = 0; i < passes; i++) {
+        const f = await fetchPass({ host: broker.host, port, topic: fetchTopic, partitions, consumers: base.connections, mode: 'group', maxBytes: 50 * 1024 * 1024, partitionMaxBytes: 10 * 1024 * 1024, secure }, hwms);
+        if (Object.keys(f.errors).length > 0) throw new Error(`fetch over ${port}: ${JSON.stringify(f.errors)}`);
+        mb += f.bytes / 1e6;
+        seconds += f.seconds;
+        cpuSeconds += f.clientCpu * f.seconds;
+      }
+      return { mbPerSecond: mb / seconds, clientCpu: cpuSeconds / seconds };
+    };
     for (let round = 0; round < rounds; round++) {
       const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
       const line: string[] = [];
@@ -95,8 +111,7 @@ async function main(): Promise<void> {
         const cpuAfterProduce = readCpuSeconds(broker.pid()) ?? 0;
         const fetchStart = performance.now();
         if (p.errorCount > 0) throw new Error(`produce over ${l}: ${JSON.stringify(p.errors)}`);
-        const f = await fetchPass({ host: broker.host, port, topic: fetchTopic, partitions, consumers: base.connections, mode: 'group', maxBytes: 50 * 1024 * 1024, partitionMaxBytes: 10 * 1024 * 1024, secure }, hwms);
-        if (Object.keys(f.errors).length > 0) throw new Error(`fetch over ${l}: ${JSON.stringify(f.errors)}`);
+        const f = await fetchPasses(port, secure, hwms);
         // broker CPU (cores) over each phase: a fetch pass can be bound by this one client process
         const produceCpu = (cpuAfterProduce - cpuBefore) / ((fetchStart - produceStart) / 1000);
         const fetchCpu = ((readCpuSeconds(broker.pid()) ?? 0) - cpuAfterProduce) / ((performance.now() - fetchStart) / 1000);

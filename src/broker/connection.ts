@@ -11,6 +11,7 @@ import type { ApiRoute, HandlerRegistry } from './handler-registry.js';
 import type { Authenticator } from '../agent/security/authenticator.js';
 import { ANONYMOUS, usesSasl, type SecurityProtocol, type SecuritySession } from '../agent/security/principal.js';
 import { SASL_MAX_RECEIVE_BYTES, SaslServer, type SaslOutcome } from './sasl-server.js';
+import { ResponseWriter } from './response-writer.js';
 
 /** The listener a connection came in on, and who it is before any SASL login. */
 export interface ConnectionListener {
@@ -51,6 +52,7 @@ export class Connection {
   /** Set while the SASL server works on a frame: later frames wait in `held`, in order. */
   private saslBusy = false;
   private readonly held: Buffer[] = [];
+  private readonly writer: ResponseWriter;
 
   constructor(
     private readonly socket: Socket,
@@ -75,6 +77,7 @@ export class Connection {
     this.sasl = sasl ? new SaslServer(listener.authenticator!, this.state, listener.name) : null;
     this.decoder = new FrameDecoder(sasl ? Math.min(SASL_MAX_RECEIVE_BYTES, services.config.socketRequestMaxBytes) : services.config.socketRequestMaxBytes);
     socket.setNoDelay(true);
+    this.writer = new ResponseWriter(socket, listener.securityProtocol === 'SSL' || listener.securityProtocol === 'SASL_SSL');
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => services.logger.debug({ err, conn: this.state.id }, 'socket error'));
     socket.on('close', () => {
@@ -241,7 +244,7 @@ export class Connection {
   private closeAfterWrite(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.end();
+    this.writer.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
@@ -251,18 +254,15 @@ export class Connection {
   }
 
   private flushQueue(): void {
-    // corked, the buffers of all ready responses leave in one writev instead of one write each
-    let corked = false;
+    // all ready responses go to the writer together (one writev on a plaintext socket)
+    let ready: Buffer[] | null = null;
     while (this.queue.length > 0 && this.queue[0]!.done) {
       const slot = this.queue.shift()!;
       if (!slot.response || this.closed) continue;
-      if (!corked && (slot.response.length > 1 || (this.queue.length > 0 && this.queue[0]!.done))) {
-        this.socket.cork();
-        corked = true;
-      }
-      for (const segment of slot.response) this.socket.write(segment);
+      if (ready === null) ready = slot.response;
+      else for (const segment of slot.response) ready.push(segment);
     }
-    if (corked) this.socket.uncork();
+    if (ready !== null) this.writer.write(ready);
     if (this.paused && this.queue.length < MAX_IN_FLIGHT / 2) {
       this.paused = false;
       if (!this.saslBusy) this.socket.resume();
