@@ -1,14 +1,15 @@
 // ACLs (docs/security.md) on a real broker process with authorizer.class.name set: every
 // implemented Kafka API refused with Kafka's error code to a SASL principal without the
 // needed ACL (and nothing changed), allowed with it; DENY over ALLOW, PREFIXED patterns,
-// super users; confluent-kafka's AdminClient ACL calls; a second agent on the same metadata
+// super users; kafkajs's ACL admin calls and librdkafka's (the ones confluent-kafka's
+// AdminClient create_acls/describe_acls/delete_acls wrap); a second agent on the same metadata
 // store applying a new ACL within a second; the audit line and the denial counter.
 
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBrokerProcess, type BrokerProcess } from '../../test-kit/broker-process.js';
-import { runCommand } from '../../test-kit/run-command.js';
+import { PYTHON, runCommand } from '../../test-kit/run-command.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { ApiKey } from '../../src/protocol/api-codec.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
@@ -554,6 +555,35 @@ describe('kafkajs admin (the Debian confluent-kafka 1.7 has no ACL calls; they c
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+describe("librdkafka's ACL admin calls (what confluent-kafka's AdminClient create_acls / describe_acls / delete_acls wrap)", () => {
+  it('creates, describes with MATCH and deletes bindings, which the broker then enforces', async () => {
+    const admin = await login('admin');
+    const t = name('librdkafka');
+    await createTopic(admin, t);
+    await createTopic(admin, `${t}-x`);
+    const r = await runCommand(PYTHON, [new URL('./librdkafka-acl-admin.py', import.meta.url).pathname, `127.0.0.1:${saslPort}`, 'admin', password('admin'), t], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out.librdkafka).toMatch(/^2\./);
+    expect(out.create).toEqual([0, 0]);
+    const binding = (n: string, pattern: number, principal: string, permission: number) => ({ restype: TOPIC, name: n, pattern, principal, host: '*', operation: Op.WRITE, permission });
+    const alice = binding(t, LITERAL, 'User:alice', ALLOW);
+    const bob = binding(`${t}-`, PREFIXED, 'User:bob', DENY);
+    // MATCH on "<t>-x": the prefix applies, the literal on <t> does not; on <t>: only the literal
+    expect(out.describe_prefixed).toEqual([bob]);
+    expect(out.describe_literal).toEqual([alice]);
+    expect(out.delete).toEqual([{ error: 0, matching: [alice] }]);
+    expect(out.describe_literal_after_delete).toEqual([]);
+
+    // what librdkafka left is what the broker enforces: bob's prefixed DENY beats a literal ALLOW
+    await grant(admin, { user: 'bob', type: TOPIC, resource: `${t}-x`, op: Op.WRITE }, { user: 'alice', type: TOPIC, resource: `${t}-x`, op: Op.WRITE });
+    expect((await produce(await login('bob'), `${t}-x`)).errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    expect(await produce(await login('alice'), `${t}-x`)).toEqual({ errorCode: 0, baseOffset: 0n });
+    // alice's ALLOW on <t> was deleted
+    expect((await produce(await login('alice'), t)).errorCode).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   });
 });
 
