@@ -7,7 +7,7 @@
  *   2. events/s through analytics: an analytics-service started on that backlog, from its first
  *      applied record until it has counted every order (group analytics-pipeline, typed gRPC
  *      Consumer);
- *   3. inventory updates/s: an inventory-service (kafkajs) started on the backlog, from its first
+ *   3. inventory updates/s: an inventory-service (kafkajs consumer, typed gRPC Producer) started on the backlog, from its first
  *      produced update until it has reserved every order line into `inventory-updates`;
  *   4. live: all three running while more orders come in, until both consumers caught up.
  * Each figure is checked (counts and revenue equal what was sent), else the script fails.
@@ -145,7 +145,7 @@ try {
   const ic = inventoryCpu();
   const iStats = await getJson<InventoryStatsBody>(`${inventory.url}/stats`);
   if (iStats.updates_produced !== lines || iStats.events.reserved !== lines) throw new Error(`inventory produced ${iStats.updates_produced} updates (${iStats.events.reserved} reserved), expected ${lines}`);
-  report('inventory-service (kafkajs)', lines, 'updates', inv.seconds, `  (${fmt(total / inv.seconds)} orders/s; ${inv.fromStartSeconds.toFixed(2)} s from process start${cpuText(ic)})`);
+  report('inventory-service (kafkajs in, gRPC out)', lines, 'updates', inv.seconds, `  (${fmt(total / inv.seconds)} orders/s; ${inv.fromStartSeconds.toFixed(2)} s from process start${cpuText(ic)})`);
   appendResult(flags['json-out'], { script: 'production-demo', label: 'demo inventory', recordsPerSecond: lines / inv.seconds, records: lines, seconds: inv.seconds, fromStartSeconds: inv.fromStartSeconds, ...ic, cpuPressurePct: machineLoad().cpuPressurePct });
 
   // 4. everything at once

@@ -1,4 +1,4 @@
-// inventory-service: kafkajs in (orders), kafkajs out (inventory-updates, keyed by SKU).
+// inventory-service: kafkajs in (orders), the typed gRPC Producer out (inventory-updates, keyed by SKU).
 import Fastify from 'fastify';
 import { loadConfig } from '../shared/config.js';
 import { onShutdown } from '../shared/shutdown.js';
@@ -13,12 +13,12 @@ await ensureTopic(config.grpcAddress, ORDERS_TOPIC, ORDERS_PARTITIONS);
 await ensureTopic(config.grpcAddress, INVENTORY_TOPIC, INVENTORY_PARTITIONS);
 const ledger = new StockLedger();
 const rebuilt = await rebuildStock(config.grpcAddress, ledger);
-const worker = new InventoryWorker(config.kafkaBrokers, ledger);
+const worker = new InventoryWorker(config.kafkaBrokers, config.grpcAddresses, ledger);
 const app = Fastify();
 inventoryRoutes(app, ledger, worker, new Date(), rebuilt);
 await worker.start();
 await app.listen({ host: config.host, port: config.port });
-console.log(`inventory-service on http://${config.host}:${config.port} <- ${config.kafkaBrokers.join(',')} (rebuilt from ${rebuilt} events)`);
+console.log(`inventory-service on http://${config.host}:${config.port} <- ${config.kafkaBrokers.join(',')} -> ${config.grpcAddresses.join(',')} (rebuilt from ${rebuilt} events)`);
 onShutdown(async () => {
   await app.close();
   await worker.stop();
