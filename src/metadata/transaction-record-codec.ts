@@ -2,7 +2,7 @@
 // so each is one JSON text column, the same text in both backends. Group ids are Kafka
 // strings and may hold NUL: JSON escapes it (\u0000), so the text never contains one.
 
-import { MetadataStoreError, type TransactionRecord } from './metadata-store.js';
+import { MetadataStoreError, type TransactionRecord, type TransactionRecordInput } from './metadata-store.js';
 
 type EncodedPartition = [topic: string, partition: number];
 
@@ -28,4 +28,21 @@ export function assertExpectedVersion(expectedVersion: number): void {
   if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
     throw new MetadataStoreError('INVALID_ARGUMENT', `expectedVersion must be a non-negative integer, got ${expectedVersion}`);
   }
+}
+
+/** What a put stored, as get would read it back: the input (copied) at its new version. */
+export function storedTransactionRecord(record: TransactionRecordInput, version: number): TransactionRecord {
+  return {
+    transactionalId: record.transactionalId,
+    producerId: record.producerId,
+    producerEpoch: record.producerEpoch,
+    lastProducerEpoch: record.lastProducerEpoch,
+    state: record.state,
+    timeoutMs: record.timeoutMs,
+    partitions: record.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+    groups: [...record.groups],
+    startedAtMs: record.startedAtMs,
+    updatedAtMs: record.updatedAtMs,
+    version,
+  };
 }

@@ -1,6 +1,7 @@
 import type { TransactionRecord, TransactionRecordInput, TransactionStateName, TransactionStateStore } from '../metadata-store.js';
 import {
   assertExpectedVersion,
+  storedTransactionRecord,
   decodeTransactionGroups,
   decodeTransactionPartitions,
   encodeTransactionGroups,
@@ -106,19 +107,7 @@ export class PostgresTransactionStore implements TransactionStateStore {
       throw err;
     }
     if (applied !== 1) return undefined;
-    return {
-      transactionalId: record.transactionalId,
-      producerId: record.producerId,
-      producerEpoch: record.producerEpoch,
-      lastProducerEpoch: record.lastProducerEpoch,
-      state: record.state,
-      timeoutMs: record.timeoutMs,
-      partitions: record.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
-      groups: [...record.groups],
-      startedAtMs: record.startedAtMs,
-      updatedAtMs: record.updatedAtMs,
-      version,
-    };
+    return storedTransactionRecord(record, version);
   }
 
   async delete(transactionalId: string, expectedVersion: number): Promise<boolean> {

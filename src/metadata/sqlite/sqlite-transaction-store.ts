@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { TransactionRecord, TransactionRecordInput, TransactionStateName, TransactionStateStore } from '../metadata-store.js';
 import {
   assertExpectedVersion,
+  storedTransactionRecord,
   decodeTransactionGroups,
   decodeTransactionPartitions,
   encodeTransactionGroups,
@@ -99,19 +100,7 @@ export class SqliteTransactionStore implements TransactionStateStore {
         ? this.insertIfAbsent.run(record.transactionalId, ...values).changes
         : this.guardedUpdate.run(...values, record.transactionalId, expectedVersion).changes;
     if (changes !== 1) return undefined;
-    return {
-      transactionalId: record.transactionalId,
-      producerId: record.producerId,
-      producerEpoch: record.producerEpoch,
-      lastProducerEpoch: record.lastProducerEpoch,
-      state: record.state,
-      timeoutMs: record.timeoutMs,
-      partitions: record.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
-      groups: [...record.groups],
-      startedAtMs: record.startedAtMs,
-      updatedAtMs: record.updatedAtMs,
-      version,
-    };
+    return storedTransactionRecord(record, version);
   }
 
   async delete(transactionalId: string, expectedVersion: number): Promise<boolean> {
