@@ -138,35 +138,44 @@ def new_binding(make, restype, name, pattern, principal, host, operation, permis
     return b
 
 
-def describe(name):
-    f = new_binding(filter_new, TOPIC, name, MATCH, None, None, ANY, ANY)
-    o = options()
-    describe_acls(rk, f, o, queue)
-    ev, res = wait(describe_result)
+def items(getter, res):
+    """A result's array, as a list (librdkafka hands back a pointer and a count)."""
     n = SZ()
-    arr = describe_result_acls(res, ctypes.byref(n))
-    out = sorted((binding_dict(arr[i]) for i in range(n.value)), key=lambda d: (d["name"], d["principal"]))
+    arr = getter(res, ctypes.byref(n))
+    return [arr[i] for i in range(n.value)]
+
+
+def error_of(err):
+    return 0 if not err else error_code(err)
+
+
+def admin_call(start, result_of, read):
+    """Starts one admin request with fresh options, waits for its result and reads it."""
+    o = options()
+    start(o)
+    ev, res = wait(result_of)
+    value = read(res)
     event_destroy(ev)
     options_destroy(o)
+    return value
+
+
+def describe(name):
+    f = new_binding(filter_new, TOPIC, name, MATCH, None, None, ANY, ANY)
+    found = admin_call(lambda o: describe_acls(rk, f, o, queue), describe_result, lambda res: [binding_dict(b) for b in items(describe_result_acls, res)])
     binding_destroy(f)
-    return out
+    return sorted(found, key=lambda d: (d["name"], d["principal"]))
 
 
 out = {"librdkafka": dec(rd_kafka_version_str())}
 
 # CreateAcls: an ALLOW for alice on the topic, a PREFIXED DENY for bob on "<topic>-"
 created = [new_binding(binding_new, TOPIC, topic, LITERAL, "User:alice", "*", WRITE, ALLOW), new_binding(binding_new, TOPIC, f"{topic}-", PREFIXED, "User:bob", "*", WRITE, DENY)]
-o = options()
-create_acls(rk, (P * len(created))(*created), len(created), o, queue)
-ev, res = wait(create_result)
-n = SZ()
-arr = create_result_acls(res, ctypes.byref(n))
-out["create"] = []
-for i in range(n.value):
-    err = acl_result_error(arr[i])
-    out["create"].append(0 if not err else error_code(err))
-event_destroy(ev)
-options_destroy(o)
+out["create"] = admin_call(
+    lambda o: create_acls(rk, (P * len(created))(*created), len(created), o, queue),
+    create_result,
+    lambda res: [error_of(acl_result_error(r)) for r in items(create_result_acls, res)],
+)
 
 # DescribeAcls with MATCH: what applies to "<topic>-x" (the prefix), and to the topic itself
 out["describe_prefixed"] = describe(f"{topic}-x")
@@ -174,19 +183,11 @@ out["describe_literal"] = describe(topic)
 
 # DeleteAcls: everything of alice's
 f = new_binding(filter_new, ANY, None, ANY, "User:alice", None, ANY, ANY)
-o = options()
-delete_acls(rk, (P * 1)(f), 1, o, queue)
-ev, res = wait(delete_result)
-n = SZ()
-responses = delete_result_responses(res, ctypes.byref(n))
-out["delete"] = []
-for i in range(n.value):
-    err = delete_response_error(responses[i])
-    m = SZ()
-    matching = delete_response_matching(responses[i], ctypes.byref(m))
-    out["delete"].append({"error": 0 if not err else error_code(err), "matching": [binding_dict(matching[j]) for j in range(m.value)]})
-event_destroy(ev)
-options_destroy(o)
+out["delete"] = admin_call(
+    lambda o: delete_acls(rk, (P * 1)(f), 1, o, queue),
+    delete_result,
+    lambda res: [{"error": error_of(delete_response_error(r)), "matching": [binding_dict(b) for b in items(delete_response_matching, r)]} for r in items(delete_result_responses, res)],
+)
 out["describe_literal_after_delete"] = describe(topic)
 
 for b in created:
